@@ -1,0 +1,64 @@
+/* One pass of the radix select behind ratio_threshold_for_fraction (DeepClean's --reset-fraction):
+ * a histogram of `bits` bits, starting at `shift`, of the order-preserving key of
+ * r = iF / (iR + eps), over the elements whose key matches `prefix` under `prefix_mask`.
+ * The host (Java, RadixSelect) runs three passes (11, 11, 10 bits) and picks the bin that holds the
+ * k-th largest ratio each time, so no sort is ever needed. Java reference: ScalarKernels. */
+#include "multi_tensor.cuh"
+
+namespace {
+
+__device__ __forceinline__ unsigned int ratio_key(float f, float r_den) {
+    unsigned int u = __float_as_uint(__fdiv_rn(f, r_den));
+    return (u & 0x80000000u) ? ~u : (u | 0x80000000u);
+}
+
+__global__ void __launch_bounds__(lethe::kThreads)
+ratio_histogram_kernel(lethe::TileMap map, float *const *forget, float *const *retain, float eps, int shift,
+                       int bits, unsigned int prefix, unsigned int prefix_mask, unsigned long long *histogram) {
+    __shared__ unsigned int bins[1 << lethe::kMaxHistogramBits];
+    const int nbins = 1 << bits;
+    const unsigned int digit_mask = static_cast<unsigned int>(nbins - 1);
+    for (int b = threadIdx.x; b < nbins; b += blockDim.x) bins[b] = 0;
+    __syncthreads();
+    for (long long tile = blockIdx.x; tile < map.tiles; tile += gridDim.x) {
+        lethe::TileSpan span = lethe::tile_span(map, tile);
+        const float *f = forget[span.tensor] + span.begin;
+        const float *r = retain[span.tensor] + span.begin;
+        long long n = span.end - span.begin;
+        long long head = (lethe::aligned16(f) && lethe::aligned16(r)) ? (n & ~3LL) : 0;
+        for (long long i = 4 * threadIdx.x; i < head; i += 4 * blockDim.x) {
+            float4 a = *reinterpret_cast<const float4 *>(f + i);
+            float4 b = *reinterpret_cast<const float4 *>(r + i);
+            unsigned int k[4] = {ratio_key(a.x, __fadd_rn(b.x, eps)), ratio_key(a.y, __fadd_rn(b.y, eps)),
+                                 ratio_key(a.z, __fadd_rn(b.z, eps)), ratio_key(a.w, __fadd_rn(b.w, eps))};
+#pragma unroll
+            for (int j = 0; j < 4; ++j)
+                if ((k[j] & prefix_mask) == prefix) atomicAdd(&bins[(k[j] >> shift) & digit_mask], 1u);
+        }
+        for (long long i = head + threadIdx.x; i < n; i += blockDim.x) {
+            unsigned int k = ratio_key(f[i], __fadd_rn(r[i], eps));
+            if ((k & prefix_mask) == prefix) atomicAdd(&bins[(k >> shift) & digit_mask], 1u);
+        }
+    }
+    __syncthreads();
+    for (int b = threadIdx.x; b < nbins; b += blockDim.x)
+        if (bins[b]) atomicAdd(&histogram[b], static_cast<unsigned long long>(bins[b]));
+}
+
+}  // namespace
+
+extern "C" int lethe_ratio_histogram(long long ctx_handle, long long importance_forget, long long importance_retain,
+                                     float eps, int shift, int bits, unsigned int prefix, unsigned int prefix_mask) {
+    lethe::Ctx *ctx = lethe::ctx_of(ctx_handle);
+    lethe::List *f = lethe::list_of(importance_forget);
+    lethe::List *r = lethe::list_of(importance_retain);
+    if (!ctx || !f || !r || !lethe::same_shape(f, r) || bits < 1 || bits > lethe::kMaxHistogramBits || shift < 0 ||
+        shift + bits > 32)
+        return LETHE_E_ARGUMENT;
+    cudaError_t err = cudaMemsetAsync(ctx->d_histogram, 0, sizeof(unsigned long long) << bits, ctx->stream);
+    if (err != cudaSuccess) return err;
+    if (f->tiles == 0) return LETHE_OK;
+    ratio_histogram_kernel<<<lethe::grid_for(ctx, f->tiles), lethe::kThreads, 0, ctx->stream>>>(
+        lethe::tile_map(f), f->d_ptrs, r->d_ptrs, eps, shift, bits, prefix, prefix_mask, ctx->d_histogram);
+    return LETHE_LAUNCH_STATUS();
+}

@@ -1,0 +1,123 @@
+package ai.lethe.kernels;
+
+/**
+ * The hot loops of unlearning, over whole lists of fp32 tensors (a model's parameters, gradients or
+ * importances). Three back ends implement it and must agree: {@link ScalarKernels} (the readable
+ * reference), {@link VectorKernels} (JDK Vector API, all cores) and {@code cuda.CudaKernels}.
+ *
+ * <p>Every list argument must come from this back end ({@link #allocate}, {@link #upload}, or a view
+ * such as {@link HostTensors#wrap} for the CPU back ends) and lists passed to one call must have the
+ * same tensor sizes; anything else is an {@link IllegalArgumentException}. Semantics are specified in
+ * ALGORITHMS.md sections 1, 2 and 4; the comments below give the exact per-element rule.
+ */
+public interface Kernels extends AutoCloseable {
+
+    /** Back-end name: {@code scalar}, {@code vector} or {@code cuda}. */
+    String name();
+
+    /** What the back end runs on, for reports (for example the GPU's name or the vector width). */
+    String description();
+
+    // ---- memory ---------------------------------------------------------------------------------
+
+    /** Zero-filled tensors of the given sizes. */
+    TensorList allocate(long... sizes);
+
+    /** New tensors holding copies of the given host arrays. */
+    TensorList upload(float[]... host);
+
+    /** Copies host arrays into existing tensors of the same sizes. */
+    void upload(float[][] host, TensorList dst);
+
+    /** Copies tensors into host arrays of the same sizes. */
+    void download(TensorList src, float[][] host);
+
+    /** New host arrays holding copies of the tensors. */
+    default float[][] download(TensorList src) {
+        float[][] host = new float[src.count()][];
+        for (int i = 0; i < host.length; i++) {
+            host[i] = new float[HostTensors.checkedSize(src.size(i))];
+        }
+        download(src, host);
+        return host;
+    }
+
+    // ---- element-wise helpers -------------------------------------------------------------------
+
+    /** dst = src. Also the bandwidth baseline that benchmarks compare the kernels against. */
+    void copy(TensorList src, TensorList dst);
+
+    /** x = value. */
+    void fill(TensorList x, float value);
+
+    /** x = a·x. */
+    void scale(TensorList x, float a);
+
+    /** y = y + a·x. */
+    void scaleAdd(TensorList y, TensorList x, float a);
+
+    // ---- importance accumulation ----------------------------------------------------------------
+
+    /** acc = acc + scale·(g·g): the squared-gradient (diagonal Fisher) accumulation. */
+    void accumulateSquare(TensorList acc, TensorList g, float scale);
+
+    /** acc = acc + scale·|g|: the label-free (LFSSD) accumulation. */
+    void accumulateAbs(TensorList acc, TensorList g, float scale);
+
+    // ---- updates --------------------------------------------------------------------------------
+
+    /**
+     * Selective Synaptic Dampening: where {@code iF > alpha·iD} (strict), {@code theta = theta·min(lambda·iD/iF, 1)};
+     * elsewhere theta is unchanged and nothing is divided. {@code iD = 0 < iF} zeroes the weight.
+     *
+     * @return the number of selected (dampened) elements
+     */
+    long ssdDampen(TensorList theta, TensorList importanceFull, TensorList importanceForget, float alpha, float lambda);
+
+    /**
+     * DeepClean reset: with {@code r = iF / (iR + epsilon)}, where {@code r > gamma} sets theta to 0 and mask
+     * to 1; elsewhere theta is unchanged and mask is 0.
+     *
+     * @return the number of reset elements
+     */
+    long ratioReset(TensorList theta, TensorList mask, TensorList importanceForget, TensorList importanceRetain,
+                    float epsilon, float gamma);
+
+    /**
+     * One radix-select pass over the ratios {@code r = iF / (iR + epsilon)}: a histogram of
+     * {@code bits} bits of {@link RatioKeys#key}, starting at bit {@code shift}, counting only elements
+     * whose key equals {@code prefix} on the bits of {@code prefixMask}.
+     */
+    long[] ratioHistogram(TensorList importanceForget, TensorList importanceRetain, float epsilon,
+                          int shift, int bits, int prefix, int prefixMask);
+
+    /**
+     * The threshold γ that makes {@link #ratioReset} select the top fraction {@code fraction} of all elements
+     * by {@code r = iF / (iR + epsilon)}: with k = round(fraction·N), γ is the float just below the k-th
+     * largest ratio, so at least k elements (more only on ties) have {@code r > γ}. k = 0 gives +∞.
+     * Found by a three-pass radix select over histograms, never a sort.
+     */
+    default float ratioThresholdForFraction(TensorList importanceForget, TensorList importanceRetain, float epsilon,
+                                            double fraction) {
+        return RadixSelect.thresholdForFraction(importanceForget.totalSize(), fraction,
+                (shift, bits, prefix, mask) ->
+                        ratioHistogram(importanceForget, importanceRetain, epsilon, shift, bits, prefix, mask));
+    }
+
+    /**
+     * The Mnemonic-code one-shot update, per tensor l: {@code d = log fF - log fR}, NaN → 0, ±∞ → the largest
+     * finite d of the tensor (0 if it has none); {@code eta = exp(d)}; {@code alpha_l = min(lambda1, lambda2 / max eta)};
+     * {@code w = w + sign·alpha_l·eta} (computed as {@code w ± (alpha_l·eta)}).
+     *
+     * @return alpha_l for every tensor
+     */
+    float[] ratioShift(TensorList w, TensorList fisherForget, TensorList fisherRetain, float sign, float lambda1,
+                       float lambda2);
+
+    /** Per-tensor statistics: count, sum and max of the finite values, count of NaN/Inf values. */
+    TensorStats[] stats(TensorList x);
+
+    /** Releases the back end's resources (device context, worker threads). */
+    @Override
+    void close();
+}

@@ -1,0 +1,210 @@
+package ai.lethe.kernels;
+
+/**
+ * The reference back end: plain loops, one thread, written to be read. Tests compare the other back
+ * ends against it; sums are kept in double so the reference is the most exact of the three.
+ */
+public final class ScalarKernels extends HostKernels {
+
+    @Override
+    public String name() {
+        return "scalar";
+    }
+
+    @Override
+    public String description() {
+        return "scalar reference (1 thread)";
+    }
+
+    @Override
+    public void copy(TensorList src, TensorList dst) {
+        Shapes.requireSameShape("copy", src, dst);
+        float[][] s = arrays(src);
+        float[][] d = arrays(dst);
+        for (int t = 0; t < s.length; t++) {
+            for (int j = 0; j < s[t].length; j++) {
+                d[t][j] = s[t][j];
+            }
+        }
+    }
+
+    @Override
+    public void fill(TensorList x, float value) {
+        for (float[] a : arrays(x)) {
+            for (int j = 0; j < a.length; j++) {
+                a[j] = value;
+            }
+        }
+    }
+
+    @Override
+    public void scale(TensorList x, float a) {
+        for (float[] v : arrays(x)) {
+            for (int j = 0; j < v.length; j++) {
+                v[j] = v[j] * a;
+            }
+        }
+    }
+
+    @Override
+    public void scaleAdd(TensorList y, TensorList x, float a) {
+        Shapes.requireSameShape("scaleAdd", y, x);
+        float[][] ys = arrays(y);
+        float[][] xs = arrays(x);
+        for (int t = 0; t < ys.length; t++) {
+            for (int j = 0; j < ys[t].length; j++) {
+                ys[t][j] = ys[t][j] + a * xs[t][j];
+            }
+        }
+    }
+
+    @Override
+    public void accumulateSquare(TensorList acc, TensorList g, float scale) {
+        Shapes.requireSameShape("accumulateSquare", acc, g);
+        float[][] as = arrays(acc);
+        float[][] gs = arrays(g);
+        for (int t = 0; t < as.length; t++) {
+            float[] a = as[t];
+            float[] gr = gs[t];
+            for (int j = 0; j < a.length; j++) {
+                a[j] = a[j] + scale * (gr[j] * gr[j]);
+            }
+        }
+    }
+
+    @Override
+    public void accumulateAbs(TensorList acc, TensorList g, float scale) {
+        Shapes.requireSameShape("accumulateAbs", acc, g);
+        float[][] as = arrays(acc);
+        float[][] gs = arrays(g);
+        for (int t = 0; t < as.length; t++) {
+            float[] a = as[t];
+            float[] gr = gs[t];
+            for (int j = 0; j < a.length; j++) {
+                a[j] = a[j] + scale * Math.abs(gr[j]);
+            }
+        }
+    }
+
+    @Override
+    public long ssdDampen(TensorList theta, TensorList importanceFull, TensorList importanceForget, float alpha,
+                          float lambda) {
+        Shapes.requireSameShape("ssdDampen", theta, importanceFull, importanceForget);
+        float[][] th = arrays(theta);
+        float[][] ids = arrays(importanceFull);
+        float[][] ifs = arrays(importanceForget);
+        long selected = 0;
+        for (int t = 0; t < th.length; t++) {
+            for (int j = 0; j < th[t].length; j++) {
+                float iD = ids[t][j];
+                float iF = ifs[t][j];
+                if (iF > iD * alpha) {
+                    float beta = (iD * lambda) / iF;
+                    beta = beta > 1f ? 1f : beta; // not Math.min: a NaN factor must stay NaN, as torch.clamp keeps it
+                    th[t][j] = th[t][j] * beta;
+                    selected++;
+                }
+            }
+        }
+        return selected;
+    }
+
+    @Override
+    public long ratioReset(TensorList theta, TensorList mask, TensorList importanceForget,
+                           TensorList importanceRetain, float epsilon, float gamma) {
+        Shapes.requireSameShape("ratioReset", theta, mask, importanceForget, importanceRetain);
+        float[][] th = arrays(theta);
+        float[][] ms = arrays(mask);
+        float[][] ifs = arrays(importanceForget);
+        float[][] irs = arrays(importanceRetain);
+        long reset = 0;
+        for (int t = 0; t < th.length; t++) {
+            for (int j = 0; j < th[t].length; j++) {
+                if (RatioKeys.ratio(ifs[t][j], irs[t][j], epsilon) > gamma) {
+                    th[t][j] = 0f;
+                    ms[t][j] = 1f;
+                    reset++;
+                } else {
+                    ms[t][j] = 0f;
+                }
+            }
+        }
+        return reset;
+    }
+
+    @Override
+    public long[] ratioHistogram(TensorList importanceForget, TensorList importanceRetain, float epsilon, int shift,
+                                 int bits, int prefix, int prefixMask) {
+        Shapes.requireSameShape("ratioHistogram", importanceForget, importanceRetain);
+        float[][] ifs = arrays(importanceForget);
+        float[][] irs = arrays(importanceRetain);
+        long[] bins = new long[1 << bits];
+        int digitMask = (1 << bits) - 1;
+        for (int t = 0; t < ifs.length; t++) {
+            for (int j = 0; j < ifs[t].length; j++) {
+                int key = RatioKeys.key(RatioKeys.ratio(ifs[t][j], irs[t][j], epsilon));
+                if ((key & prefixMask) == prefix) {
+                    bins[(key >>> shift) & digitMask]++;
+                }
+            }
+        }
+        return bins;
+    }
+
+    @Override
+    public float[] ratioShift(TensorList w, TensorList fisherForget, TensorList fisherRetain, float sign,
+                              float lambda1, float lambda2) {
+        Shapes.requireSameShape("ratioShift", w, fisherForget, fisherRetain);
+        float[][] ws = arrays(w);
+        float[][] ffs = arrays(fisherForget);
+        float[][] frs = arrays(fisherRetain);
+        float[] alphas = new float[ws.length];
+        for (int t = 0; t < ws.length; t++) {
+            // Pass 1: the largest finite log-ratio, and whether NaN or ±inf occur.
+            float maxFinite = Float.NEGATIVE_INFINITY;
+            boolean sawNaN = false;
+            boolean sawInf = false;
+            for (int j = 0; j < ws[t].length; j++) {
+                float d = MnemonicMath.logRatio(ffs[t][j], frs[t][j]);
+                if (Float.isNaN(d)) {
+                    sawNaN = true;
+                } else if (Float.isInfinite(d)) {
+                    sawInf = true;
+                } else if (d > maxFinite) {
+                    maxFinite = d;
+                }
+            }
+            float infFill = MnemonicMath.infFill(maxFinite);
+            float alpha = MnemonicMath.alpha(maxFinite, sawNaN, sawInf, lambda1, lambda2);
+            alphas[t] = alpha;
+            // Pass 2: the update.
+            for (int j = 0; j < ws[t].length; j++) {
+                float d = MnemonicMath.sanitize(MnemonicMath.logRatio(ffs[t][j], frs[t][j]), infFill);
+                float step = alpha * MnemonicMath.exp(d);
+                ws[t][j] = sign > 0 ? ws[t][j] + step : ws[t][j] - step;
+            }
+        }
+        return alphas;
+    }
+
+    @Override
+    public TensorStats[] stats(TensorList x) {
+        float[][] xs = arrays(x);
+        TensorStats[] out = new TensorStats[xs.length];
+        for (int t = 0; t < xs.length; t++) {
+            double sum = 0;
+            float max = Float.NEGATIVE_INFINITY;
+            long bad = 0;
+            for (float v : xs[t]) {
+                if (Float.isFinite(v)) {
+                    sum += v;
+                    max = Math.max(max, v);
+                } else {
+                    bad++;
+                }
+            }
+            out[t] = new TensorStats(xs[t].length, sum, max, bad);
+        }
+        return out;
+    }
+}

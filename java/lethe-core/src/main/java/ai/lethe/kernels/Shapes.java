@@ -1,0 +1,46 @@
+package ai.lethe.kernels;
+
+import java.util.Arrays;
+
+/** Argument checks shared by the back ends, so every kernel fails the same clear way. */
+public final class Shapes {
+
+    private Shapes() {
+    }
+
+    /** Throws unless every list has the tensor sizes of {@code first}. */
+    public static void requireSameShape(String kernel, TensorList first, TensorList... others) {
+        long[] expected = first.sizes();
+        for (TensorList other : others) {
+            if (other == first) {
+                continue;
+            }
+            long[] got = other.sizes();
+            if (!Arrays.equals(expected, got)) {
+                throw new IllegalArgumentException(kernel + ": tensor lists differ in shape: "
+                        + describe(expected) + " vs " + describe(got));
+            }
+        }
+    }
+
+    /** Throws unless the host arrays have exactly the sizes of the list. */
+    public static void requireSameShape(String what, TensorList list, float[][] host) {
+        if (host.length != list.count()) {
+            throw new IllegalArgumentException(what + ": " + host.length + " arrays for " + list.count() + " tensors");
+        }
+        for (int i = 0; i < host.length; i++) {
+            if (host[i].length != list.size(i)) {
+                throw new IllegalArgumentException(what + ": tensor " + i + " has " + list.size(i)
+                        + " elements but its array has " + host[i].length);
+            }
+        }
+    }
+
+    private static String describe(long[] sizes) {
+        if (sizes.length <= 8) {
+            return Arrays.toString(sizes);
+        }
+        long total = Arrays.stream(sizes).sum();
+        return sizes.length + " tensors, " + total + " elements";
+    }
+}

@@ -1,0 +1,558 @@
+package ai.lethe.kernels;
+
+import java.util.Arrays;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.ForkJoinWorkerThread;
+import java.util.concurrent.RecursiveTask;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BinaryOperator;
+import java.util.function.Supplier;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The CPU back end: {@code jdk.incubator.vector} loops with a scalar tail, run in parallel over fixed-size
+ * chunks of every tensor on a dedicated fork/join pool. Per-element arithmetic is the same fp32 sequence
+ * as {@link ScalarKernels}, so element-wise results agree bit for bit; reductions differ only in order.
+ */
+public final class VectorKernels extends HostKernels {
+
+    static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
+    static final VectorSpecies<Integer> INT_SPECIES = IntVector.SPECIES_PREFERRED;
+    private static final int LANES = SPECIES.length();
+
+    /** Elements per task: 128 KiB of floats, large enough to amortise scheduling, small enough to balance. */
+    static final int CHUNK = 1 << 15;
+    /** Below this many elements the call runs on the caller's thread: forking would cost more than it saves. */
+    private static final long PARALLEL_THRESHOLD = 4L * CHUNK;
+
+    private final int threads;
+    private final ForkJoinPool pool;
+
+    /** A back end using every available processor. */
+    public VectorKernels() {
+        this(Runtime.getRuntime().availableProcessors());
+    }
+
+    public VectorKernels(int threads) {
+        if (threads < 1) {
+            throw new IllegalArgumentException("threads must be at least 1, got " + threads);
+        }
+        this.threads = threads;
+        AtomicInteger ids = new AtomicInteger();
+        this.pool = new ForkJoinPool(threads, p -> {
+            ForkJoinWorkerThread t = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(p);
+            t.setName("lethe-vector-" + ids.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        }, null, false);
+    }
+
+    @Override
+    public String name() {
+        return "vector";
+    }
+
+    @Override
+    public String description() {
+        return "vector (" + SPECIES.vectorBitSize() + "-bit, " + LANES + " float lanes, " + threads + " threads)";
+    }
+
+    public int threads() {
+        return threads;
+    }
+
+    @Override
+    public void close() {
+        pool.shutdownNow();
+    }
+
+    // ---- element-wise ---------------------------------------------------------------------------
+
+    @Override
+    public void copy(TensorList src, TensorList dst) {
+        Shapes.requireSameShape("copy", src, dst);
+        float[][] s = arrays(src);
+        float[][] d = arrays(dst);
+        forEach(s, (t, from, to) -> System.arraycopy(s[t], from, d[t], from, to - from));
+    }
+
+    @Override
+    public void fill(TensorList x, float value) {
+        float[][] xs = arrays(x);
+        forEach(xs, (t, from, to) -> Arrays.fill(xs[t], from, to, value));
+    }
+
+    @Override
+    public void scale(TensorList x, float a) {
+        float[][] xs = arrays(x);
+        forEach(xs, (t, from, to) -> {
+            float[] v = xs[t];
+            int j = from;
+            for (int bound = from + SPECIES.loopBound(to - from); j < bound; j += LANES) {
+                FloatVector.fromArray(SPECIES, v, j).mul(a).intoArray(v, j);
+            }
+            for (; j < to; j++) {
+                v[j] = v[j] * a;
+            }
+        });
+    }
+
+    @Override
+    public void scaleAdd(TensorList y, TensorList x, float a) {
+        Shapes.requireSameShape("scaleAdd", y, x);
+        float[][] ys = arrays(y);
+        float[][] xs = arrays(x);
+        forEach(ys, (t, from, to) -> {
+            float[] yv = ys[t];
+            float[] xv = xs[t];
+            int j = from;
+            for (int bound = from + SPECIES.loopBound(to - from); j < bound; j += LANES) {
+                FloatVector xx = FloatVector.fromArray(SPECIES, xv, j);
+                FloatVector.fromArray(SPECIES, yv, j).add(xx.mul(a)).intoArray(yv, j);
+            }
+            for (; j < to; j++) {
+                yv[j] = yv[j] + a * xv[j];
+            }
+        });
+    }
+
+    // ---- accumulation ---------------------------------------------------------------------------
+
+    @Override
+    public void accumulateSquare(TensorList acc, TensorList g, float scale) {
+        Shapes.requireSameShape("accumulateSquare", acc, g);
+        float[][] as = arrays(acc);
+        float[][] gs = arrays(g);
+        forEach(as, (t, from, to) -> {
+            float[] a = as[t];
+            float[] gr = gs[t];
+            int j = from;
+            for (int bound = from + SPECIES.loopBound(to - from); j < bound; j += LANES) {
+                FloatVector gv = FloatVector.fromArray(SPECIES, gr, j);
+                FloatVector.fromArray(SPECIES, a, j).add(gv.mul(gv).mul(scale)).intoArray(a, j);
+            }
+            for (; j < to; j++) {
+                a[j] = a[j] + scale * (gr[j] * gr[j]);
+            }
+        });
+    }
+
+    @Override
+    public void accumulateAbs(TensorList acc, TensorList g, float scale) {
+        Shapes.requireSameShape("accumulateAbs", acc, g);
+        float[][] as = arrays(acc);
+        float[][] gs = arrays(g);
+        forEach(as, (t, from, to) -> {
+            float[] a = as[t];
+            float[] gr = gs[t];
+            int j = from;
+            for (int bound = from + SPECIES.loopBound(to - from); j < bound; j += LANES) {
+                FloatVector gv = FloatVector.fromArray(SPECIES, gr, j).lanewise(VectorOperators.ABS);
+                FloatVector.fromArray(SPECIES, a, j).add(gv.mul(scale)).intoArray(a, j);
+            }
+            for (; j < to; j++) {
+                a[j] = a[j] + scale * Math.abs(gr[j]);
+            }
+        });
+    }
+
+    // ---- updates --------------------------------------------------------------------------------
+
+    @Override
+    public long ssdDampen(TensorList theta, TensorList importanceFull, TensorList importanceForget, float alpha,
+                          float lambda) {
+        Shapes.requireSameShape("ssdDampen", theta, importanceFull, importanceForget);
+        float[][] th = arrays(theta);
+        float[][] ids = arrays(importanceFull);
+        float[][] ifs = arrays(importanceForget);
+        return count(th, (t, from, to) -> {
+            float[] w = th[t];
+            float[] d = ids[t];
+            float[] f = ifs[t];
+            long selected = 0;
+            int j = from;
+            for (int bound = from + SPECIES.loopBound(to - from); j < bound; j += LANES) {
+                FloatVector iD = FloatVector.fromArray(SPECIES, d, j);
+                FloatVector iF = FloatVector.fromArray(SPECIES, f, j);
+                VectorMask<Float> sel = iF.compare(VectorOperators.GT, iD.mul(alpha));
+                if (sel.anyTrue()) {
+                    FloatVector beta = iD.mul(lambda).div(iF, sel); // unselected lanes are never divided
+                    beta = beta.blend(1f, beta.compare(VectorOperators.GT, 1f));
+                    FloatVector.fromArray(SPECIES, w, j).mul(beta, sel).intoArray(w, j);
+                    selected += sel.trueCount();
+                }
+            }
+            for (; j < to; j++) {
+                float iD = d[j];
+                float iF = f[j];
+                if (iF > iD * alpha) {
+                    float beta = (iD * lambda) / iF;
+                    w[j] = w[j] * (beta > 1f ? 1f : beta);
+                    selected++;
+                }
+            }
+            return selected;
+        });
+    }
+
+    @Override
+    public long ratioReset(TensorList theta, TensorList mask, TensorList importanceForget,
+                           TensorList importanceRetain, float epsilon, float gamma) {
+        Shapes.requireSameShape("ratioReset", theta, mask, importanceForget, importanceRetain);
+        float[][] th = arrays(theta);
+        float[][] ms = arrays(mask);
+        float[][] ifs = arrays(importanceForget);
+        float[][] irs = arrays(importanceRetain);
+        FloatVector zero = FloatVector.zero(SPECIES);
+        return count(th, (t, from, to) -> {
+            float[] w = th[t];
+            float[] m = ms[t];
+            float[] f = ifs[t];
+            float[] r = irs[t];
+            long reset = 0;
+            int j = from;
+            for (int bound = from + SPECIES.loopBound(to - from); j < bound; j += LANES) {
+                FloatVector ratio = FloatVector.fromArray(SPECIES, f, j).div(FloatVector.fromArray(SPECIES, r, j).add(epsilon));
+                VectorMask<Float> sel = ratio.compare(VectorOperators.GT, gamma);
+                FloatVector.fromArray(SPECIES, w, j).blend(0f, sel).intoArray(w, j);
+                zero.blend(1f, sel).intoArray(m, j);
+                reset += sel.trueCount();
+            }
+            for (; j < to; j++) {
+                boolean sel = RatioKeys.ratio(f[j], r[j], epsilon) > gamma;
+                if (sel) {
+                    w[j] = 0f;
+                    reset++;
+                }
+                m[j] = sel ? 1f : 0f;
+            }
+            return reset;
+        });
+    }
+
+    @Override
+    public long[] ratioHistogram(TensorList importanceForget, TensorList importanceRetain, float epsilon, int shift,
+                                 int bits, int prefix, int prefixMask) {
+        Shapes.requireSameShape("ratioHistogram", importanceForget, importanceRetain);
+        float[][] ifs = arrays(importanceForget);
+        float[][] irs = arrays(importanceRetain);
+        int digitMask = (1 << bits) - 1;
+        return reduce(ifs, () -> new long[1 << bits], (bins, t, from, to) -> {
+            float[] f = ifs[t];
+            float[] r = irs[t];
+            int[] keys = new int[LANES];
+            int j = from;
+            for (int bound = from + SPECIES.loopBound(to - from); j < bound; j += LANES) {
+                FloatVector ratio = FloatVector.fromArray(SPECIES, f, j).div(FloatVector.fromArray(SPECIES, r, j).add(epsilon));
+                IntVector raw = (IntVector) ratio.reinterpretAsInts();
+                // key = bits ^ (bits < 0 ? 0xFFFFFFFF : 0x80000000): RatioKeys.key, lane-wise.
+                raw.lanewise(VectorOperators.XOR, raw.lanewise(VectorOperators.ASHR, 31).or(0x8000_0000)).intoArray(keys, 0);
+                for (int key : keys) {
+                    if ((key & prefixMask) == prefix) {
+                        bins[(key >>> shift) & digitMask]++;
+                    }
+                }
+            }
+            for (; j < to; j++) {
+                int key = RatioKeys.key(RatioKeys.ratio(f[j], r[j], epsilon));
+                if ((key & prefixMask) == prefix) {
+                    bins[(key >>> shift) & digitMask]++;
+                }
+            }
+        }, (a, b) -> {
+            for (int i = 0; i < a.length; i++) {
+                a[i] += b[i];
+            }
+            return a;
+        });
+    }
+
+    @Override
+    public float[] ratioShift(TensorList w, TensorList fisherForget, TensorList fisherRetain, float sign,
+                              float lambda1, float lambda2) {
+        Shapes.requireSameShape("ratioShift", w, fisherForget, fisherRetain);
+        float[][] ws = arrays(w);
+        float[][] ffs = arrays(fisherForget);
+        float[][] frs = arrays(fisherRetain);
+        int n = ws.length;
+        // Pass 1, per tensor: the largest finite log-ratio and whether NaN / ±inf occur.
+        ShiftScan scan = reduce(ws, () -> new ShiftScan(n), (s, t, from, to) -> {
+            float[] f = ffs[t];
+            float[] r = frs[t];
+            FloatVector max = FloatVector.broadcast(SPECIES, Float.NEGATIVE_INFINITY);
+            boolean nan = false;
+            boolean inf = false;
+            int j = from;
+            for (int bound = from + SPECIES.loopBound(to - from); j < bound; j += LANES) {
+                FloatVector d = logRatio(f, r, j);
+                nan |= d.test(VectorOperators.IS_NAN).anyTrue();
+                inf |= d.test(VectorOperators.IS_INFINITE).anyTrue();
+                max = max.lanewise(VectorOperators.MAX, d, d.test(VectorOperators.IS_FINITE));
+            }
+            float m = max.reduceLanes(VectorOperators.MAX);
+            for (; j < to; j++) {
+                float d = MnemonicMath.logRatio(f[j], r[j]);
+                if (Float.isNaN(d)) {
+                    nan = true;
+                } else if (Float.isInfinite(d)) {
+                    inf = true;
+                } else if (d > m) {
+                    m = d;
+                }
+            }
+            s.observe(t, m, nan, inf);
+        }, ShiftScan::merge);
+        float[] alphas = new float[n];
+        float[] fills = new float[n];
+        for (int t = 0; t < n; t++) {
+            alphas[t] = MnemonicMath.alpha(scan.maxFinite[t], scan.sawNaN[t], scan.sawInf[t], lambda1, lambda2);
+            fills[t] = MnemonicMath.infFill(scan.maxFinite[t]);
+        }
+        // Pass 2: w ± alpha_l·exp(sanitised d).
+        forEach(ws, (t, from, to) -> {
+            float[] wv = ws[t];
+            float[] f = ffs[t];
+            float[] r = frs[t];
+            float alpha = alphas[t];
+            float fill = fills[t];
+            int j = from;
+            for (int bound = from + SPECIES.loopBound(to - from); j < bound; j += LANES) {
+                FloatVector d = logRatio(f, r, j);
+                d = d.blend(0f, d.test(VectorOperators.IS_NAN)).blend(fill, d.test(VectorOperators.IS_INFINITE));
+                FloatVector step = d.lanewise(VectorOperators.EXP).mul(alpha);
+                FloatVector wj = FloatVector.fromArray(SPECIES, wv, j);
+                (sign > 0 ? wj.add(step) : wj.sub(step)).intoArray(wv, j);
+            }
+            for (; j < to; j++) {
+                float d = MnemonicMath.sanitize(MnemonicMath.logRatio(f[j], r[j]), fill);
+                float step = alpha * MnemonicMath.exp(d);
+                wv[j] = sign > 0 ? wv[j] + step : wv[j] - step;
+            }
+        });
+        return alphas;
+    }
+
+    private static FloatVector logRatio(float[] f, float[] r, int j) {
+        return FloatVector.fromArray(SPECIES, f, j).lanewise(VectorOperators.LOG)
+                .sub(FloatVector.fromArray(SPECIES, r, j).lanewise(VectorOperators.LOG));
+    }
+
+    /** Per-tensor results of the first ratioShift pass. */
+    private static final class ShiftScan {
+        final float[] maxFinite;
+        final boolean[] sawNaN;
+        final boolean[] sawInf;
+
+        ShiftScan(int n) {
+            maxFinite = new float[n];
+            Arrays.fill(maxFinite, Float.NEGATIVE_INFINITY);
+            sawNaN = new boolean[n];
+            sawInf = new boolean[n];
+        }
+
+        void observe(int t, float max, boolean nan, boolean inf) {
+            maxFinite[t] = Math.max(maxFinite[t], max);
+            sawNaN[t] |= nan;
+            sawInf[t] |= inf;
+        }
+
+        ShiftScan merge(ShiftScan o) {
+            for (int t = 0; t < maxFinite.length; t++) {
+                observe(t, o.maxFinite[t], o.sawNaN[t], o.sawInf[t]);
+            }
+            return this;
+        }
+    }
+
+    // ---- statistics -----------------------------------------------------------------------------
+
+    @Override
+    public TensorStats[] stats(TensorList x) {
+        float[][] xs = arrays(x);
+        int n = xs.length;
+        StatsAcc acc = reduce(xs, () -> new StatsAcc(n), (s, t, from, to) -> {
+            float[] v = xs[t];
+            // Two accumulators, so consecutive adds do not wait on each other.
+            FloatVector sum0 = FloatVector.zero(SPECIES);
+            FloatVector sum1 = FloatVector.zero(SPECIES);
+            FloatVector max = FloatVector.broadcast(SPECIES, Float.NEGATIVE_INFINITY);
+            long bad = 0;
+            int j = from;
+            for (int bound = from + SPECIES.loopBound((to - from) / 2) * 2; j < bound; j += 2 * LANES) {
+                FloatVector a = FloatVector.fromArray(SPECIES, v, j);
+                FloatVector b = FloatVector.fromArray(SPECIES, v, j + LANES);
+                VectorMask<Float> fa = a.test(VectorOperators.IS_FINITE);
+                VectorMask<Float> fb = b.test(VectorOperators.IS_FINITE);
+                sum0 = sum0.add(a, fa);
+                sum1 = sum1.add(b, fb);
+                max = max.lanewise(VectorOperators.MAX, a, fa).lanewise(VectorOperators.MAX, b, fb);
+                bad += 2L * LANES - fa.trueCount() - fb.trueCount();
+            }
+            double sum = (double) sum0.reduceLanes(VectorOperators.ADD) + sum1.reduceLanes(VectorOperators.ADD);
+            float m = max.reduceLanes(VectorOperators.MAX);
+            for (; j < to; j++) {
+                if (Float.isFinite(v[j])) {
+                    sum += v[j];
+                    m = Math.max(m, v[j]);
+                } else {
+                    bad++;
+                }
+            }
+            s.sum[t] += sum;
+            s.max[t] = Math.max(s.max[t], m);
+            s.bad[t] += bad;
+        }, StatsAcc::merge);
+        TensorStats[] out = new TensorStats[n];
+        for (int t = 0; t < n; t++) {
+            out[t] = new TensorStats(xs[t].length, acc.sum[t], acc.max[t], acc.bad[t]);
+        }
+        return out;
+    }
+
+    private static final class StatsAcc {
+        final double[] sum;
+        final float[] max;
+        final long[] bad;
+
+        StatsAcc(int n) {
+            sum = new double[n];
+            max = new float[n];
+            Arrays.fill(max, Float.NEGATIVE_INFINITY);
+            bad = new long[n];
+        }
+
+        StatsAcc merge(StatsAcc o) {
+            for (int t = 0; t < sum.length; t++) {
+                sum[t] += o.sum[t];
+                max[t] = Math.max(max[t], o.max[t]);
+                bad[t] += o.bad[t];
+            }
+            return this;
+        }
+    }
+
+    // ---- parallel chunk machinery ---------------------------------------------------------------
+
+    /** Work on elements [from, to) of tensor t. */
+    @FunctionalInterface
+    private interface ChunkAction {
+        void run(int t, int from, int to);
+    }
+
+    /** Work on elements [from, to) of tensor t that returns a count. */
+    @FunctionalInterface
+    private interface ChunkCount {
+        long run(int t, int from, int to);
+    }
+
+    /** Work on elements [from, to) of tensor t that adds into a per-task accumulator. */
+    @FunctionalInterface
+    private interface ChunkReduce<A> {
+        void run(A acc, int t, int from, int to);
+    }
+
+    private void forEach(float[][] shape, ChunkAction action) {
+        reduce(shape, () -> null, (Object ignored, int t, int from, int to) -> action.run(t, from, to), (a, b) -> a);
+    }
+
+    private long count(float[][] shape, ChunkCount body) {
+        return reduce(shape, () -> new long[1], (acc, t, from, to) -> acc[0] += body.run(t, from, to),
+                (a, b) -> {
+                    a[0] += b[0];
+                    return a;
+                })[0];
+    }
+
+    /** Runs body over every chunk of every tensor, one accumulator per task, merged in any order. */
+    private <A> A reduce(float[][] shape, Supplier<A> init, ChunkReduce<A> body, BinaryOperator<A> merge) {
+        Chunks chunks = Chunks.of(shape);
+        if (threads == 1 || chunks.elements < PARALLEL_THRESHOLD) {
+            A acc = init.get();
+            for (int c = 0; c < chunks.count; c++) {
+                body.run(acc, chunks.tensor[c], chunks.from[c], chunks.to[c]);
+            }
+            return acc;
+        }
+        int leaf = Math.max(1, chunks.count / (threads * 4));
+        return pool.invoke(new ReduceTask<>(chunks, 0, chunks.count, leaf, init, body, merge));
+    }
+
+    /** The chunk plan of a list: tensor index and element range of every chunk. */
+    private static final class Chunks {
+        final int count;
+        final long elements;
+        final int[] tensor;
+        final int[] from;
+        final int[] to;
+
+        private Chunks(int count, long elements) {
+            this.count = count;
+            this.elements = elements;
+            this.tensor = new int[count];
+            this.from = new int[count];
+            this.to = new int[count];
+        }
+
+        static Chunks of(float[][] shape) {
+            int count = 0;
+            long elements = 0;
+            for (float[] a : shape) {
+                count += (a.length + CHUNK - 1) / CHUNK;
+                elements += a.length;
+            }
+            Chunks c = new Chunks(count, elements);
+            int k = 0;
+            for (int t = 0; t < shape.length; t++) {
+                for (int start = 0; start < shape[t].length; start += CHUNK) {
+                    c.tensor[k] = t;
+                    c.from[k] = start;
+                    c.to[k] = Math.min(shape[t].length, start + CHUNK);
+                    k++;
+                }
+            }
+            return c;
+        }
+    }
+
+    private static final class ReduceTask<A> extends RecursiveTask<A> {
+        private final Chunks chunks;
+        private final int lo;
+        private final int hi;
+        private final int leaf;
+        private final Supplier<A> init;
+        private final ChunkReduce<A> body;
+        private final BinaryOperator<A> merge;
+
+        ReduceTask(Chunks chunks, int lo, int hi, int leaf, Supplier<A> init, ChunkReduce<A> body,
+                   BinaryOperator<A> merge) {
+            this.chunks = chunks;
+            this.lo = lo;
+            this.hi = hi;
+            this.leaf = leaf;
+            this.init = init;
+            this.body = body;
+            this.merge = merge;
+        }
+
+        @Override
+        protected A compute() {
+            if (hi - lo <= leaf) {
+                A acc = init.get();
+                for (int c = lo; c < hi; c++) {
+                    body.run(acc, chunks.tensor[c], chunks.from[c], chunks.to[c]);
+                }
+                return acc;
+            }
+            int mid = (lo + hi) >>> 1;
+            ReduceTask<A> left = new ReduceTask<>(chunks, lo, mid, leaf, init, body, merge);
+            left.fork();
+            A right = new ReduceTask<>(chunks, mid, hi, leaf, init, body, merge).compute();
+            return merge.apply(left.join(), right);
+        }
+    }
+}

@@ -1,0 +1,89 @@
+package ai.lethe.kernels.cuda;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Lists the device code embedded in a shared library: the cubins (ELF, one per real architecture) and PTX
+ * of its {@code .nv_fatbin} section. Works without cuobjdump, which not every CUDA install ships.
+ */
+public final class FatbinInspector {
+
+    /** One embedded image: {@code elf} (machine code for sm_XY) or {@code ptx} (for compute_XY). */
+    public record Image(String kind, int sm) {
+        @Override
+        public String toString() {
+            return kind.equals("elf") ? "sm_" + sm : "compute_" + sm;
+        }
+    }
+
+    private static final int FATBIN_MAGIC = 0xBA55ED50;
+
+    private FatbinInspector() {
+    }
+
+    public static List<Image> images(Path library) throws IOException {
+        ByteBuffer elf = ByteBuffer.wrap(Files.readAllBytes(library)).order(ByteOrder.LITTLE_ENDIAN);
+        if (elf.getInt(0) != 0x464C457F || elf.get(4) != 2) {
+            throw new IOException(library + " is not a 64-bit ELF file");
+        }
+        long shoff = elf.getLong(0x28);
+        int shentsize = Short.toUnsignedInt(elf.getShort(0x3A));
+        int shnum = Short.toUnsignedInt(elf.getShort(0x3C));
+        int shstrndx = Short.toUnsignedInt(elf.getShort(0x3E));
+        long strOffset = elf.getLong((int) (shoff + (long) shstrndx * shentsize + 0x18));
+        List<Image> out = new ArrayList<>();
+        for (int i = 0; i < shnum; i++) {
+            int sh = (int) (shoff + (long) i * shentsize);
+            String name = cString(elf, (int) (strOffset + Integer.toUnsignedLong(elf.getInt(sh))));
+            if (name.equals(".nv_fatbin")) {
+                long offset = elf.getLong(sh + 0x18);
+                long size = elf.getLong(sh + 0x20);
+                parseFatbins(elf, (int) offset, (int) (offset + size), out);
+            }
+        }
+        return out;
+    }
+
+    /** The section holds consecutive fatbins (one per translation unit), each a header and entries. */
+    private static void parseFatbins(ByteBuffer b, int pos, int end, List<Image> out) throws IOException {
+        while (pos + 16 <= end) {
+            if (b.getInt(pos) != FATBIN_MAGIC) {
+                pos += 8; // padding between fatbins
+                continue;
+            }
+            int headerSize = Short.toUnsignedInt(b.getShort(pos + 6));
+            long fatSize = b.getLong(pos + 8);
+            int entry = pos + headerSize;
+            int stop = (int) (entry + fatSize);
+            while (entry < stop) {
+                int kind = Short.toUnsignedInt(b.getShort(entry));
+                int entryHeader = b.getInt(entry + 4);
+                long payload = b.getLong(entry + 8);
+                int sm = b.getInt(entry + 28);
+                if (entryHeader <= 0 || payload < 0) {
+                    throw new IOException("corrupt fatbin entry at offset " + entry);
+                }
+                out.add(new Image(kind == 1 ? "ptx" : kind == 2 ? "elf" : "kind" + kind, sm));
+                entry += entryHeader + (int) payload;
+            }
+            pos = (stop + 7) & ~7;
+        }
+    }
+
+    private static String cString(ByteBuffer b, int at) {
+        int end = at;
+        while (b.get(end) != 0) {
+            end++;
+        }
+        byte[] bytes = new byte[end - at];
+        b.get(at, bytes);
+        return new String(bytes, StandardCharsets.US_ASCII);
+    }
+}
