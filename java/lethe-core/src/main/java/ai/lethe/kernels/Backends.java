@@ -13,6 +13,16 @@ public final class Backends {
     private Backends() {
     }
 
+    /** Throws {@link IllegalArgumentException} unless {@code device} is a name {@link #open} accepts. */
+    public static String validate(String device) {
+        String d = device == null ? "" : device.trim().toLowerCase(Locale.ROOT);
+        if (d.equals("auto") || d.equals("cpu") || d.equals("vector") || d.equals("scalar") || d.equals("cuda")
+                || d.matches("cuda:\\d{1,3}")) {
+            return d;
+        }
+        throw new IllegalArgumentException("unknown device '" + device + "' (expected one of " + NAMES + ", or cuda:N)");
+    }
+
     /**
      * Opens a back end: {@code auto} = CUDA when a device is present, else the Vector API; {@code cpu} and
      * {@code vector} = the Vector API on all cores; {@code scalar} = the single-threaded reference;
@@ -20,7 +30,7 @@ public final class Backends {
      * CUDA is asked for and cannot run.
      */
     public static Kernels open(String device) {
-        String d = device == null ? "auto" : device.trim().toLowerCase(Locale.ROOT);
+        String d = validate(device == null ? "auto" : device);
         switch (d) {
             case "auto":
                 return CudaKernels.probe().available() ? new CudaKernels(0) : new VectorKernels();
@@ -31,15 +41,8 @@ public final class Backends {
                 return new ScalarKernels();
             case "cuda":
                 return new CudaKernels(0);
-            default:
-                if (d.startsWith("cuda:")) {
-                    try {
-                        return new CudaKernels(Integer.parseInt(d.substring(5)));
-                    } catch (NumberFormatException e) {
-                        // fall through to the error below
-                    }
-                }
-                throw new IllegalArgumentException("unknown device '" + device + "' (expected one of " + NAMES + ", or cuda:N)");
+            default: // cuda:N, validated above
+                return new CudaKernels(Integer.parseInt(d.substring(5)));
         }
     }
 }

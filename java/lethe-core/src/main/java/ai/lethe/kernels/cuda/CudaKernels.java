@@ -296,8 +296,8 @@ public final class CudaKernels implements Kernels {
         return readCounter();
     }
 
-    /** {@link #ssdDampen} without reading the count back: queued only, for device-side timing. */
-    void ssdDampenQueued(TensorList theta, TensorList importanceFull, TensorList importanceForget, float alpha,
+    /** {@link #ssdDampen} queued on the stream without reading the count back (for device-side timing). */
+    public void ssdDampenAsync(TensorList theta, TensorList importanceFull, TensorList importanceForget, float alpha,
                          float lambda) {
         check("lethe_ssd_dampen", CudaNative.lethe_ssd_dampen(ctx, h(theta), h(importanceFull), h(importanceForget),
                 alpha, lambda));
@@ -313,8 +313,8 @@ public final class CudaKernels implements Kernels {
         return readCounter();
     }
 
-    /** {@link #ratioReset} without reading the count back: queued only, for device-side timing. */
-    void ratioResetQueued(TensorList theta, TensorList mask, TensorList importanceForget, TensorList importanceRetain,
+    /** {@link #ratioReset} queued on the stream without reading the count back (for device-side timing). */
+    public void ratioResetAsync(TensorList theta, TensorList mask, TensorList importanceForget, TensorList importanceRetain,
                           float epsilon, float gamma) {
         check("lethe_ratio_reset", CudaNative.lethe_ratio_reset(ctx, h(theta), h(mask), h(importanceForget),
                 h(importanceRetain), epsilon, gamma));

@@ -1,0 +1,29 @@
+package ai.lethe.cli;
+
+import ai.lethe.kernels.Backends;
+import ai.lethe.kernels.Kernels;
+import picocli.CommandLine;
+import picocli.CommandLine.Option;
+
+/** {@code --device}: which kernel back end runs the accumulation and update kernels. */
+final class DeviceOption {
+
+    @Option(names = "--device", paramLabel = "DEVICE", defaultValue = "auto", converter = Converter.class,
+            description = "Kernel back end: auto (CUDA when a device is present, else vector), cpu (= vector: Vector API on all cores), scalar (single-threaded reference), cuda or cuda:N (default: ${DEFAULT-VALUE}).")
+    String name;
+
+    Kernels open() {
+        return Backends.open(name);
+    }
+
+    static final class Converter implements CommandLine.ITypeConverter<String> {
+        @Override
+        public String convert(String value) {
+            try {
+                return Backends.validate(value);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.TypeConversionException(e.getMessage());
+            }
+        }
+    }
+}
