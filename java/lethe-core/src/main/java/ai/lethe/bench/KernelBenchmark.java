@@ -27,6 +27,9 @@ public final class KernelBenchmark {
                          List<Result> kernels) {
     }
 
+    private static final long WARMUP_NANOS = 400_000_000L;
+    private static final double MIN_SAMPLE_MS = 1.0;
+
     private final Kernels kernels;
     private final long[] sizes;
     private final int repetitions;
@@ -93,15 +96,21 @@ public final class KernelBenchmark {
     private Result measure(String name, double bytesPerParam, DoubleSupplier copy, DoubleSupplier kernel,
                            java.util.function.Consumer<String> progress) {
         long n = ParameterShapes.total(sizes);
-        for (int i = 0; i < 3; i++) { // warm-up: JIT, caches, first-touch pages, GPU clocks
+        // Warm-up by time, not by count: the JIT must have compiled the loops (interpreted Vector API code
+        // is orders of magnitude slower), caches and first-touch pages settle, GPU clocks ramp up.
+        double warmKernel = Double.MAX_VALUE;
+        long warmUntil = System.nanoTime() + WARMUP_NANOS;
+        for (int i = 0; i < 3 || System.nanoTime() < warmUntil; i++) {
             copy.getAsDouble();
-            kernel.getAsDouble();
+            warmKernel = Math.min(warmKernel, kernel.getAsDouble());
         }
+        // Short kernels: time several calls per sample so the clock's resolution does not dominate.
+        int inner = (int) Math.max(1, Math.min(10_000, Math.ceil(MIN_SAMPLE_MS / Math.max(warmKernel, 1e-6))));
         double[] copyMs = new double[repetitions];
         double[] kernelMs = new double[repetitions];
         for (int i = 0; i < repetitions; i++) {
-            copyMs[i] = copy.getAsDouble();
-            kernelMs[i] = kernel.getAsDouble();
+            copyMs[i] = repeat(copy, inner);
+            kernelMs[i] = repeat(kernel, inner);
         }
         double ms = median(kernelMs);
         double copyGbps = 8.0 * n / (median(copyMs) * 1e6);
@@ -112,6 +121,15 @@ public final class KernelBenchmark {
                     copyGbps, r.ratioToCopy()));
         }
         return r;
+    }
+
+    /** Mean milliseconds per call over {@code times} consecutive calls. */
+    private static double repeat(DoubleSupplier work, int times) {
+        double total = 0;
+        for (int i = 0; i < times; i++) {
+            total += work.getAsDouble();
+        }
+        return total / times;
     }
 
     private static double wallMillis(Runnable work) {
