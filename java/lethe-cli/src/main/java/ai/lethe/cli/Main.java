@@ -16,6 +16,10 @@ import picocli.CommandLine.Command;
             "Exit status: 0 success, 2 bad usage, 1 any other error (one line on stderr). Set -Dlethe.debug=true in LETHE_JAVA_OPTS for stack traces."
         },
         subcommands = {
+            ForgetCommand.class,
+            FisherCommand.class,
+            EvalCommand.class,
+            DemoCommand.class,
             BenchCommand.class,
             CommandLine.HelpCommand.class
         })

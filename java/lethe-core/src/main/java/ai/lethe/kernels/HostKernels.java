@@ -12,6 +12,11 @@ abstract class HostKernels implements Kernels {
     }
 
     @Override
+    public boolean hostMemory() {
+        return true;
+    }
+
+    @Override
     public TensorList allocate(long... sizes) {
         return HostTensors.zeros(sizes);
     }

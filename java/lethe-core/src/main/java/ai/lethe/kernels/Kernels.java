@@ -18,6 +18,12 @@ public interface Kernels extends AutoCloseable {
     /** What the back end runs on, for reports (for example the GPU's name or the vector width). */
     String description();
 
+    /**
+     * True when tensors live in Java arrays, so {@link HostTensors#wrap} views of host data can be passed to
+     * the kernels directly; false when data must be uploaded first (CUDA).
+     */
+    boolean hostMemory();
+
     // ---- memory ---------------------------------------------------------------------------------
 
     /** Zero-filled tensors of the given sizes. */

@@ -137,6 +137,11 @@ public final class CudaKernels implements Kernels {
         return description;
     }
 
+    @Override
+    public boolean hostMemory() {
+        return false;
+    }
+
     /** The context's native handle (for benchmarks that time on the device). */
     long context() {
         return ctx;

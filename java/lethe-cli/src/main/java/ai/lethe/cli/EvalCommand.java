@@ -1,0 +1,77 @@
+package ai.lethe.cli;
+
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+import ai.lethe.Lethe;
+import ai.lethe.eval.Metrics;
+import ai.lethe.io.AtomicFiles;
+import ai.lethe.report.ForgetReport;
+import ai.lethe.report.MetricsTable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "eval", mixinStandardHelpOptions = true, usageHelpAutoWidth = true,
+        description = {
+            "Measures a model against a forget set: accuracy on forget-train, retain-train, forget-test (test samples of the forgotten classes; for sample forgetting the forget-train set) and retain-test, and the membership-inference attack rate on the forget set (entropy feature, balanced logistic regression)."
+        })
+final class EvalCommand implements Callable<Integer> {
+
+    @Option(names = "--model", required = true, paramLabel = "M.pt", description = "The model (TorchScript).")
+    Path model;
+
+    @Mixin
+    DataOptions data;
+
+    @Mixin
+    ForgetSetOptions forget;
+
+    @Option(names = "--batch-size", paramLabel = "B", defaultValue = "256", description = "Batch size (default: ${DEFAULT-VALUE}).")
+    int batchSize;
+
+    @Option(names = "--report", paramLabel = "R.json", description = "Write the metrics as JSON.")
+    Path report;
+
+    @Option(names = "--json", description = "Print JSON on stdout instead of the table.")
+    boolean json;
+
+    @Mixin
+    DeviceOption device;
+
+    @Mixin
+    ProgressOptions progressOptions;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        CommandLine cmd = spec.commandLine();
+        if (batchSize < 1) {
+            throw new CommandLine.ParameterException(cmd, "--batch-size must be at least 1");
+        }
+        var forgetSet = forget.required(cmd);
+        try (Lethe lethe = Lethe.load(model, device.name).progress(progressOptions.progress())) {
+            Metrics m = lethe.evaluate(data.data, data.trainLimit, forgetSet, batchSize);
+            ForgetReport.MetricsReport r = ForgetReport.MetricsReport.of(m);
+            Map<String, Object> out = new java.util.LinkedHashMap<>();
+            out.put("model", lethe.model().description());
+            out.put("model_fingerprint", lethe.model().fingerprint());
+            out.put("metrics", r);
+            String text = Json.write(out);
+            if (report != null) {
+                AtomicFiles.writeString(report, text + "\n");
+            }
+            if (json) {
+                cmd.getOut().println(text);
+            } else {
+                cmd.getOut().print(MetricsTable.render(r, null));
+            }
+            cmd.getOut().flush();
+        }
+        return 0;
+    }
+}

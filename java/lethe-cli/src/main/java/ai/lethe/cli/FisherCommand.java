@@ -1,0 +1,83 @@
+package ai.lethe.cli;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+import ai.lethe.Lethe;
+import ai.lethe.importance.Estimator;
+import ai.lethe.importance.Importance;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "fisher", mixinStandardHelpOptions = true, usageHelpAutoWidth = true,
+        description = {
+            "Computes a diagonal importance (Fisher information or its label-free stand-in) of every parameter and writes it as safetensors, with the model's fingerprint and the settings in its metadata.",
+            "",
+            "An importance over the full training set can be stored once and reused by later 'lethe forget --retain-importance' requests on the same model. With a forget set, --subset full batches D as the SSD reference does (retain samples, then forget samples); without one, in file order."
+        })
+final class FisherCommand implements Callable<Integer> {
+
+    @Option(names = "--model", required = true, paramLabel = "M.pt", description = "The trained model (TorchScript).")
+    Path model;
+
+    @Mixin
+    DataOptions data;
+
+    @Option(names = "--subset", paramLabel = "SUBSET", defaultValue = "full",
+            description = "full, forget or retain (default: ${DEFAULT-VALUE}); forget and retain need a forget set.")
+    String subset;
+
+    @Mixin
+    ForgetSetOptions forget;
+
+    @Option(names = "--estimator", paramLabel = "E", defaultValue = "batch", converter = Converters.EstimatorConverter.class,
+            description = "batch (SSD reference), label-free (LFSSD) or per-sample (exact empirical Fisher) (default: ${DEFAULT-VALUE}).")
+    Estimator estimator;
+
+    @Option(names = "--batch-size", paramLabel = "B", defaultValue = "64", description = "Batch size (default: ${DEFAULT-VALUE}).")
+    int batchSize;
+
+    @Option(names = "--out", required = true, paramLabel = "I.safetensors", description = "Where to write the importance.")
+    Path out;
+
+    @Mixin
+    DeviceOption device;
+
+    @Mixin
+    ProgressOptions progressOptions;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        CommandLine cmd = spec.commandLine();
+        if (!subset.equals("full") && !subset.equals("forget") && !subset.equals("retain")) {
+            throw new CommandLine.ParameterException(cmd, "--subset must be full, forget or retain, got '" + subset + "'");
+        }
+        if (!subset.equals("full") && !forget.present()) {
+            throw new CommandLine.ParameterException(cmd, "--subset " + subset
+                    + " needs a forget set (--forget-class, --forget-indices or --forget-random)");
+        }
+        if (batchSize < 1) {
+            throw new CommandLine.ParameterException(cmd, "--batch-size must be at least 1");
+        }
+        if (Files.isDirectory(out)) {
+            throw new CommandLine.ParameterException(cmd, "--out " + out + " is a directory; name the file to write");
+        }
+        try (Lethe lethe = Lethe.load(model, device.name).progress(progressOptions.progress())) {
+            long t = System.nanoTime();
+            Importance imp = lethe.importance(data.data, data.trainLimit, subset, forget.optional(cmd), estimator, batchSize);
+            imp.save(out);
+            cmd.getOut().printf(Locale.ROOT, "wrote %s: %s importance over the %s subset of %s, %d tensors, %,d values, %d %s, %.2f s%n",
+                    out, estimator, subset, imp.provenance().data(), imp.parameters().size(),
+                    lethe.model().parameterCount(), imp.count(), estimator.perSample() ? "samples" : "batches",
+                    (System.nanoTime() - t) / 1e9);
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,288 @@
+package ai.lethe;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import ai.lethe.data.BatchStream;
+import ai.lethe.data.DataSource;
+import ai.lethe.data.ForgetSet;
+import ai.lethe.data.ForgetSplit;
+import ai.lethe.eval.Evaluator;
+import ai.lethe.eval.Metrics;
+import ai.lethe.importance.Estimator;
+import ai.lethe.importance.Importance;
+import ai.lethe.importance.ImportanceEstimator;
+import ai.lethe.importance.Provenance;
+import ai.lethe.io.LetheFormatException;
+import ai.lethe.kernels.Backends;
+import ai.lethe.kernels.Kernels;
+import ai.lethe.method.SsdDampening;
+import ai.lethe.model.Model;
+import ai.lethe.model.Models;
+import ai.lethe.report.ForgetReport;
+import ai.lethe.report.Progress;
+
+/**
+ * Lethe as a library: load a model, make it forget, evaluate, save.
+ *
+ * <pre>{@code
+ * try (Lethe lethe = Lethe.load(Path.of("model.pt"))) {
+ *     ForgetResult r = lethe.forget(ForgetRequest.of("fashion-mnist", ForgetSet.classes(1)).method(Method.LFSSD).alpha(2));
+ *     System.out.println(r.report().after().forgetTestAcc());
+ *     lethe.save(Path.of("forgotten.pt"));
+ * }
+ * }</pre>
+ *
+ * The model is changed in place only when a forget run has completed; a failure leaves it as it was.
+ */
+public final class Lethe implements AutoCloseable {
+
+    /** The outcome of {@link #forget}: the report and the two importances (for reuse or inspection). */
+    public record ForgetResult(ForgetReport report, Importance importanceFull, Importance importanceForget) {
+    }
+
+    private final Model model;
+    private Kernels kernels;
+    private Progress progress = Progress.NONE;
+
+    private Lethe(Model model, Kernels kernels) {
+        this.model = model;
+        this.kernels = kernels;
+    }
+
+    /** Loads a model (TorchScript .pt) and opens the best kernel back end (CUDA if present, else the Vector API). */
+    public static Lethe load(Path modelPath) throws IOException {
+        return load(modelPath, "auto");
+    }
+
+    /** Loads a model and opens the named kernel back end ({@link Backends#open}). */
+    public static Lethe load(Path modelPath, String device) throws IOException {
+        Kernels k = Backends.open(device);
+        try {
+            return new Lethe(Models.load(modelPath), k);
+        } catch (IOException | RuntimeException e) {
+            k.close();
+            throw e;
+        }
+    }
+
+    /** Wraps a model that is already open; Lethe closes it. */
+    public static Lethe of(Model model, Kernels kernels) {
+        return new Lethe(model, kernels);
+    }
+
+    /** Where progress of long passes goes (default: nowhere). */
+    public Lethe progress(Progress p) {
+        this.progress = p == null ? Progress.NONE : p;
+        return this;
+    }
+
+    public Model model() {
+        return model;
+    }
+
+    public Kernels kernels() {
+        return kernels;
+    }
+
+    // ---- forget ---------------------------------------------------------------------------------
+
+    public ForgetResult forget(ForgetRequest request) throws IOException {
+        request.validate();
+        long start = System.nanoTime();
+        Prepared p = prepare(request.data(), request.trainLimit(), request.forgetSet());
+        String inputFingerprint = model.fingerprint();
+        Estimator estimator = request.estimator();
+        int bs = request.batchSize();
+        List<String> notes = new ArrayList<>();
+        Evaluator evaluator = new Evaluator(request.evalBatchSize(), progress);
+        Metrics before = null;
+        double evalSeconds = 0;
+        if (request.evaluate()) {
+            long t = System.nanoTime();
+            before = evaluator.evaluate(model, p.split, p.data.test(), p.testLabels);
+            evalSeconds += seconds(t);
+        }
+        long unlearnStart = System.nanoTime();
+        ImportanceEstimator est = new ImportanceEstimator(estimator, kernels, progress);
+        String dataDescription = p.data.train().description();
+
+        long t = System.nanoTime();
+        Importance full;
+        String fullSource;
+        if (request.retainImportance() != null) {
+            Path file = request.retainImportance();
+            full = Importance.load(file);
+            try {
+                full.requireUsableAs(model, estimator, bs, dataDescription, file.toString());
+            } catch (IllegalArgumentException e) {
+                throw new LetheFormatException(e.getMessage());
+            }
+            if (estimator.dependsOnBatching() && !"retain-then-forget".equals(full.provenance().order())) {
+                notes.add("the stored I_D was batched in " + full.provenance().order() + " order; the SSD reference batches D"
+                        + " as retain-then-forget, so results differ slightly from a fresh run");
+            } else if (estimator.dependsOnBatching() && !full.provenance().forgetSet().equals(p.forget.description())) {
+                notes.add("the stored I_D was batched for forgetting " + full.provenance().forgetSet()
+                        + "; batches differ slightly from a fresh run for " + p.forget.description());
+            }
+            fullSource = "loaded from " + file;
+        } else {
+            try (BatchStream s = p.split.fullRetainThenForget(bs)) {
+                full = est.estimate(model, s, s.expectedBatches(), "importance over D (" + s.expectedSamples() + " samples)",
+                        provenance(estimator, bs, dataDescription, "full", "retain-then-forget", p.forget.description()));
+            }
+            fullSource = "computed";
+        }
+        double fullSeconds = seconds(t);
+
+        t = System.nanoTime();
+        Importance forget;
+        try (BatchStream s = p.split.forget(bs)) {
+            forget = est.estimate(model, s, s.expectedBatches(), "importance over Df (" + s.expectedSamples() + " samples)",
+                    provenance(estimator, bs, dataDescription, "forget", "file", p.forget.description()));
+        }
+        double forgetSeconds = seconds(t);
+
+        t = System.nanoTime();
+        SsdDampening.Outcome outcome = SsdDampening.apply(model, full.values(), forget.values(), request.alpha(),
+                request.lambda(), kernels);
+        double updateSeconds = seconds(t);
+        double totalSeconds = seconds(unlearnStart);
+        notes.addAll(outcome.notes());
+        if (estimator == Estimator.PER_SAMPLE) {
+            double bound = (double) p.forget.trainSize() / p.forget.forgetCount();
+            if (request.alpha() >= bound) {
+                notes.add(String.format("alpha = %s is at or above |D|/|Df| = %.4g, the largest ratio the per-sample"
+                        + " Fisher allows, so nothing can be selected", request.alpha(), bound));
+            }
+        }
+
+        if (request.saveImportances() != null) {
+            Files.createDirectories(request.saveImportances());
+            full.save(request.saveImportances().resolve("importance_full.safetensors"));
+            forget.save(request.saveImportances().resolve("importance_forget.safetensors"));
+        }
+
+        Metrics after = null;
+        if (request.evaluate()) {
+            t = System.nanoTime();
+            after = evaluator.evaluate(model, p.split, p.data.test(), p.testLabels);
+            evalSeconds += seconds(t);
+        }
+        ForgetReport report = new ForgetReport(request.method().id(), kernels.name(), kernels.description(),
+                model.description(), inputFingerprint, model.fingerprint(), p.data.description(), p.forget.description(),
+                p.forget.forgetCount(), p.forget.retainCount(), estimator.id(), bs, request.alpha(), request.lambda(),
+                outcome.total(), outcome.selected(), outcome.selectedFraction(), ForgetReport.finite(outcome.largestRatio()),
+                fullSource, notes, ForgetReport.MetricsReport.of(before), ForgetReport.MetricsReport.of(after),
+                new ForgetReport.Seconds(fullSeconds, forgetSeconds, updateSeconds, totalSeconds,
+                        request.evaluate() ? evalSeconds : null));
+        progress.note(String.format("forget finished in %.2f s (%.2f s with evaluation)", totalSeconds, seconds(start)));
+        return new ForgetResult(report, full, forget);
+    }
+
+    // ---- importance and evaluation on their own --------------------------------------------------
+
+    /**
+     * One importance pass, as {@code lethe fisher} runs it: over the full training set (file order, or
+     * retain-then-forget when a forget set is given), the forget set, or the retain set.
+     */
+    public Importance importance(String data, int trainLimit, String subset, ForgetSet forgetSet, Estimator estimator,
+                                 int batchSize) throws IOException {
+        if (batchSize < 1) {
+            throw new IllegalArgumentException("--batch-size must be at least 1, got " + batchSize);
+        }
+        DataSource source = DataSource.open(data, trainLimit);
+        int[] labels = source.train().labels();
+        int classes = model.numClasses(source.train().sampleShape());
+        requireLabelsInRange(labels, classes, "training");
+        ImportanceEstimator est = new ImportanceEstimator(estimator, kernels, progress);
+        String description = source.train().description();
+        switch (subset) {
+            case "full": {
+                if (forgetSet == null) {
+                    try (BatchStream s = BatchStream.all(source.train(), labels, batchSize)) {
+                        return est.estimate(model, s, s.expectedBatches(), "importance over D",
+                                provenance(estimator, batchSize, description, "full", "file", ""));
+                    }
+                }
+                ForgetSet.Resolved r = forgetSet.resolve(labels, classes);
+                try (BatchStream s = new ForgetSplit(source.train(), labels, r).fullRetainThenForget(batchSize)) {
+                    return est.estimate(model, s, s.expectedBatches(), "importance over D",
+                            provenance(estimator, batchSize, description, "full", "retain-then-forget", r.description()));
+                }
+            }
+            case "forget":
+            case "retain": {
+                if (forgetSet == null) {
+                    throw new IllegalArgumentException("--subset " + subset + " needs a forget set (--forget-class, --forget-indices or --forget-random)");
+                }
+                ForgetSet.Resolved r = forgetSet.resolve(labels, classes);
+                ForgetSplit split = new ForgetSplit(source.train(), labels, r);
+                try (BatchStream s = subset.equals("forget") ? split.forget(batchSize) : split.retain(batchSize)) {
+                    return est.estimate(model, s, s.expectedBatches(), "importance over " + subset + " set",
+                            provenance(estimator, batchSize, description, subset, "file", r.description()));
+                }
+            }
+            default:
+                throw new IllegalArgumentException("unknown --subset '" + subset + "' (expected full, forget or retain)");
+        }
+    }
+
+    /** Accuracies and MIA of the model as it is now. */
+    public Metrics evaluate(String data, int trainLimit, ForgetSet forgetSet, int batchSize) throws IOException {
+        Prepared p = prepare(data, trainLimit, forgetSet);
+        return new Evaluator(batchSize, progress).evaluate(model, p.split, p.data.test(), p.testLabels);
+    }
+
+    /** Saves the model in its own format, atomically. */
+    public void save(Path path) throws IOException {
+        model.save(path);
+    }
+
+    @Override
+    public void close() {
+        try {
+            model.close();
+        } finally {
+            kernels.close();
+        }
+    }
+
+    // ---- helpers --------------------------------------------------------------------------------
+
+    /** Data opened and checked against the model: shapes accepted, labels in range, forget set resolved. */
+    private record Prepared(DataSource data, int[] testLabels, ForgetSet.Resolved forget, ForgetSplit split) {
+    }
+
+    private Prepared prepare(String data, int trainLimit, ForgetSet forgetSet) throws IOException {
+        DataSource source = DataSource.open(data, trainLimit);
+        int[] trainLabels = source.train().labels();
+        int[] testLabels = source.test().labels();
+        int classes = model.numClasses(source.train().sampleShape());
+        requireLabelsInRange(trainLabels, classes, "training");
+        requireLabelsInRange(testLabels, classes, "test");
+        ForgetSet.Resolved resolved = forgetSet.resolve(trainLabels, classes);
+        return new Prepared(source, testLabels, resolved, new ForgetSplit(source.train(), trainLabels, resolved));
+    }
+
+    private static void requireLabelsInRange(int[] labels, int classes, String split) throws LetheFormatException {
+        for (int i = 0; i < labels.length; i++) {
+            if (labels[i] < 0 || labels[i] >= classes) {
+                throw new LetheFormatException("label " + labels[i] + " of " + split + " sample " + i
+                        + " is out of range: the model has " + classes + " classes (0.." + (classes - 1) + ")");
+            }
+        }
+    }
+
+    private Provenance provenance(Estimator estimator, int batchSize, String data, String subset, String order,
+                                  String forgetSet) {
+        return new Provenance(model.fingerprint(), estimator, batchSize, data, subset, order, forgetSet);
+    }
+
+    private static double seconds(long startNanos) {
+        return (System.nanoTime() - startNanos) / 1e9;
+    }
+}

@@ -1,0 +1,195 @@
+package ai.lethe.data;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.List;
+import java.util.NoSuchElementException;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.function.IntPredicate;
+
+/**
+ * Batches read from disk by a background thread into a bounded queue, so decoding and I/O overlap the
+ * consumer's forward/backward passes and at most {@code prefetch} batches are ever held.
+ *
+ * <p>The stream makes one or more passes over the dataset in file order; each pass keeps the samples
+ * its predicate accepts. Batches run on across pass boundaries, which is how the SSD reference batches D:
+ * the retain samples in file order followed by the forget samples in file order, without shuffling, the
+ * last partial batch counting as a batch.
+ */
+public final class BatchStream implements Iterator<Batch>, AutoCloseable {
+
+    /** Batches held ahead of the consumer. */
+    public static final int DEFAULT_PREFETCH = 4;
+
+    private static final Object END = new Object();
+
+    private record Failure(Throwable error) {
+    }
+
+    private final BlockingQueue<Object> queue;
+    private final Thread producer;
+    private final int expectedSamples;
+    private final int batchSize;
+    private Object next;
+    private boolean finished;
+
+    private BatchStream(Dataset dataset, int[] labels, int batchSize, List<IntPredicate> passes, int prefetch) {
+        if (batchSize < 1) {
+            throw new IllegalArgumentException("batch size must be at least 1, got " + batchSize);
+        }
+        this.batchSize = batchSize;
+        this.queue = new ArrayBlockingQueue<>(Math.max(1, prefetch));
+        int expected = 0;
+        for (IntPredicate p : passes) {
+            for (int i = 0; i < dataset.size(); i++) {
+                if (p.test(i)) {
+                    expected++;
+                }
+            }
+        }
+        this.expectedSamples = expected;
+        this.producer = new Thread(() -> produce(dataset, labels, passes), "lethe-prefetch");
+        this.producer.setDaemon(true);
+        this.producer.start();
+    }
+
+    /** Every sample of the dataset, in file order. */
+    public static BatchStream all(Dataset dataset, int[] labels, int batchSize) {
+        return passes(dataset, labels, batchSize, List.of(i -> true));
+    }
+
+    /** One pass per predicate, in order, batches continuing across passes. */
+    public static BatchStream passes(Dataset dataset, int[] labels, int batchSize, List<IntPredicate> passes) {
+        if (labels.length != dataset.size()) {
+            throw new IllegalArgumentException(labels.length + " labels for " + dataset.size() + " samples");
+        }
+        return new BatchStream(dataset, labels, batchSize, passes, DEFAULT_PREFETCH);
+    }
+
+    /** How many samples the stream will deliver. */
+    public int expectedSamples() {
+        return expectedSamples;
+    }
+
+    /** How many batches the stream will deliver (the last one may be partial). */
+    public int expectedBatches() {
+        return (expectedSamples + batchSize - 1) / batchSize;
+    }
+
+    private void produce(Dataset dataset, int[] labels, List<IntPredicate> passes) {
+        try {
+            int per = dataset.sampleSize();
+            int[] shape = dataset.sampleShape();
+            float[] scratch = new float[per];
+            float[] x = new float[batchSize * per];
+            int[] y = new int[batchSize];
+            int[] idx = new int[batchSize];
+            int n = 0;
+            for (IntPredicate accept : passes) {
+                int last = -1;
+                for (int i = dataset.size() - 1; i >= 0; i--) {
+                    if (accept.test(i)) {
+                        last = i;
+                        break;
+                    }
+                }
+                if (last < 0) {
+                    continue;
+                }
+                try (SampleReader reader = dataset.openReader()) {
+                    for (int i = 0; i <= last; i++) { // no need to read past the last accepted sample
+                        if (!accept.test(i)) {
+                            reader.skip(scratch);
+                            continue;
+                        }
+                        if (!reader.next(x, n * per)) {
+                            throw new IOException(dataset.description() + ": ended after " + i + " samples");
+                        }
+                        y[n] = labels[i];
+                        idx[n] = i;
+                        if (++n == batchSize) {
+                            put(new Batch(x, y, idx, n, shape));
+                            x = new float[batchSize * per];
+                            y = new int[batchSize];
+                            idx = new int[batchSize];
+                            n = 0;
+                        }
+                    }
+                }
+            }
+            if (n > 0) {
+                put(new Batch(Arrays.copyOf(x, n * per), Arrays.copyOf(y, n), Arrays.copyOf(idx, n), n, shape));
+            }
+            put(END);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt(); // closed by the consumer
+        } catch (Throwable e) {
+            try {
+                put(new Failure(e));
+            } catch (InterruptedException ignored) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private void put(Object item) throws InterruptedException {
+        queue.put(item);
+    }
+
+    @Override
+    public boolean hasNext() {
+        if (finished) {
+            return false;
+        }
+        if (next == null) {
+            try {
+                next = queue.take();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while waiting for data", e);
+            }
+        }
+        if (next == END) {
+            finished = true;
+            return false;
+        }
+        if (next instanceof Failure f) {
+            finished = true;
+            Throwable e = f.error();
+            if (e instanceof IOException io) {
+                throw new UncheckedIOException(io.getMessage(), io);
+            }
+            if (e instanceof RuntimeException re) {
+                throw re;
+            }
+            throw new IllegalStateException("reading data failed: " + e, e);
+        }
+        return true;
+    }
+
+    @Override
+    public Batch next() {
+        if (!hasNext()) {
+            throw new NoSuchElementException();
+        }
+        Batch b = (Batch) next;
+        next = null;
+        return b;
+    }
+
+    /** Stops the reader thread; safe to call at any time, also before the end. */
+    @Override
+    public void close() {
+        finished = true;
+        producer.interrupt();
+        queue.clear();
+        try {
+            producer.join(5_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

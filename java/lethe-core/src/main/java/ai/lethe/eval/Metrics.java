@@ -1,0 +1,9 @@
+package ai.lethe.eval;
+
+/**
+ * The evaluation of ALGORITHMS.md section 3: accuracies counted per sample, and the membership-inference
+ * attack's rate on the forget set (lower means more forgotten).
+ */
+public record Metrics(double forgetTrainAcc, double retainTrainAcc, double forgetTestAcc, double retainTestAcc,
+                      double mia, int forgetTrain, int retainTrain, int forgetTest, int retainTest) {
+}

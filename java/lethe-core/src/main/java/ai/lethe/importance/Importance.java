@@ -1,0 +1,190 @@
+package ai.lethe.importance;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import ai.lethe.io.LetheFormatException;
+import ai.lethe.io.SafetensorsFile;
+import ai.lethe.io.SafetensorsWriter;
+import ai.lethe.model.Model;
+import ai.lethe.model.ParameterInfo;
+
+/**
+ * A diagonal importance (Fisher or its stand-in): one tensor per model parameter, kept as a partial sum
+ * and a count (batches or samples), so that partial results computed on different machines or over
+ * different shards merge by addition in any order. {@link #values()} is the normalised importance.
+ */
+public final class Importance {
+
+    private final List<ParameterInfo> parameters;
+    private final float[][] sums;
+    private final long count;
+    private final Provenance provenance;
+
+    public Importance(List<ParameterInfo> parameters, float[][] sums, long count, Provenance provenance) {
+        if (parameters.size() != sums.length) {
+            throw new IllegalArgumentException(sums.length + " sums for " + parameters.size() + " parameters");
+        }
+        for (int i = 0; i < sums.length; i++) {
+            if (sums[i].length != parameters.get(i).numel()) {
+                throw new IllegalArgumentException("sum " + i + " has " + sums[i].length + " values for " + parameters.get(i));
+            }
+        }
+        this.parameters = List.copyOf(parameters);
+        this.sums = sums;
+        this.count = count;
+        this.provenance = provenance;
+    }
+
+    public List<ParameterInfo> parameters() {
+        return parameters;
+    }
+
+    public Provenance provenance() {
+        return provenance;
+    }
+
+    /** Number of batches (batch estimators) or samples (per-sample) the sums cover. */
+    public long count() {
+        return count;
+    }
+
+    /** The unnormalised partial sums (shared, not copied). */
+    public float[][] sums() {
+        return sums;
+    }
+
+    /** The importance: each sum divided by the count, in fp32 as the reference divides. */
+    public float[][] values() {
+        float[][] out = new float[sums.length][];
+        float n = count;
+        for (int t = 0; t < sums.length; t++) {
+            out[t] = new float[sums[t].length];
+            for (int j = 0; j < sums[t].length; j++) {
+                out[t][j] = sums[t][j] / n;
+            }
+        }
+        return out;
+    }
+
+    /** The sum of two partial importances of the same model and settings (for example two shards of D). */
+    public Importance merge(Importance other) {
+        if (!parameters.equals(other.parameters)) {
+            throw new IllegalArgumentException("cannot merge importances of different parameter lists");
+        }
+        Provenance a = provenance;
+        Provenance b = other.provenance;
+        if (!a.modelFingerprint().equals(b.modelFingerprint()) || a.estimator() != b.estimator()
+                || (a.estimator().dependsOnBatching() && a.batchSize() != b.batchSize())) {
+            throw new IllegalArgumentException("cannot merge importances of different models or settings: "
+                    + a.estimator() + "/" + a.batchSize() + " vs " + b.estimator() + "/" + b.batchSize());
+        }
+        float[][] merged = new float[sums.length][];
+        for (int t = 0; t < sums.length; t++) {
+            merged[t] = sums[t].clone();
+            for (int j = 0; j < merged[t].length; j++) {
+                merged[t][j] += other.sums[t][j];
+            }
+        }
+        String data = a.data().equals(b.data()) ? a.data() : a.data() + " + " + b.data();
+        return new Importance(parameters, merged, count + other.count,
+                new Provenance(a.modelFingerprint(), a.estimator(), a.batchSize(), data, a.subset(), a.order(), a.forgetSet()));
+    }
+
+    /**
+     * Writes the normalised importance (keys = parameter names, like the PyTorch reference's files) with the
+     * provenance and the count in the metadata; atomically.
+     */
+    public void save(Path path) throws IOException {
+        SafetensorsWriter w = new SafetensorsWriter().metadata(provenance.toMetadata(count));
+        float[][] v = values();
+        for (int i = 0; i < parameters.size(); i++) {
+            w.addFloats(parameters.get(i).name(), parameters.get(i).shape(), v[i]);
+        }
+        w.write(path);
+    }
+
+    /** Reads an importance written by {@link #save}; the partial sums are rebuilt as value × count. */
+    public static Importance load(Path path) throws IOException {
+        try (SafetensorsFile f = SafetensorsFile.open(path)) {
+            Provenance p;
+            try {
+                p = Provenance.fromMetadata(f.metadata(), path.toString());
+            } catch (IllegalArgumentException e) {
+                throw new LetheFormatException(e.getMessage());
+            }
+            long count;
+            try {
+                count = Long.parseLong(f.metadata().get("count"));
+            } catch (RuntimeException e) {
+                throw new LetheFormatException(path + ": importance metadata lacks a valid count");
+            }
+            List<ParameterInfo> params = new ArrayList<>();
+            float[][] sums = new float[f.entries().size()][];
+            int i = 0;
+            for (SafetensorsFile.Entry e : f.entries()) {
+                params.add(new ParameterInfo(e.name(), e.shape()));
+                float[] v = f.readFloats(e.name());
+                for (int j = 0; j < v.length; j++) {
+                    v[j] *= count;
+                }
+                sums[i++] = v;
+            }
+            return new Importance(params, sums, count, p);
+        }
+    }
+
+    /** Reads plain safetensors importances (no Lethe metadata), as the PyTorch reference writes them, in the model's order. */
+    public static float[][] readValues(Path path, List<ParameterInfo> parameters) throws IOException {
+        try (SafetensorsFile f = SafetensorsFile.open(path)) {
+            float[][] out = new float[parameters.size()][];
+            for (int i = 0; i < out.length; i++) {
+                ParameterInfo p = parameters.get(i);
+                SafetensorsFile.Entry e = f.entry(p.name());
+                if (!java.util.Arrays.equals(e.shape(), p.shape())) {
+                    throw new LetheFormatException(path + ": tensor " + p.name() + " has shape "
+                            + java.util.Arrays.toString(e.shape()) + ", the model's is " + java.util.Arrays.toString(p.shape()));
+                }
+                out[i] = f.readFloats(p.name());
+            }
+            return out;
+        }
+    }
+
+    /**
+     * Refuses, with a one-line reason, an importance that was not computed for this model and these settings.
+     * Returns a note (or null) for differences that do not invalidate it.
+     */
+    public String requireUsableAs(Model model, Estimator estimator, int batchSize, String data, String file) {
+        Provenance p = provenance;
+        if (!p.modelFingerprint().equals(model.fingerprint())) {
+            throw new IllegalArgumentException(file + " was computed for another model (fingerprint "
+                    + abbreviate(p.modelFingerprint()) + ", this model's is " + abbreviate(model.fingerprint()) + ")");
+        }
+        if (!parameters.equals(model.parameters())) {
+            throw new IllegalArgumentException(file + " does not match the model's parameter names and shapes");
+        }
+        if (p.estimator() != estimator) {
+            throw new IllegalArgumentException(file + " was computed with the " + p.estimator() + " estimator, this run uses "
+                    + estimator);
+        }
+        if (estimator.dependsOnBatching() && p.batchSize() != batchSize) {
+            throw new IllegalArgumentException(file + " was computed with batch size " + p.batchSize() + ", this run uses "
+                    + batchSize + " (the " + estimator + " estimator depends on it)");
+        }
+        if (!p.data().equals(data)) {
+            throw new IllegalArgumentException(file + " was computed on " + p.data() + ", this run uses " + data);
+        }
+        if (!p.subset().equals("full")) {
+            throw new IllegalArgumentException(file + " holds the importance of the " + p.subset()
+                    + " subset; --retain-importance needs one over the full training set (lethe fisher --subset full)");
+        }
+        return null;
+    }
+
+    private static String abbreviate(String fingerprint) {
+        return fingerprint == null ? "none" : fingerprint.substring(0, Math.min(12, fingerprint.length())) + "…";
+    }
+}

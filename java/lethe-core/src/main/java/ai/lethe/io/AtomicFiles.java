@@ -1,0 +1,78 @@
+package ai.lethe.io;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * Writes that never leave a half-written file behind: the content goes to a temporary file beside the
+ * target, is flushed to disk, and is renamed over the target only when complete. On any failure the
+ * temporary file is deleted and the target is untouched.
+ */
+public final class AtomicFiles {
+
+    /** Writes the content of one file to the given path. */
+    @FunctionalInterface
+    public interface PathWriter {
+        void write(Path temporary) throws IOException;
+    }
+
+    /** Writes the content of one file to a stream. */
+    @FunctionalInterface
+    public interface StreamWriter {
+        void write(OutputStream out) throws IOException;
+    }
+
+    private AtomicFiles() {
+    }
+
+    /** Lets {@code writer} fill a temporary file (it may open it any way it likes), then renames it to target. */
+    public static void write(Path target, PathWriter writer) throws IOException {
+        Path absolute = target.toAbsolutePath();
+        Path dir = absolute.getParent();
+        if (dir != null) {
+            Files.createDirectories(dir);
+        }
+        Path tmp = Files.createTempFile(dir, "." + absolute.getFileName() + ".", ".partial");
+        boolean done = false;
+        try {
+            writer.write(tmp);
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+                ch.force(true);
+            }
+            move(tmp, absolute);
+            done = true;
+        } finally {
+            if (!done) {
+                Files.deleteIfExists(tmp);
+            }
+        }
+    }
+
+    /** Streams the content into a temporary file, then renames it to target. */
+    public static void write(Path target, StreamWriter writer) throws IOException {
+        write(target, (PathWriter) tmp -> {
+            try (OutputStream out = new java.io.BufferedOutputStream(Files.newOutputStream(tmp,
+                    StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING), 1 << 20)) {
+                writer.write(out);
+            }
+        });
+    }
+
+    public static void writeString(Path target, String content) throws IOException {
+        write(target, (StreamWriter) out -> out.write(content.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    }
+
+    private static void move(Path from, Path to) throws IOException {
+        try {
+            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+            Files.move(from, to, StandardCopyOption.REPLACE_EXISTING);
+        }
+    }
+}

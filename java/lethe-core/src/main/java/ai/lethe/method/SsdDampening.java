@@ -1,0 +1,71 @@
+package ai.lethe.method;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import ai.lethe.kernels.Kernels;
+import ai.lethe.kernels.TensorList;
+import ai.lethe.model.Model;
+
+/**
+ * The update step of SSD and LFSSD (ALGORITHMS.md section 2): select θ_j where I_f,j > α·I_D,j and scale
+ * it by min(λ·I_D,j / I_f,j, 1), through the {@code ssd_dampen} kernel. Which importances go in (batch
+ * Fisher for SSD, label-free for LFSSD) is the caller's choice.
+ */
+public final class SsdDampening {
+
+    /**
+     * What the update did.
+     *
+     * @param selected     number of dampened parameters
+     * @param total        number of parameters
+     * @param largestRatio the largest I_f/I_D over all parameters (+∞ where I_D = 0 < I_f)
+     * @param notes        things the user should know (nothing selected, α above every ratio)
+     */
+    public record Outcome(long selected, long total, float largestRatio, List<String> notes) {
+        public double selectedFraction() {
+            return total == 0 ? 0 : (double) selected / total;
+        }
+    }
+
+    private SsdDampening() {
+    }
+
+    public static void validate(float alpha, float lambda) {
+        if (!(alpha > 0) || !Float.isFinite(alpha)) {
+            throw new IllegalArgumentException("--alpha must be a positive number, got " + alpha);
+        }
+        if (!(lambda > 0) || !Float.isFinite(lambda)) {
+            throw new IllegalArgumentException("--lambda must be a positive number, got " + lambda);
+        }
+    }
+
+    /** Dampens the model's parameters in place. */
+    public static Outcome apply(Model model, float[][] importanceFull, float[][] importanceForget, float alpha,
+                                float lambda, Kernels kernels) {
+        validate(alpha, lambda);
+        float[][] theta = model.readParameters();
+        long total = model.parameterCount();
+        long selected;
+        float largest;
+        try (TensorList w = kernels.upload(theta); TensorList iD = kernels.upload(importanceFull);
+             TensorList iF = kernels.upload(importanceForget)) {
+            // The largest ratio is one float above the threshold that selects a single element. ε is the
+            // smallest denormal: it leaves every normal I_D unchanged but keeps 0/0 from becoming a NaN.
+            largest = Math.nextUp(kernels.ratioThresholdForFraction(iF, iD, Float.MIN_VALUE, 1.0 / Math.max(1, total)));
+            selected = kernels.ssdDampen(w, iD, iF, alpha, lambda);
+            kernels.download(w, theta);
+        }
+        if (selected > 0) {
+            model.writeParameters(theta);
+        }
+        List<String> notes = new ArrayList<>();
+        if (selected == 0) {
+            notes.add(alpha >= largest
+                    ? String.format("nothing was selected: alpha = %s is at or above the largest ratio I_f/I_D = %.4g"
+                            + " of this model, so no parameter can be selected; the model is unchanged (lower --alpha)", alpha, largest)
+                    : "nothing was selected: no parameter has I_f > alpha * I_D; the model is unchanged (lower --alpha)");
+        }
+        return new Outcome(selected, total, largest, notes);
+    }
+}

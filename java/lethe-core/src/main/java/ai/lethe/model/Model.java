@@ -1,0 +1,78 @@
+package ai.lethe.model;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+
+import ai.lethe.data.Batch;
+
+/**
+ * A trained classifier as the unlearning engine sees it: named fp32 parameters, logits for a batch,
+ * gradients of a loss, and a way to save the changed model. Always in eval mode (BatchNorm uses its
+ * running statistics, dropout is off). Implementations: {@link TorchScriptModel}; architectures defined in
+ * Java come later behind the same interface.
+ *
+ * <p>Not thread-safe: one thread drives a model (libtorch's grad mode is per thread).
+ */
+public interface Model extends AutoCloseable {
+
+    /** For example "torchscript /path/model.pt". */
+    String description();
+
+    /** Every named parameter, in named_parameters() order. */
+    List<ParameterInfo> parameters();
+
+    default long parameterCount() {
+        long n = 0;
+        for (ParameterInfo p : parameters()) {
+            n += p.numel();
+        }
+        return n;
+    }
+
+    default long[] parameterSizes() {
+        return parameters().stream().mapToLong(ParameterInfo::numel).toArray();
+    }
+
+    /**
+     * Checks that the model accepts samples of this shape and returns logits [batch, classes]; returns the
+     * number of classes. Throws {@link ModelException} with a one-line reason otherwise.
+     */
+    int numClasses(int[] sampleShape);
+
+    /** Logits of a batch, row-major [size × classes], computed without gradients. */
+    float[] logits(Batch batch);
+
+    /**
+     * Forward, loss and backward for a batch: afterwards {@link #gradients} holds d loss / d θ of this batch
+     * alone (gradients are reset first). Returns the loss value.
+     */
+    double backward(Batch batch, Loss loss);
+
+    /** Copies the gradients of the last {@link #backward} into arrays shaped like the parameters (0 where none flowed). */
+    void gradients(float[][] dst);
+
+    /** Copies the current parameter values into arrays shaped like the parameters. */
+    void readParameters(float[][] dst);
+
+    /** Overwrites the parameters with these values. */
+    void writeParameters(float[][] src);
+
+    default float[][] readParameters() {
+        float[][] out = new float[parameters().size()][];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = new float[Math.toIntExact(parameters().get(i).numel())];
+        }
+        readParameters(out);
+        return out;
+    }
+
+    /** SHA-256 over parameter names, shapes and values: identifies which model an importance file belongs to. */
+    String fingerprint();
+
+    /** Saves the model in its own format, atomically (temporary file, then rename). */
+    void save(Path path) throws IOException;
+
+    @Override
+    void close();
+}

@@ -1,0 +1,54 @@
+package ai.lethe.report;
+
+import java.util.List;
+
+import ai.lethe.eval.Metrics;
+
+/**
+ * What a forget run did and how well, as `lethe forget --report` writes it (snake_case keys in JSON).
+ * Non-finite numbers are reported as null.
+ */
+public record ForgetReport(
+        String method,
+        String backend,
+        String device,
+        String model,
+        String modelFingerprint,
+        String outputFingerprint,
+        String data,
+        String forgetSet,
+        int forgetSamples,
+        int retainSamples,
+        String estimator,
+        int batchSize,
+        double alpha,
+        double lambda,
+        long params,
+        long selected,
+        double selectedFraction,
+        Double largestRatio,
+        String importanceFullSource,
+        List<String> notes,
+        MetricsReport before,
+        MetricsReport after,
+        Seconds seconds) {
+
+    /** Accuracies and MIA; null where there were no samples. */
+    public record MetricsReport(Double forgetTrainAcc, Double retainTrainAcc, Double forgetTestAcc, Double retainTestAcc,
+                                Double mia, int forgetTrain, int retainTrain, int forgetTest, int retainTest) {
+
+        public static MetricsReport of(Metrics m) {
+            return m == null ? null : new MetricsReport(finite(m.forgetTrainAcc()), finite(m.retainTrainAcc()),
+                    finite(m.forgetTestAcc()), finite(m.retainTestAcc()), finite(m.mia()), m.forgetTrain(),
+                    m.retainTrain(), m.forgetTest(), m.retainTest());
+        }
+    }
+
+    /** Wall-clock seconds per phase; total covers the unlearning itself (importances and update), not evaluation. */
+    public record Seconds(double importanceFull, double importanceForget, double update, double total, Double evaluate) {
+    }
+
+    public static Double finite(double v) {
+        return Double.isFinite(v) ? v : null;
+    }
+}
