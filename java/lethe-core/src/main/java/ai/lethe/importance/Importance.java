@@ -22,6 +22,7 @@ public final class Importance {
     private final float[][] sums;
     private final long count;
     private final Provenance provenance;
+    private float[][] values;
 
     public Importance(List<ParameterInfo> parameters, float[][] sums, long count, Provenance provenance) {
         if (parameters.size() != sums.length) {
@@ -51,13 +52,16 @@ public final class Importance {
         return count;
     }
 
-    /** The unnormalised partial sums (shared, not copied). */
+    /** The unnormalised partial sums (shared, not copied: do not modify). */
     public float[][] sums() {
         return sums;
     }
 
-    /** The importance: each sum divided by the count, in fp32 as the reference divides. */
-    public float[][] values() {
+    /** The importance: each sum divided by the count, in fp32 as the reference divides (computed once; do not modify). */
+    public synchronized float[][] values() {
+        if (values != null) {
+            return values;
+        }
         float[][] out = new float[sums.length][];
         float n = count;
         for (int t = 0; t < sums.length; t++) {
@@ -66,6 +70,7 @@ public final class Importance {
                 out[t][j] = sums[t][j] / n;
             }
         }
+        values = out;
         return out;
     }
 

@@ -1,0 +1,176 @@
+package ai.lethe.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import ai.lethe.io.SafetensorsWriter;
+
+/**
+ * Every kind of bad input gives one clear line on stderr, a non-zero exit (2 for usage, 1 otherwise) and
+ * no output file.
+ */
+class CliBadInputTest {
+
+    @TempDir
+    Path dir;
+
+    private CliRunner.Result forget(String... extra) {
+        List<String> args = new ArrayList<>(List.of("forget", "--out", out().toString(), "--quiet", "--no-eval"));
+        args.addAll(Arrays.asList(extra));
+        return CliRunner.run(args.toArray(new String[0]));
+    }
+
+    private Path out() {
+        return dir.resolve("out.pt");
+    }
+
+    private void assertFails(CliRunner.Result r, int code, String fragment) {
+        assertEquals(code, r.code(), r.toString());
+        String err = r.err().strip();
+        assertFalse(err.isEmpty(), r.toString());
+        assertEquals(1, err.lines().count(), "exactly one line on stderr: " + err);
+        assertTrue(err.contains(fragment), "'" + fragment + "' in: " + err);
+        assertFalse(Files.exists(out()), "no output file after a failure");
+        try (var files = Files.list(dir)) {
+            assertTrue(files.noneMatch(p -> p.getFileName().toString().contains(".partial")), "no partial files");
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    private String model() {
+        return CliRunner.model().toString();
+    }
+
+    @Test
+    void usageErrorsExitWith2() {
+        assertFails(forget("--data", "fashion-mnist", "--forget-class", "1"), 2, "Missing required option: '--model");
+        assertFails(forget("--model", model(), "--data", "fashion-mnist"), 2, "say what to forget");
+        assertFails(forget("--model", model(), "--data", "fashion-mnist", "--forget-class", "1", "--alpha", "-1"), 2, "--alpha");
+        assertFails(forget("--model", model(), "--data", "fashion-mnist", "--forget-class", "1", "--method", "magic"), 2,
+                "unknown method");
+        assertFails(forget("--model", model(), "--data", "fashion-mnist", "--forget-class", "1", "--method", "lfssd",
+                "--estimator", "batch"), 2, "label-free");
+        assertFails(forget("--model", model(), "--data", "fashion-mnist", "--forget-class", "1", "--forget-random", "0.1"), 2,
+                "mutually exclusive");
+        assertFails(forget("--model", model(), "--data", "fashion-mnist", "--forget-random", "1.5"), 2, "strictly between 0 and 1");
+        assertFails(forget("--model", model(), "--data", "fashion-mnist", "--forget-class", "1", "--device", "tpu"), 2,
+                "unknown device");
+        assertFails(forget("--model", model(), "--data", "fashion-mnist", "--forget-class", "1", "--batch-size", "0"), 2,
+                "--batch-size");
+    }
+
+    @Test
+    void missingAndCorruptModelFiles() throws Exception {
+        assertFails(forget("--model", dir.resolve("absent.pt").toString(), "--data", "fashion-mnist", "--forget-class", "1"), 1,
+                "absent.pt");
+        Path corrupt = dir.resolve("corrupt.pt");
+        byte[] all = Files.readAllBytes(CliRunner.model());
+        Files.write(corrupt, Arrays.copyOf(all, 1000));
+        assertFails(forget("--model", corrupt.toString(), "--data", "fashion-mnist", "--forget-class", "1"), 1,
+                "not a loadable TorchScript model");
+        assertFails(forget("--model", dir.resolve("m.onnx").toString(), "--data", "fashion-mnist", "--forget-class", "1"), 1,
+                "unknown format");
+    }
+
+    @Test
+    void missingOrUnknownData() {
+        assertFails(forget("--model", model(), "--data", "idx:" + dir.resolve("nowhere"), "--forget-class", "1"), 1, "nowhere");
+        assertFails(forget("--model", model(), "--data", "cifar-100", "--forget-class", "1"), 1, "unknown --data");
+    }
+
+    @Test
+    void emptyForgetSetAndClassOutOfRange() {
+        // the first three Fashion-MNIST training labels are 9, 0, 0
+        assertFails(forget("--model", model(), "--data", "fashion-mnist", "--train-limit", "3", "--forget-class", "5"), 1,
+                "forget set is empty");
+        assertFails(forget("--model", model(), "--data", "fashion-mnist", "--forget-class", "10"), 1, "out of range");
+        Path idx = dir.resolve("idx.txt");
+        assertFails(forget("--model", model(), "--data", "fashion-mnist", "--forget-indices", idx.toString()), 1, "idx.txt");
+    }
+
+    /** A safetensors data directory: train and test with x [n, c, h, w] and labels y. */
+    private Path data(int c, int h, int w, int[] y, float firstPixel) throws Exception {
+        Path d = Files.createTempDirectory(dir, "data");
+        for (String split : new String[] {"train", "test"}) {
+            float[] x = new float[y.length * c * h * w];
+            for (int i = 0; i < x.length; i++) {
+                x[i] = (i % 97) / 97f;
+            }
+            x[0] = firstPixel;
+            long[] labels = Arrays.stream(y).asLongStream().toArray();
+            new SafetensorsWriter().addFloats("x", new long[] {y.length, c, h, w}, x).addLongs("y", new long[] {y.length}, labels)
+                    .write(d.resolve(split + ".safetensors"));
+        }
+        return d;
+    }
+
+    @Test
+    void labelsOutOfRange() throws Exception {
+        Path d = data(1, 28, 28, new int[] {0, 1, 12, 3}, 0f);
+        assertFails(forget("--model", model(), "--data", "safetensors:" + d, "--forget-class", "1"), 1,
+                "label 12 of training sample 2 is out of range");
+    }
+
+    @Test
+    void aShapeTheModelRejects() throws Exception {
+        Path d = data(3, 8, 8, new int[] {0, 1, 2, 3}, 0f);
+        assertFails(forget("--model", model(), "--data", "safetensors:" + d, "--forget-class", "1"), 1,
+                "the model rejects input of shape [1, 3, 8, 8]");
+    }
+
+    @Test
+    void nonFiniteGradients() throws Exception {
+        Path d = data(1, 28, 28, new int[] {0, 1, 2, 1}, Float.NaN);
+        assertFails(forget("--model", model(), "--data", "safetensors:" + d, "--forget-class", "1"), 1, "NaN/Inf");
+    }
+
+    @Test
+    void truncatedDataFile() throws Exception {
+        Path d = data(1, 28, 28, new int[] {0, 1, 2, 1}, 0f);
+        Path train = d.resolve("train.safetensors");
+        byte[] all = Files.readAllBytes(train);
+        Files.write(train, Arrays.copyOf(all, all.length - 100));
+        assertFails(forget("--model", model(), "--data", "safetensors:" + d, "--forget-class", "1"), 1, "truncated");
+    }
+
+    @Test
+    void importanceOfAnotherModelOrAnotherFile() throws Exception {
+        Path imp = dir.resolve("imp.safetensors");
+        assertEquals(0, CliRunner.run("fisher", "--model", model(), "--data", "fashion-mnist", "--train-limit", "300",
+                "--out", imp.toString(), "-q").code());
+        // the same importance on other data: refused
+        assertFails(forget("--model", model(), "--data", "fashion-mnist", "--train-limit", "200", "--forget-class", "1",
+                "--retain-importance", imp.toString()), 1, "was computed on fashion-mnist train[:300]");
+        // a plain safetensors file without Lethe's metadata: refused
+        Path plain = dir.resolve("plain.safetensors");
+        new SafetensorsWriter().addFloats("w", new long[] {1}, new float[] {1}).write(plain);
+        assertFails(forget("--model", model(), "--data", "fashion-mnist", "--train-limit", "300", "--forget-class", "1",
+                "--retain-importance", plain.toString()), 1, "not a Lethe importance file");
+        // another model: make one by forgetting, then use the first model's importance with it
+        Path other = dir.resolve("other.pt");
+        assertEquals(0, CliRunner.run("forget", "--model", model(), "--data", "fashion-mnist", "--train-limit", "300",
+                "--forget-class", "1", "--alpha", "1", "--out", other.toString(), "--no-eval", "-q").code());
+        assertFails(forget("--model", other.toString(), "--data", "fashion-mnist", "--train-limit", "300", "--forget-class", "1",
+                "--retain-importance", imp.toString()), 1, "computed for another model");
+    }
+
+    @Test
+    void outputThatIsADirectory() throws Exception {
+        Files.createDirectories(dir.resolve("outdir"));
+        CliRunner.Result r = CliRunner.run("forget", "--model", model(), "--data", "fashion-mnist", "--forget-class", "1",
+                "--out", dir.resolve("outdir").toString(), "-q");
+        assertEquals(2, r.code(), r.toString());
+        assertTrue(r.err().contains("is a directory"), r.err());
+    }
+}

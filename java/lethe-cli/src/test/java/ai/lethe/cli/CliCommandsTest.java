@@ -1,0 +1,140 @@
+package ai.lethe.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import ai.lethe.importance.Importance;
+import ai.lethe.model.Model;
+import ai.lethe.model.TorchScriptModel;
+
+/** The commands on real Fashion-MNIST, as a user runs them. */
+class CliCommandsTest {
+
+    @TempDir
+    Path dir;
+
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    @Test
+    void forgetWritesTheModelAndTheReport() throws Exception {
+        Path out = dir.resolve("forgotten.pt");
+        Path report = dir.resolve("report.json");
+        CliRunner.Result r = CliRunner.run("forget", "--model", CliRunner.model().toString(), "--data", "fashion-mnist",
+                "--train-limit", "1000", "--forget-class", "1", "--method", "lfssd", "--alpha", "2", "--out", out.toString(),
+                "--report", report.toString(), "--quiet");
+        assertEquals(0, r.code(), r.toString());
+        assertTrue(r.out().contains("forget-test acc"), r.out());
+        JsonNode j = JSON.readTree(report.toFile());
+        for (String key : new String[] {"method", "backend", "params", "selected", "before", "after", "seconds"}) {
+            assertTrue(j.has(key), "report has " + key + ": " + j);
+        }
+        for (String key : new String[] {"forget_train_acc", "retain_train_acc", "forget_test_acc", "retain_test_acc", "mia"}) {
+            assertTrue(j.get("before").has(key) && j.get("after").has(key), key);
+        }
+        for (String key : new String[] {"importance_full", "importance_forget", "update", "total"}) {
+            assertTrue(j.get("seconds").get(key).asDouble() >= 0, key);
+        }
+        assertEquals("lfssd", j.get("method").asText());
+        assertEquals(105_866, j.get("params").asLong());
+        assertTrue(j.get("after").get("forget_test_acc").asDouble() < 0.05, j.get("after").toString());
+        try (Model m = TorchScriptModel.load(out)) {
+            assertEquals(j.get("output_fingerprint").asText(), m.fingerprint(), "the written model is the forgotten one");
+            assertNotEquals(j.get("model_fingerprint").asText(), m.fingerprint());
+        }
+    }
+
+    @Test
+    void aStoredImportanceServesALaterRequest() throws Exception {
+        Path imp = dir.resolve("full.safetensors");
+        CliRunner.Result f = CliRunner.run("fisher", "--model", CliRunner.model().toString(), "--data", "fashion-mnist",
+                "--train-limit", "800", "--subset", "full", "--estimator", "batch", "--batch-size", "64", "--out", imp.toString(), "-q");
+        assertEquals(0, f.code(), f.toString());
+        assertTrue(f.out().startsWith("wrote "), f.out());
+        Importance stored = Importance.load(imp);
+        assertEquals("full", stored.provenance().subset());
+        assertEquals("file", stored.provenance().order());
+        assertEquals(13, stored.count(), "800 samples in batches of 64");
+
+        CliRunner.Result r = CliRunner.run("forget", "--model", CliRunner.model().toString(), "--data", "fashion-mnist",
+                "--train-limit", "800", "--forget-class", "7", "--retain-importance", imp.toString(), "--alpha", "5",
+                "--out", dir.resolve("o.pt").toString(), "--no-eval", "--json", "-q");
+        assertEquals(0, r.code(), r.toString());
+        JsonNode j = JSON.readTree(r.out());
+        assertTrue(j.get("importance_full_source").asText().startsWith("loaded from"));
+        assertTrue(j.get("before").isNull(), "--no-eval");
+        assertTrue(r.err().contains("note: the stored I_D was batched in file order"), r.err());
+    }
+
+    @Test
+    void fisherSubsetsNeedAForgetSet() throws Exception {
+        CliRunner.Result r = CliRunner.run("fisher", "--model", CliRunner.model().toString(), "--data", "fashion-mnist",
+                "--subset", "forget", "--out", dir.resolve("f.safetensors").toString());
+        assertEquals(2, r.code(), r.toString());
+        Path out = dir.resolve("forget.safetensors");
+        r = CliRunner.run("fisher", "--model", CliRunner.model().toString(), "--data", "fashion-mnist", "--train-limit", "500",
+                "--subset", "forget", "--forget-class", "0", "--estimator", "per-sample", "--out", out.toString(), "-q");
+        assertEquals(0, r.code(), r.toString());
+        Importance i = Importance.load(out);
+        assertEquals("per-sample", i.provenance().estimator().id());
+        long class0 = java.util.Arrays.stream(ai.lethe.data.DataSource.open("fashion-mnist", 500).train().labels())
+                .filter(l -> l == 0).count();
+        assertEquals(class0, i.count(), "every class-0 sample among the first 500, counted one by one");
+    }
+
+    @Test
+    void evalPrintsTheMetrics() throws Exception {
+        CliRunner.Result r = CliRunner.run("eval", "--model", CliRunner.model().toString(), "--data", "fashion-mnist",
+                "--train-limit", "500", "--forget-class", "3", "--json", "-q");
+        assertEquals(0, r.code(), r.toString());
+        JsonNode m = JSON.readTree(r.out()).get("metrics");
+        assertTrue(m.get("retain_test_acc").asDouble() > 0.8, m.toString());
+        assertEquals(1000, m.get("forget_test").asInt());
+    }
+
+    @Test
+    void benchKernelsPrintsTheDocumentedJson() throws Exception {
+        CliRunner.Result r = CliRunner.run("bench", "kernels", "--params", "20000", "--repetitions", "2", "--device", "vector", "--json");
+        assertEquals(0, r.code(), r.toString());
+        JsonNode j = JSON.readTree(r.out());
+        assertEquals("vector", j.get("backend").asText());
+        assertEquals(20000, j.get("params").asLong());
+        assertTrue(j.get("kernels").size() >= 8);
+        for (JsonNode k : j.get("kernels")) {
+            for (String key : new String[] {"name", "ms", "gbps", "copy_gbps", "ratio_to_copy"}) {
+                assertTrue(k.has(key), key + " in " + k);
+            }
+            assertTrue(k.get("gbps").asDouble() > 0);
+        }
+    }
+
+    @Test
+    void demoForgetsAClass() throws Exception {
+        CliRunner.Result r = CliRunner.run("demo", "--train-limit", "1500", "--json", "--quiet");
+        assertEquals(0, r.code(), r.toString());
+        JsonNode j = JSON.readTree(r.out());
+        assertTrue(j.get("after").get("forget_test_acc").asDouble() < 0.05, j.get("after").toString());
+        assertTrue(j.get("before").get("forget_test_acc").asDouble() > 0.9);
+    }
+
+    @Test
+    void helpAndVersion() {
+        CliRunner.Result r = CliRunner.run("--help");
+        assertEquals(0, r.code());
+        for (String cmd : new String[] {"forget", "fisher", "eval", "demo", "bench"}) {
+            assertTrue(r.out().contains(cmd), cmd);
+        }
+        assertEquals(0, CliRunner.run("forget", "--help").code());
+        assertTrue(CliRunner.run("--version").out().contains("lethe"));
+        assertTrue(Files.exists(CliRunner.model()));
+    }
+}

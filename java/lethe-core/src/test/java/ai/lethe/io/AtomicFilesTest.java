@@ -1,0 +1,51 @@
+package ai.lethe.io;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class AtomicFilesTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void aFailedWriteLeavesTheOldFileAndNoDebris() throws IOException {
+        Path target = dir.resolve("model.pt");
+        Files.writeString(target, "old");
+        assertThrows(IOException.class, () -> AtomicFiles.write(target, (AtomicFiles.StreamWriter) out -> {
+            out.write("half of the new cont".getBytes(StandardCharsets.UTF_8));
+            throw new IOException("disk on fire");
+        }));
+        assertEquals("old", Files.readString(target));
+        try (var files = Files.list(dir)) {
+            assertEquals(1, files.count(), "no temporary file left behind");
+        }
+    }
+
+    @Test
+    void aFailedFirstWriteCreatesNothing() {
+        Path target = dir.resolve("sub/new.json");
+        assertThrows(IllegalStateException.class, () -> AtomicFiles.write(target, (AtomicFiles.PathWriter) tmp -> {
+            Files.writeString(tmp, "partial");
+            throw new IllegalStateException("crash");
+        }));
+        assertFalse(Files.exists(target));
+    }
+
+    @Test
+    void successfulWriteReplacesTheTarget() throws IOException {
+        Path target = dir.resolve("r.json");
+        Files.writeString(target, "old");
+        AtomicFiles.writeString(target, "new");
+        assertEquals("new", Files.readString(target));
+    }
+}
