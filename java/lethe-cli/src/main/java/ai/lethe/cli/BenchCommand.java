@@ -12,8 +12,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "bench",
-        description = "Benchmarks. 'lethe bench kernels' measures every kernel's bandwidth against a same-run copy.",
-        subcommands = {BenchCommand.Kernels.class},
+        description = "Benchmarks: 'lethe bench kernels' (kernel bandwidth against a same-run copy) and 'lethe bench forget' (a forget request, and a second one that reuses the stored I_D).",
+        subcommands = {BenchCommand.Kernels.class, BenchCommand.Forget.class},
         mixinStandardHelpOptions = true)
 final class BenchCommand implements Runnable {
 
@@ -74,6 +74,84 @@ final class BenchCommand implements Runnable {
                 });
                 if (json) {
                     out.println(Json.write(report));
+                }
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "forget",
+            mixinStandardHelpOptions = true,
+            usageHelpAutoWidth = true,
+            description = {
+                "Times forget requests the way a long-running service sees them: in one JVM, after a warm-up request, R times a first request (computes I_D and I_f) and a second one that reuses the stored I_D, each on a freshly loaded model. Prints the medians of the engine's timings (importance passes and update; loading, evaluation and saving excluded) and the speed-up of the second request.",
+                "",
+                "Default: the bundled Fashion-MNIST CNN, the first 10,000 training images, forget class 1, SSD."
+            })
+    static final class Forget implements Callable<Integer> {
+
+        @Option(names = "--model", paramLabel = "M.pt", description = "Model (default: the bundled demo CNN).")
+        java.nio.file.Path model;
+
+        @Option(names = "--data", paramLabel = "DATA", defaultValue = "fashion-mnist", description = "Data (default: ${DEFAULT-VALUE}).")
+        String data;
+
+        @Option(names = "--train-limit", paramLabel = "N", defaultValue = "10000", description = "Training samples (default: ${DEFAULT-VALUE}).")
+        int trainLimit;
+
+        @Option(names = "--forget-class", paramLabel = "C", defaultValue = "1", description = "Class to forget (default: ${DEFAULT-VALUE}).")
+        int forgetClass;
+
+        @Option(names = "--method", paramLabel = "METHOD", defaultValue = "ssd", converter = Converters.MethodConverter.class,
+                description = "ssd or lfssd (default: ${DEFAULT-VALUE}).")
+        ai.lethe.method.Method method;
+
+        @Option(names = "--repetitions", paramLabel = "R", defaultValue = "3", description = "Pairs of requests (default: ${DEFAULT-VALUE}).")
+        int repetitions;
+
+        @Option(names = "--json", description = "Print one JSON object.")
+        boolean json;
+
+        @CommandLine.Mixin
+        DeviceOption device;
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() throws Exception {
+            if (repetitions < 1) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--repetitions must be at least 1");
+            }
+            java.nio.file.Path m = model;
+            java.nio.file.Path tmp = null;
+            if (m == null) {
+                tmp = java.nio.file.Files.createTempFile("lethe-bench-", ".pt");
+                try (java.io.InputStream in = BenchCommand.class.getResourceAsStream("/ai/lethe/demo/fmnist-cnn.pt")) {
+                    java.nio.file.Files.copy(in, tmp, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                }
+                m = tmp;
+            }
+            try {
+                ai.lethe.ForgetRequest request = ai.lethe.ForgetRequest.of(data, ai.lethe.data.ForgetSet.classes(forgetClass))
+                        .method(method).trainLimit(trainLimit);
+                request.validate();
+                ai.lethe.bench.ForgetBenchmark.Report r = ai.lethe.bench.ForgetBenchmark.run(m, device.name, request, repetitions);
+                PrintWriter out = spec.commandLine().getOut();
+                if (json) {
+                    out.println(Json.write(r));
+                } else {
+                    out.printf(java.util.Locale.ROOT, "%s, %s on %s, forgetting %s; medians of %d pairs after a warm-up request%n",
+                            r.device(), r.method(), r.data(), r.forgetSet(), r.repetitions());
+                    out.printf(java.util.Locale.ROOT, "first request:  %.3f s (I_D %.3f s, I_f %.3f s)%n", r.firstSeconds(),
+                            r.firstImportanceFull(), r.firstImportanceForget());
+                    out.printf(java.util.Locale.ROOT, "second request: %.3f s (stored I_D loaded in %.3f s, I_f %.3f s) -> %.1fx faster%n",
+                            r.secondSeconds(), r.secondLoadImportanceFull(), r.secondImportanceForget(), r.speedup());
+                }
+                out.flush();
+            } finally {
+                if (tmp != null) {
+                    java.nio.file.Files.deleteIfExists(tmp);
                 }
             }
             return 0;

@@ -102,9 +102,9 @@ public final class BatchStream implements Iterator<Batch>, AutoCloseable {
                 try (SampleReader reader = dataset.openReader()) {
                     for (int i = 0; i <= last; i++) { // no need to read past the last accepted sample
                         if (!accept.test(i)) {
-                            reader.skip(scratch);
                             continue;
                         }
+                        reader.skipTo(i, scratch); // a seek where the file allows it
                         if (!reader.next(x, n * per)) {
                             throw new IOException(dataset.description() + ": ended after " + i + " samples");
                         }

@@ -135,9 +135,25 @@ public final class IdxDataset implements Dataset {
 
     @Override
     public SampleReader openReader() throws IOException {
+        int pixels = rows * cols;
+        long bytes = 16L + (long) count * pixels;
+        Path raw = isGzip(images) ? DecompressedCache.of(images, bytes) : images;
+        if (raw != null) {
+            return new RecordReader(raw, 16, limit, pixels, RecordReader.Encoding.U8_SCALED, "images", count);
+        }
+        return streamReader(pixels);
+    }
+
+    private static boolean isGzip(Path p) throws IOException {
+        try (InputStream in = Files.newInputStream(p)) {
+            return in.read() == 0x1f && in.read() == 0x8b;
+        }
+    }
+
+    /** Decodes the gzip stream in order; the fallback when no decompressed copy can be made. */
+    private SampleReader streamReader(int pixels) throws IOException {
         DataInputStream in = stream(images);
         header(images, in, IMAGES_MAGIC, 3);
-        int pixels = rows * cols;
         byte[] buf = new byte[pixels];
         return new SampleReader() {
             private int read;
@@ -161,6 +177,13 @@ public final class IdxDataset implements Dataset {
                 }
                 fill();
                 return true;
+            }
+
+            @Override
+            public void skipTo(int index, float[] scratch) throws IOException {
+                while (read < Math.min(index, limit)) {
+                    fill();
+                }
             }
 
             private void fill() throws IOException {

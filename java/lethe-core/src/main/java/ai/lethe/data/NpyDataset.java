@@ -196,41 +196,9 @@ public final class NpyDataset implements Dataset {
 
     @Override
     public SampleReader openReader() throws IOException {
-        InputStream in = new BufferedInputStream(Files.newInputStream(images), 1 << 16);
-        in.skipNBytes(imageHeader.dataOffset());
-        DataInputStream data = new DataInputStream(in);
-        int per = sampleSize();
-        boolean uint8 = imageHeader.dtype().equals("u1");
-        byte[] buf = new byte[uint8 ? per : per * 4];
-        ByteBuffer view = ByteBuffer.wrap(buf).order(imageHeader.littleEndian() ? ByteOrder.LITTLE_ENDIAN : ByteOrder.BIG_ENDIAN);
-        return new SampleReader() {
-            private int read;
-
-            @Override
-            public boolean next(float[] dst, int offset) throws IOException {
-                if (read >= limit) {
-                    return false;
-                }
-                try {
-                    data.readFully(buf);
-                } catch (EOFException e) {
-                    throw new LetheFormatException(images + ": truncated after " + read + " samples");
-                }
-                read++;
-                if (uint8) {
-                    for (int i = 0; i < per; i++) {
-                        dst[offset + i] = (buf[i] & 0xFF) / 255f;
-                    }
-                } else {
-                    view.asFloatBuffer().get(dst, offset, per);
-                }
-                return true;
-            }
-
-            @Override
-            public void close() throws IOException {
-                data.close();
-            }
-        };
+        RecordReader.Encoding enc = imageHeader.dtype().equals("u1") ? RecordReader.Encoding.U8_SCALED
+                : imageHeader.littleEndian() ? RecordReader.Encoding.F32_LITTLE : RecordReader.Encoding.F32_BIG;
+        return new RecordReader(images, imageHeader.dataOffset(), limit, sampleSize(), enc, "samples",
+                (int) imageHeader.count());
     }
 }

@@ -124,6 +124,11 @@ public final class SafetensorsDataset implements Dataset {
             }
 
             @Override
+            public void skipTo(int index, float[] scratch) {
+                read = Math.max(read, Math.min(index, limit)); // reads are by absolute range: nothing to skip over
+            }
+
+            @Override
             public void close() throws IOException {
                 f.close();
             }

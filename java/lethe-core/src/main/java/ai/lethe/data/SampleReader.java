@@ -16,4 +16,10 @@ public interface SampleReader extends Closeable {
     default boolean skip(float[] scratch) throws IOException {
         return next(scratch, 0);
     }
+
+    /**
+     * Moves forward so that the next sample read is {@code index} (never backwards). Readers over random-access
+     * files seek; compressed streams decode what lies between.
+     */
+    void skipTo(int index, float[] scratch) throws IOException;
 }

@@ -33,9 +33,14 @@ public final class Backends {
         String d = validate(device == null ? "auto" : device);
         switch (d) {
             case "auto":
-                return CudaKernels.probe().available() ? new CudaKernels(0) : new VectorKernels();
+                if (CudaKernels.probe().available()) {
+                    return new CudaKernels(0);
+                }
+                KernelWarmup.start();
+                return new VectorKernels();
             case "cpu":
             case "vector":
+                KernelWarmup.start();
                 return new VectorKernels();
             case "scalar":
                 return new ScalarKernels();
