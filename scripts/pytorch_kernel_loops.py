@@ -1,0 +1,79 @@
+#!/usr/bin/env python3
+"""The PyTorch reference loops that Lethe's kernels replace, timed on ResNet-18's 62 parameter shapes
+(torchvision resnet18, 10 classes: 11,181,642 floats):
+
+  accumulate: for each parameter: imp += p.grad.clone().pow(2)          (the SSD reference's importance step)
+  dampen:     for each parameter: select with a comparison, beta = clamp(iD*lam/iF, max=1),
+              p[sel] = p[sel] * beta[sel]                              (the SSD reference's update)
+
+Prints one JSON object with milliseconds per call (median of --repetitions). --device cuda times on the GPU
+(with torch.cuda.synchronize around each call) so it can run beside `lethe bench kernels --device cuda`.
+"""
+import argparse, json, statistics, time
+
+import torch
+
+
+def resnet18_shapes():
+    s = [(64, 3, 7, 7), (64,), (64,)]
+    cin = 64
+    for stage, width in enumerate([64, 128, 256, 512]):
+        for block in range(2):
+            c = cin if block == 0 else width
+            s += [(width, c, 3, 3), (width,), (width,), (width, width, 3, 3), (width,), (width,)]
+            if block == 0 and stage > 0:
+                s += [(width, c, 1, 1), (width,), (width,)]
+        cin = width
+    return s + [(10, 512), (10,)]
+
+
+def timed(fn, device, reps):
+    for _ in range(3):
+        fn()
+    out = []
+    for _ in range(reps):
+        if device == "cuda":
+            torch.cuda.synchronize()
+        t = time.perf_counter()
+        fn()
+        if device == "cuda":
+            torch.cuda.synchronize()
+        out.append((time.perf_counter() - t) * 1e3)
+    return statistics.median(out)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--repetitions", type=int, default=15)
+    ap.add_argument("--alpha", type=float, default=10.0)
+    a = ap.parse_args()
+    torch.manual_seed(0)
+    shapes = resnet18_shapes()
+    params = [torch.nn.Parameter(torch.randn(s, device=a.device) * 0.05) for s in shapes]
+    for p in params:
+        p.grad = torch.randn_like(p) * 0.05
+    imp = [torch.zeros_like(p) for p in params]
+    i_d = [torch.rand_like(p) ** 2 * 1e-3 for p in params]
+    i_f = [torch.rand_like(p) ** 2 * 1e-3 for p in params]
+
+    def accumulate():
+        for k, p in enumerate(params):
+            imp[k] += p.grad.clone().pow(2)
+
+    def dampen():
+        with torch.no_grad():
+            for k, p in enumerate(params):
+                sel = i_f[k] > i_d[k] * a.alpha
+                beta = torch.clamp(i_d[k] * 1.0 / i_f[k], max=1.0)
+                p[sel] = p[sel] * beta[sel]
+
+    n = sum(p.numel() for p in params)
+    print(json.dumps({"torch": torch.__version__, "device": a.device, "threads": torch.get_num_threads(),
+                      "tensors": len(params), "params": n,
+                      "accumulate_ms": timed(accumulate, a.device, a.repetitions),
+                      "dampen_ms": timed(dampen, a.device, a.repetitions)}))
+
+
+if __name__ == "__main__":
+    main()
