@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 
 /**
  * Writes that never leave a half-written file behind: the content goes to a temporary file beside the
@@ -38,7 +39,7 @@ public final class AtomicFiles {
         if (dir != null) {
             Files.createDirectories(dir);
         }
-        Path tmp = Files.createTempFile(dir, "." + absolute.getFileName() + ".", ".partial");
+        Path tmp = createTemporary(dir, absolute.getFileName().toString());
         boolean done = false;
         try {
             writer.write(tmp);
@@ -66,6 +67,20 @@ public final class AtomicFiles {
 
     public static void writeString(Path target, String content) throws IOException {
         write(target, (StreamWriter) out -> out.write(content.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    }
+
+    /**
+     * A temporary file beside the target. Asked for with mode 0666 so that the umask applies as it would to
+     * a plain file (createTempFile's default 0600 would survive the rename and surprise users).
+     */
+    private static Path createTemporary(Path dir, String name) throws IOException {
+        String prefix = "." + name + ".";
+        try {
+            return Files.createTempFile(dir, prefix, ".partial",
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-rw-rw-")));
+        } catch (UnsupportedOperationException e) {
+            return Files.createTempFile(dir, prefix, ".partial");
+        }
     }
 
     private static void move(Path from, Path to) throws IOException {

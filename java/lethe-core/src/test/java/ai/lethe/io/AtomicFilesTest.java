@@ -42,6 +42,29 @@ class AtomicFilesTest {
     }
 
     @Test
+    void writtenFilesAreReadableByOthersAsTheUmaskAllows() throws IOException {
+        Path target = dir.resolve("model.pt");
+        AtomicFiles.writeString(target, "x");
+        var perms = Files.getPosixFilePermissions(target);
+        org.junit.jupiter.api.Assertions.assertTrue(perms.contains(java.nio.file.attribute.PosixFilePermission.OWNER_READ)
+                && perms.contains(java.nio.file.attribute.PosixFilePermission.OWNER_WRITE));
+        // with the usual umask 022 a plain file is rw-r--r--; never the 0600 of a temporary file
+        org.junit.jupiter.api.Assertions.assertTrue(perms.contains(java.nio.file.attribute.PosixFilePermission.OTHERS_READ)
+                || umaskHidesOthersRead(), perms.toString());
+    }
+
+    private static boolean umaskHidesOthersRead() throws IOException {
+        Path probe = Files.createTempFile("umask", ".probe");
+        try {
+            Files.delete(probe);
+            Files.createFile(probe);
+            return !Files.getPosixFilePermissions(probe).contains(java.nio.file.attribute.PosixFilePermission.OTHERS_READ);
+        } finally {
+            Files.deleteIfExists(probe);
+        }
+    }
+
+    @Test
     void successfulWriteReplacesTheTarget() throws IOException {
         Path target = dir.resolve("r.json");
         Files.writeString(target, "old");
