@@ -30,13 +30,27 @@ class NativeLibraryTest {
         assumeTrue(builtWithNvcc(), "this build skipped the CUDA back end (no nvcc)");
         Path lib = Path.of(System.getProperty("lethe.native.dir"), "liblethe_cuda.so");
         assertTrue(Files.isRegularFile(lib), lib + " exists");
-        List<FatbinInspector.Image> images = FatbinInspector.images(lib);
-        assertTrue(images.contains(new FatbinInspector.Image("elf", 90)), "sm_90 cubin in " + images);
-        assertTrue(images.contains(new FatbinInspector.Image("elf", 80)), "sm_80 cubin in " + images);
-        assertTrue(images.contains(new FatbinInspector.Image("ptx", 90)), "compute_90 PTX in " + images);
+        List<NativeLibraryInspector.Image> images = NativeLibraryInspector.images(lib);
+        assertTrue(images.contains(new NativeLibraryInspector.Image("elf", 90)), "sm_90 cubin in " + images);
+        assertTrue(images.contains(new NativeLibraryInspector.Image("elf", 80)), "sm_80 cubin in " + images);
+        assertTrue(images.contains(new NativeLibraryInspector.Image("ptx", 90)), "compute_90 PTX in " + images);
         // one image per architecture for each of the kernel translation units
-        long sm90 = images.stream().filter(i -> i.equals(new FatbinInspector.Image("elf", 90))).count();
-        assertEquals(images.stream().filter(i -> i.equals(new FatbinInspector.Image("elf", 80))).count(), sm90);
+        long sm90 = images.stream().filter(i -> i.equals(new NativeLibraryInspector.Image("elf", 90))).count();
+        assertEquals(images.stream().filter(i -> i.equals(new NativeLibraryInspector.Image("elf", 80))).count(), sm90);
+    }
+
+    /**
+     * Only the C ABI may be visible: a statically linked C++ runtime once exported STB_GNU_UNIQUE symbols that
+     * bound process-wide and crashed libtorch on Temurin 25.
+     */
+    @Test
+    void libraryExportsOnlyItsCAbi() throws Exception {
+        assumeTrue(builtWithNvcc(), "this build skipped the CUDA back end (no nvcc)");
+        List<String> symbols = NativeLibraryInspector.exportedSymbols(
+                Path.of(System.getProperty("lethe.native.dir"), "liblethe_cuda.so"));
+        assertTrue(symbols.contains("lethe_ssd_dampen") && symbols.contains("lethe_cuda_device_count"), symbols.toString());
+        List<String> foreign = symbols.stream().filter(s -> !s.startsWith("lethe_")).toList();
+        assertTrue(foreign.isEmpty(), "exported beyond the C ABI: " + foreign.subList(0, Math.min(10, foreign.size())));
     }
 
     @Test

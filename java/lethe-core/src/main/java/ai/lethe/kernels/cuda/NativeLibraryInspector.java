@@ -10,10 +10,11 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Lists the device code embedded in a shared library: the cubins (ELF, one per real architecture) and PTX
- * of its {@code .nv_fatbin} section. Works without cuobjdump, which not every CUDA install ships.
+ * Reads what a built native library holds, without binutils or cuobjdump (not every CUDA install ships
+ * the latter): the device code of its {@code .nv_fatbin} section (cubins, one per real architecture, and
+ * PTX) and the symbols it exports.
  */
-public final class FatbinInspector {
+public final class NativeLibraryInspector {
 
     /** One embedded image: {@code elf} (machine code for sm_XY) or {@code ptx} (for compute_XY). */
     public record Image(String kind, int sm) {
@@ -25,14 +26,52 @@ public final class FatbinInspector {
 
     private static final int FATBIN_MAGIC = 0xBA55ED50;
 
-    private FatbinInspector() {
+    private static final int SHT_DYNSYM = 11;
+
+    private NativeLibraryInspector() {
     }
 
-    public static List<Image> images(Path library) throws IOException {
+    private static ByteBuffer elf(Path library) throws IOException {
         ByteBuffer elf = ByteBuffer.wrap(Files.readAllBytes(library)).order(ByteOrder.LITTLE_ENDIAN);
         if (elf.getInt(0) != 0x464C457F || elf.get(4) != 2) {
             throw new IOException(library + " is not a 64-bit ELF file");
         }
+        return elf;
+    }
+
+    /** Names of the symbols the library defines and exports (global, weak or unique binding, visible). */
+    public static List<String> exportedSymbols(Path library) throws IOException {
+        ByteBuffer elf = elf(library);
+        long shoff = elf.getLong(0x28);
+        int shentsize = Short.toUnsignedInt(elf.getShort(0x3A));
+        int shnum = Short.toUnsignedInt(elf.getShort(0x3C));
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < shnum; i++) {
+            int sh = (int) (shoff + (long) i * shentsize);
+            if (elf.getInt(sh + 4) != SHT_DYNSYM) {
+                continue;
+            }
+            long offset = elf.getLong(sh + 0x18);
+            long size = elf.getLong(sh + 0x20);
+            int link = elf.getInt(sh + 0x28);
+            long strings = elf.getLong((int) (shoff + (long) link * shentsize + 0x18));
+            for (long at = offset; at + 24 <= offset + size; at += 24) {
+                int name = elf.getInt((int) at);
+                int binding = (elf.get((int) at + 4) & 0xFF) >>> 4;
+                int visibility = elf.get((int) at + 5) & 0x3;
+                int section = Short.toUnsignedInt(elf.getShort((int) at + 6));
+                boolean exported = (binding == 1 || binding == 2 || binding == 10) && (visibility == 0 || visibility == 3);
+                if (section != 0 && exported && name != 0) {
+                    out.add(cString(elf, (int) (strings + Integer.toUnsignedLong(name))));
+                }
+            }
+        }
+        return out;
+    }
+
+    /** The device code images of the library's fatbin section. */
+    public static List<Image> images(Path library) throws IOException {
+        ByteBuffer elf = elf(library);
         long shoff = elf.getLong(0x28);
         int shentsize = Short.toUnsignedInt(elf.getShort(0x3A));
         int shnum = Short.toUnsignedInt(elf.getShort(0x3C));
