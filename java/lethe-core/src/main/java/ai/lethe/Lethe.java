@@ -237,9 +237,21 @@ public final class Lethe implements AutoCloseable {
         return new Evaluator(batchSize, progress).evaluate(model, p.split, p.data.test(), p.testLabels);
     }
 
-    /** Saves the model in its own format, atomically. */
+    /**
+     * Saves the model atomically: as safetensors parameters (keys = parameter names) when the path ends in
+     * .safetensors, else in the model's own format (TorchScript for a .pt model).
+     */
     public void save(Path path) throws IOException {
-        model.save(path);
+        if (ai.lethe.model.Weights.isSafetensors(path)) {
+            ai.lethe.model.Weights.save(model, path);
+        } else {
+            model.save(path);
+        }
+    }
+
+    /** Replaces the model's parameters with those of a safetensors file (a PyTorch state_dict, for example). */
+    public ai.lethe.model.Weights.LoadSummary loadWeights(Path path) throws IOException {
+        return ai.lethe.model.Weights.load(model, path);
     }
 
     @Override

@@ -20,8 +20,8 @@ import picocli.CommandLine.Option;
         })
 final class EvalCommand implements Callable<Integer> {
 
-    @Option(names = "--model", required = true, paramLabel = "M.pt", description = "The model (TorchScript).")
-    Path model;
+    @Mixin
+    ModelOptions model;
 
     @Mixin
     DataOptions data;
@@ -54,7 +54,7 @@ final class EvalCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(cmd, "--batch-size must be at least 1");
         }
         var forgetSet = forget.required(cmd);
-        try (Lethe lethe = Lethe.load(model, device.name).progress(progressOptions.progress())) {
+        try (Lethe lethe = model.open(device.name).progress(progressOptions.progress())) {
             Metrics m = lethe.evaluate(data.data, data.trainLimit, forgetSet, batchSize);
             ForgetReport.MetricsReport r = ForgetReport.MetricsReport.of(m);
             Map<String, Object> out = new java.util.LinkedHashMap<>();

@@ -21,8 +21,8 @@ import picocli.CommandLine.Option;
         })
 final class FisherCommand implements Callable<Integer> {
 
-    @Option(names = "--model", required = true, paramLabel = "M.pt", description = "The trained model (TorchScript).")
-    Path model;
+    @Mixin
+    ModelOptions model;
 
     @Mixin
     DataOptions data;
@@ -69,7 +69,7 @@ final class FisherCommand implements Callable<Integer> {
         if (Files.isDirectory(out)) {
             throw new CommandLine.ParameterException(cmd, "--out " + out + " is a directory; name the file to write");
         }
-        try (Lethe lethe = Lethe.load(model, device.name).progress(progressOptions.progress())) {
+        try (Lethe lethe = model.open(device.name).progress(progressOptions.progress())) {
             long t = System.nanoTime();
             Importance imp = lethe.importance(data.data, data.trainLimit, subset, forget.optional(cmd), estimator, batchSize);
             imp.save(out);

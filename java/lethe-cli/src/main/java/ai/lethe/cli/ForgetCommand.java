@@ -28,8 +28,8 @@ import picocli.CommandLine.Option;
         })
 final class ForgetCommand implements Callable<Integer> {
 
-    @Option(names = "--model", required = true, paramLabel = "M.pt", description = "The trained model (TorchScript).")
-    Path model;
+    @Mixin
+    ModelOptions model;
 
     @Mixin
     DataOptions data;
@@ -65,7 +65,8 @@ final class ForgetCommand implements Callable<Integer> {
             description = "Also write DIR/importance_full.safetensors and DIR/importance_forget.safetensors.")
     Path saveImportances;
 
-    @Option(names = "--out", required = true, paramLabel = "OUT.pt", description = "Where to write the changed model (TorchScript).")
+    @Option(names = "--out", required = true, paramLabel = "OUT.pt",
+            description = "Where to write the changed model: TorchScript, or its parameters as safetensors when the name ends in .safetensors.")
     Path out;
 
     @Option(names = "--report", paramLabel = "R.json", description = "Write the report as JSON.")
@@ -101,7 +102,7 @@ final class ForgetCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(cmd, e.getMessage());
         }
-        try (Lethe lethe = Lethe.load(model, device.name).progress(progressOptions.progress())) {
+        try (Lethe lethe = model.open(device.name).progress(progressOptions.progress())) {
             Lethe.ForgetResult result = lethe.forget(request);
             lethe.save(out);
             ForgetReport r = result.report();

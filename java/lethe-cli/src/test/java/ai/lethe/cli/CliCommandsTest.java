@@ -54,6 +54,22 @@ class CliCommandsTest {
     }
 
     @Test
+    void weightsGoOutAndComeBackAsSafetensors() throws Exception {
+        Path weights = dir.resolve("forgotten.safetensors");
+        CliRunner.Result r = CliRunner.run("forget", "--model", CliRunner.model().toString(), "--data", "fashion-mnist",
+                "--train-limit", "600", "--forget-class", "1", "--method", "lfssd", "--alpha", "2", "--out", weights.toString(),
+                "--no-eval", "--json", "-q");
+        assertEquals(0, r.code(), r.toString());
+        String written = JSON.readTree(r.out()).get("output_fingerprint").asText();
+        CliRunner.Result e = CliRunner.run("eval", "--model", CliRunner.model().toString(), "--weights", weights.toString(),
+                "--data", "fashion-mnist", "--train-limit", "600", "--forget-class", "1", "--json", "-q");
+        assertEquals(0, e.code(), e.toString());
+        JsonNode j = JSON.readTree(e.out());
+        assertEquals(written, j.get("model_fingerprint").asText(), "--weights gives back the forgotten model");
+        assertTrue(j.get("metrics").get("forget_test_acc").asDouble() < 0.05);
+    }
+
+    @Test
     void aStoredImportanceServesALaterRequest() throws Exception {
         Path imp = dir.resolve("full.safetensors");
         CliRunner.Result f = CliRunner.run("fisher", "--model", CliRunner.model().toString(), "--data", "fashion-mnist",

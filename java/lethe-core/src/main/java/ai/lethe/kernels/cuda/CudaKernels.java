@@ -81,7 +81,7 @@ public final class CudaKernels implements Kernels {
         } catch (UnsatisfiedLinkError | NoClassDefFoundError | ExceptionInInitializerError e) {
             String why = String.valueOf(e.getMessage());
             if (why.contains("jniCudaNative") || why.contains("lethe_cuda")) {
-                return new Availability(false, 0, "native library not built (nvcc was not found when Lethe was built)");
+                return new Availability(false, 0, "native library not built (the build skipped the CUDA back end: no nvcc, or LETHE_CUDA=off)");
             }
             return new Availability(false, 0, "native library failed to load: " + why);
         }

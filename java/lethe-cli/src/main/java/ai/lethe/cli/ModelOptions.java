@@ -1,0 +1,37 @@
+package ai.lethe.cli;
+
+import java.io.IOException;
+import java.nio.file.Path;
+
+import ai.lethe.Lethe;
+import ai.lethe.model.Weights;
+import picocli.CommandLine.Option;
+
+/** {@code --model} and {@code --weights}. */
+final class ModelOptions {
+
+    @Option(names = "--model", required = true, paramLabel = "M.pt", description = "The trained model (TorchScript).")
+    Path model;
+
+    @Option(names = "--weights", paramLabel = "W.safetensors",
+            description = "Load the parameters from this safetensors file (keys = parameter names, as a PyTorch state_dict) into the model.")
+    Path weights;
+
+    /** Opens the model on the given device, with the --weights applied. */
+    Lethe open(String device) throws IOException {
+        Lethe lethe = Lethe.load(model, device);
+        try {
+            if (weights != null) {
+                Weights.LoadSummary s = lethe.loadWeights(weights);
+                if (!s.ignored().isEmpty()) {
+                    System.err.println("note: " + weights + ": ignored " + s.ignored().size()
+                            + " tensors that are not parameters of the model, e.g. " + s.ignored().get(0));
+                }
+            }
+            return lethe;
+        } catch (IOException | RuntimeException e) {
+            lethe.close();
+            throw e;
+        }
+    }
+}
