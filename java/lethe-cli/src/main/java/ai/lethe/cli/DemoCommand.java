@@ -54,6 +54,7 @@ final class DemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        CliOutput.requireFileTarget(spec.commandLine(), "--out", out);
         Path model = Files.createTempFile("lethe-demo-", ".pt");
         try {
             try (InputStream in = DemoCommand.class.getResourceAsStream("/ai/lethe/demo/fmnist-cnn.pt")) {
@@ -70,12 +71,7 @@ final class DemoCommand implements Callable<Integer> {
                 if (out != null) {
                     lethe.save(out);
                 }
-                if (json) {
-                    spec.commandLine().getOut().println(Json.write(r));
-                } else {
-                    ForgetCommand.print(spec.commandLine().getOut(), r);
-                }
-                spec.commandLine().getOut().flush();
+                CliOutput.emit(spec.commandLine(), r, null, json, o -> ForgetCommand.print(o, r));
             }
         } finally {
             Files.deleteIfExists(model);

@@ -6,7 +6,6 @@ import java.util.concurrent.Callable;
 
 import ai.lethe.Lethe;
 import ai.lethe.eval.Metrics;
-import ai.lethe.io.AtomicFiles;
 import ai.lethe.report.ForgetReport;
 import ai.lethe.report.MetricsTable;
 import picocli.CommandLine;
@@ -53,6 +52,7 @@ final class EvalCommand implements Callable<Integer> {
         if (batchSize < 1) {
             throw new CommandLine.ParameterException(cmd, "--batch-size must be at least 1");
         }
+        CliOutput.requireFileTarget(cmd, "--report", report);
         var forgetSet = forget.required(cmd);
         try (Lethe lethe = model.open(device.name).progress(progressOptions.progress())) {
             Metrics m = lethe.evaluate(data.data, data.trainLimit, forgetSet, batchSize);
@@ -61,16 +61,7 @@ final class EvalCommand implements Callable<Integer> {
             out.put("model", lethe.model().description());
             out.put("model_fingerprint", lethe.model().fingerprint());
             out.put("metrics", r);
-            String text = Json.write(out);
-            if (report != null) {
-                AtomicFiles.writeString(report, text + "\n");
-            }
-            if (json) {
-                cmd.getOut().println(text);
-            } else {
-                cmd.getOut().print(MetricsTable.render(r, null));
-            }
-            cmd.getOut().flush();
+            CliOutput.emit(cmd, out, report, json, o -> o.print(MetricsTable.render(r, null)));
         }
         return 0;
     }

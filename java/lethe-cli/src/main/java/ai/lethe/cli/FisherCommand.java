@@ -1,6 +1,5 @@
 package ai.lethe.cli;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -66,9 +65,7 @@ final class FisherCommand implements Callable<Integer> {
         if (batchSize < 1) {
             throw new CommandLine.ParameterException(cmd, "--batch-size must be at least 1");
         }
-        if (Files.isDirectory(out)) {
-            throw new CommandLine.ParameterException(cmd, "--out " + out + " is a directory; name the file to write");
-        }
+        CliOutput.requireFileTarget(cmd, "--out", out);
         try (Lethe lethe = model.open(device.name).progress(progressOptions.progress())) {
             long t = System.nanoTime();
             Importance imp = lethe.importance(data.data, data.trainLimit, subset, forget.optional(cmd), estimator, batchSize);

@@ -1,7 +1,6 @@
 package ai.lethe.cli;
 
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -9,7 +8,6 @@ import java.util.concurrent.Callable;
 import ai.lethe.ForgetRequest;
 import ai.lethe.Lethe;
 import ai.lethe.importance.Estimator;
-import ai.lethe.io.AtomicFiles;
 import ai.lethe.method.Method;
 import ai.lethe.report.ForgetReport;
 import ai.lethe.report.MetricsTable;
@@ -90,9 +88,8 @@ final class ForgetCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         CommandLine cmd = spec.commandLine();
-        if (Files.isDirectory(out)) {
-            throw new CommandLine.ParameterException(cmd, "--out " + out + " is a directory; name the model file to write");
-        }
+        CliOutput.requireFileTarget(cmd, "--out", out);
+        CliOutput.requireFileTarget(cmd, "--report", report);
         ForgetRequest request;
         try {
             request = ForgetRequest.of(data.data, forget.required(cmd)).method(method).estimator(estimator).alpha(alpha)
@@ -106,19 +103,10 @@ final class ForgetCommand implements Callable<Integer> {
             Lethe.ForgetResult result = lethe.forget(request);
             lethe.save(out);
             ForgetReport r = result.report();
-            if (report != null) {
-                AtomicFiles.writeString(report, Json.write(r) + "\n");
-            }
-            PrintWriter o = cmd.getOut();
-            if (json) {
-                o.println(Json.write(r));
-            } else {
-                print(o, r);
-            }
+            CliOutput.emit(cmd, r, report, json, o -> print(o, r));
             for (String note : r.notes()) {
                 cmd.getErr().println("note: " + note);
             }
-            o.flush();
         }
         return 0;
     }

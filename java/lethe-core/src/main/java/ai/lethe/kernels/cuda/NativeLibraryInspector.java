@@ -39,22 +39,31 @@ public final class NativeLibraryInspector {
         return elf;
     }
 
-    /** Names of the symbols the library defines and exports (global, weak or unique binding, visible). */
-    public static List<String> exportedSymbols(Path library) throws IOException {
-        ByteBuffer elf = elf(library);
+    /** Offsets of the ELF section headers. */
+    private static int[] sectionHeaders(ByteBuffer elf) {
         long shoff = elf.getLong(0x28);
         int shentsize = Short.toUnsignedInt(elf.getShort(0x3A));
         int shnum = Short.toUnsignedInt(elf.getShort(0x3C));
-        List<String> out = new ArrayList<>();
+        int[] out = new int[shnum];
         for (int i = 0; i < shnum; i++) {
-            int sh = (int) (shoff + (long) i * shentsize);
+            out[i] = (int) (shoff + (long) i * shentsize);
+        }
+        return out;
+    }
+
+    /** Names of the symbols the library defines and exports (global, weak or unique binding, visible). */
+    public static List<String> exportedSymbols(Path library) throws IOException {
+        ByteBuffer elf = elf(library);
+        int[] headers = sectionHeaders(elf);
+        List<String> out = new ArrayList<>();
+        for (int sh : headers) {
             if (elf.getInt(sh + 4) != SHT_DYNSYM) {
                 continue;
             }
             long offset = elf.getLong(sh + 0x18);
             long size = elf.getLong(sh + 0x20);
             int link = elf.getInt(sh + 0x28);
-            long strings = elf.getLong((int) (shoff + (long) link * shentsize + 0x18));
+            long strings = elf.getLong(headers[link] + 0x18);
             for (long at = offset; at + 24 <= offset + size; at += 24) {
                 int name = elf.getInt((int) at);
                 int binding = (elf.get((int) at + 4) & 0xFF) >>> 4;
@@ -72,14 +81,10 @@ public final class NativeLibraryInspector {
     /** The device code images of the library's fatbin section. */
     public static List<Image> images(Path library) throws IOException {
         ByteBuffer elf = elf(library);
-        long shoff = elf.getLong(0x28);
-        int shentsize = Short.toUnsignedInt(elf.getShort(0x3A));
-        int shnum = Short.toUnsignedInt(elf.getShort(0x3C));
-        int shstrndx = Short.toUnsignedInt(elf.getShort(0x3E));
-        long strOffset = elf.getLong((int) (shoff + (long) shstrndx * shentsize + 0x18));
+        int[] headers = sectionHeaders(elf);
+        long strOffset = elf.getLong(headers[Short.toUnsignedInt(elf.getShort(0x3E))] + 0x18);
         List<Image> out = new ArrayList<>();
-        for (int i = 0; i < shnum; i++) {
-            int sh = (int) (shoff + (long) i * shentsize);
+        for (int sh : headers) {
             String name = cString(elf, (int) (strOffset + Integer.toUnsignedLong(elf.getInt(sh))));
             if (name.equals(".nv_fatbin")) {
                 long offset = elf.getLong(sh + 0x18);
