@@ -76,6 +76,14 @@ LETHE_API int lethe_scale_add(long long ctx, long long y, long long x, float a);
 /* dst = src, element by element (the same traffic as a copy; the bandwidth baseline on lists) */
 LETHE_API int lethe_copy(long long ctx, long long dst, long long src);
 
+/* ---- optimiser step (cuda-kernels/sgd_step.cu) ------------------------------------------------- */
+
+/* One SGD step with PyTorch's semantics (dampening 0, no Nesterov):
+ *   d = g + weight_decay * theta;  d *= mask (when mask != 0);  v = momentum * v + d;  theta -= lr * v
+ * mask = 0 means no mask. Used by training, fine-tuning baselines and DeepClean's masked fine-tuning. */
+LETHE_API int lethe_sgd_step(long long ctx, long long theta, long long velocity, long long grad, long long mask,
+                             float lr, float momentum, float weight_decay);
+
 /* ---- importance accumulation (cuda-kernels/accumulate.cu) ------------------------------------- */
 
 /* acc += scale * (g * g) */

@@ -62,6 +62,14 @@ public interface Kernels extends AutoCloseable {
     /** y = y + a·x. */
     void scaleAdd(TensorList y, TensorList x, float a);
 
+    /**
+     * One SGD step with PyTorch's semantics (dampening 0, no Nesterov): {@code d = g + weightDecay·θ},
+     * {@code d = d·mask} when a mask is given (null = none), {@code v = momentum·v + d}, {@code θ = θ − lr·v}.
+     * With a 0/1 mask, elements outside it keep θ and v.
+     */
+    void sgdStep(TensorList theta, TensorList velocity, TensorList grad, TensorList mask, float lr, float momentum,
+                 float weightDecay);
+
     // ---- importance accumulation ----------------------------------------------------------------
 
     /** acc = acc + scale·(g·g): the squared-gradient (diagonal Fisher) accumulation. */

@@ -59,6 +59,28 @@ public final class ScalarKernels extends HostKernels {
     }
 
     @Override
+    public void sgdStep(TensorList theta, TensorList velocity, TensorList grad, TensorList mask, float lr,
+                        float momentum, float weightDecay) {
+        Shapes.requireSameShape("sgdStep", theta, velocity, grad);
+        float[][] th = arrays(theta);
+        float[][] vs = arrays(velocity);
+        float[][] gs = arrays(grad);
+        float[][] ms = null;
+        if (mask != null) {
+            Shapes.requireSameShape("sgdStep", theta, mask);
+            ms = arrays(mask);
+        }
+        for (int t = 0; t < th.length; t++) {
+            for (int j = 0; j < th[t].length; j++) {
+                float d = gs[t][j] + weightDecay * th[t][j];
+                d = d * (ms == null ? 1f : ms[t][j]);
+                vs[t][j] = momentum * vs[t][j] + d;
+                th[t][j] = th[t][j] - lr * vs[t][j];
+            }
+        }
+    }
+
+    @Override
     public void accumulateSquare(TensorList acc, TensorList g, float scale) {
         Shapes.requireSameShape("accumulateSquare", acc, g);
         float[][] as = arrays(acc);

@@ -121,6 +121,40 @@ public final class VectorKernels extends HostKernels {
         });
     }
 
+    @Override
+    public void sgdStep(TensorList theta, TensorList velocity, TensorList grad, TensorList mask, float lr,
+                        float momentum, float weightDecay) {
+        Shapes.requireSameShape("sgdStep", theta, velocity, grad);
+        if (mask != null) {
+            Shapes.requireSameShape("sgdStep", theta, mask);
+        }
+        float[][] th = arrays(theta);
+        float[][] vs = arrays(velocity);
+        float[][] gs = arrays(grad);
+        float[][] ms = mask == null ? null : arrays(mask);
+        forEach(th, (t, from, to) -> {
+            float[] w = th[t];
+            float[] v = vs[t];
+            float[] g = gs[t];
+            float[] m = ms == null ? null : ms[t];
+            int j = from;
+            for (int bound = from + SPECIES.loopBound(to - from); j < bound; j += LANES) {
+                FloatVector wj = FloatVector.fromArray(SPECIES, w, j);
+                FloatVector d = FloatVector.fromArray(SPECIES, g, j).add(wj.mul(weightDecay));
+                d = d.mul(m == null ? FloatVector.broadcast(SPECIES, 1f) : FloatVector.fromArray(SPECIES, m, j));
+                FloatVector vj = FloatVector.fromArray(SPECIES, v, j).mul(momentum).add(d);
+                vj.intoArray(v, j);
+                wj.sub(vj.mul(lr)).intoArray(w, j);
+            }
+            for (; j < to; j++) {
+                float d = g[j] + weightDecay * w[j];
+                d = d * (m == null ? 1f : m[j]);
+                v[j] = momentum * v[j] + d;
+                w[j] = w[j] - lr * v[j];
+            }
+        });
+    }
+
     // ---- accumulation ---------------------------------------------------------------------------
 
     @Override

@@ -67,6 +67,17 @@ public interface Model extends AutoCloseable {
         return out;
     }
 
+    /**
+     * Train mode (BatchNorm uses batch statistics and updates its running ones, dropout is on) or eval mode,
+     * the default. Importance passes and evaluation always run in eval mode; only training switches.
+     */
+    void setTraining(boolean training);
+
+    /** Metadata the model file carries (architecture, training settings, mnemonic codes); empty when none. */
+    default java.util.Map<String, String> metadata() {
+        return java.util.Map.of();
+    }
+
     /** SHA-256 over parameter names, shapes and values: identifies which model an importance file belongs to. */
     String fingerprint();
 

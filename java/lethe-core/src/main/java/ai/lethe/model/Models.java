@@ -41,9 +41,40 @@ public final class Models {
         }
     };
 
-    private static final List<Loader> LOADERS = List.of(TORCHSCRIPT);
+    static final Loader ZOO = new Loader() {
+        @Override
+        public boolean accepts(Path path) {
+            return path.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".safetensors");
+        }
+
+        @Override
+        public Model load(Path path) throws IOException {
+            return ai.lethe.model.zoo.ZooModel.load(path, null);
+        }
+
+        @Override
+        public String formats() {
+            return "Lethe zoo models (.safetensors with lethe.arch metadata, or a state_dict with --arch)";
+        }
+    };
+
+    private static final List<Loader> LOADERS = List.of(TORCHSCRIPT, ZOO);
 
     private Models() {
+    }
+
+    /**
+     * Opens a model; {@code arch} names the zoo architecture of a plain safetensors state_dict (null when the
+     * file says it, or for TorchScript).
+     */
+    public static Model load(Path path, String arch) throws IOException {
+        if (arch != null) {
+            if (!ZOO.accepts(path)) {
+                throw new IllegalArgumentException("--arch applies to safetensors state_dicts, not " + path.getFileName());
+            }
+            return ai.lethe.model.zoo.ZooModel.load(path, arch);
+        }
+        return load(path);
     }
 
     public static Model load(Path path) throws IOException {

@@ -25,7 +25,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  *
  * <p>Tolerances, |x − ref| ≤ atol + rtol·|ref|:
  * <ul>
- *   <li>element-wise kernels (copy, fill, scale, scaleAdd, accumulate*, ssdDampen, ratioReset): exact —
+ *   <li>element-wise kernels (copy, fill, scale, scaleAdd, sgdStep, accumulate*, ssdDampen, ratioReset): exact —
  *       every back end performs the same fp32 operations in the same order (CUDA is built with -fmad=false);</li>
  *   <li>counts, histograms and thresholds: exact;</li>
  *   <li>ratioShift: atol 1e-6, rtol 2e-5 — log and exp may differ by an ulp between Math, the Vector API
@@ -132,6 +132,39 @@ public abstract class KernelContractTest {
         try (TensorList da = kernels.upload(acc); TensorList dg = kernels.upload(g)) {
             kernels.accumulateAbs(da, dg, 0.125f);
             Tolerance.EXACT.assertClose("accumulateAbs", ref, kernels.download(da));
+        }
+    }
+
+    // ---- optimiser step -------------------------------------------------------------------------
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("shapes")
+    void sgdStepMatchesReference(String name, long[] sizes) {
+        SplittableRandom r = random(name, "sgd");
+        float[][] theta = TestData.signedList(r, sizes);
+        float[][] velocity = TestData.signedList(r, sizes);
+        float[][] mask = TestData.signedList(r, sizes);
+        for (float[] m : mask) {
+            for (int j = 0; j < m.length; j++) {
+                m[j] = m[j] > 0 ? 1f : 0f;
+            }
+        }
+        float[][][] grads = {TestData.signedList(r, sizes), TestData.signedList(r, sizes)};
+        for (boolean masked : new boolean[] {false, true}) {
+            float[][] refTheta = TestData.deepCopy(theta);
+            float[][] refVelocity = TestData.deepCopy(velocity);
+            try (TensorList dt = kernels.upload(theta); TensorList dv = kernels.upload(velocity);
+                 TensorList dm = kernels.upload(mask)) {
+                for (float[][] g : grads) { // two steps: the momentum buffer carries over
+                    reference.sgdStep(HostTensors.wrap(refTheta), HostTensors.wrap(refVelocity), HostTensors.wrap(g),
+                            masked ? HostTensors.wrap(mask) : null, 0.05f, 0.9f, 5e-4f);
+                    try (TensorList dg = kernels.upload(g)) {
+                        kernels.sgdStep(dt, dv, dg, masked ? dm : null, 0.05f, 0.9f, 5e-4f);
+                    }
+                }
+                Tolerance.EXACT.assertClose("theta masked=" + masked, refTheta, kernels.download(dt));
+                Tolerance.EXACT.assertClose("velocity masked=" + masked, refVelocity, kernels.download(dv));
+            }
         }
     }
 

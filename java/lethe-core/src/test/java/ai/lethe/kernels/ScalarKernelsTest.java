@@ -34,6 +34,22 @@ class ScalarKernelsTest {
     }
 
     @Test
+    void sgdStepIsPyTorchsRule() {
+        float[] theta = {1f, 2f};
+        float[] v = {0f, 0f};
+        float[] g = {0.5f, -1f};
+        float[] mask = {1f, 0f};
+        kernels.sgdStep(HostTensors.wrap(theta), HostTensors.wrap(v), HostTensors.wrap(g), HostTensors.wrap(mask), 0.1f, 0.9f, 0.01f);
+        float d = 0.5f + 0.01f * 1f;
+        assertEquals(d, v[0]);
+        assertEquals(1f - 0.1f * d, theta[0]);
+        assertEquals(2f, theta[1], "masked out: unchanged");
+        assertEquals(0f, v[1]);
+        kernels.sgdStep(HostTensors.wrap(theta), HostTensors.wrap(v), HostTensors.wrap(g), null, 0.1f, 0.9f, 0f);
+        assertEquals(0.9f * d + 0.5f, v[0]);
+    }
+
+    @Test
     void ratioKeysPreserveOrder() {
         float[] values = {Float.NEGATIVE_INFINITY, -3f, -Float.MIN_VALUE, -0f, 0f, Float.MIN_VALUE, 1f, 2.5e30f,
                 Float.POSITIVE_INFINITY};

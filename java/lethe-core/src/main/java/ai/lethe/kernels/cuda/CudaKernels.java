@@ -280,6 +280,17 @@ public final class CudaKernels implements Kernels {
     }
 
     @Override
+    public void sgdStep(TensorList theta, TensorList velocity, TensorList grad, TensorList mask, float lr,
+                        float momentum, float weightDecay) {
+        Shapes.requireSameShape("sgdStep", theta, velocity, grad);
+        if (mask != null) {
+            Shapes.requireSameShape("sgdStep", theta, mask);
+        }
+        check("lethe_sgd_step", CudaNative.lethe_sgd_step(ctx, h(theta), h(velocity), h(grad), mask == null ? 0 : h(mask),
+                lr, momentum, weightDecay));
+    }
+
+    @Override
     public void accumulateSquare(TensorList acc, TensorList g, float scale) {
         Shapes.requireSameShape("accumulateSquare", acc, g);
         check("lethe_accumulate_square", CudaNative.lethe_accumulate_square(ctx, h(acc), h(g), scale));

@@ -70,6 +70,9 @@ final class CudaNative {
 
     static native int lethe_copy(long ctx, long dst, long src);
 
+    static native int lethe_sgd_step(long ctx, long theta, long velocity, long grad, long mask, float lr, float momentum,
+                                     float weightDecay);
+
     static native int lethe_accumulate_square(long ctx, long acc, long g, float scale);
 
     static native int lethe_accumulate_abs(long ctx, long acc, long g, float scale);

@@ -1,0 +1,232 @@
+package ai.lethe.model;
+
+import java.util.Arrays;
+import java.util.List;
+
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.ScalarOptional;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptions;
+import org.bytedeco.pytorch.global.torch;
+
+import ai.lethe.data.Batch;
+
+/**
+ * What every libtorch-backed model shares: inputs and labels as tensors, the two losses, gradients and
+ * parameter copies through the parameters' own memory, the fingerprint. Subclasses say how a forward pass
+ * runs and how the model is saved. Every call runs inside a PointerScope so native temporaries are freed
+ * when it returns.
+ */
+public abstract class LibtorchModel implements Model {
+
+    private final List<ParameterInfo> parameters;
+    private final Tensor[] tensors;
+    private String fingerprint;
+    private boolean closed;
+
+    protected LibtorchModel(List<ParameterInfo> parameters, Tensor[] tensors) {
+        this.parameters = List.copyOf(parameters);
+        this.tensors = tensors;
+    }
+
+    /** The raw forward pass: logits [N, classes] for x [N, ...]. Throws libtorch's errors as they come. */
+    protected abstract Tensor forwardRaw(Tensor x);
+
+    @Override
+    public List<ParameterInfo> parameters() {
+        return parameters;
+    }
+
+    /** The parameter tensors, in {@link #parameters()} order (shared with the model). */
+    protected Tensor[] tensors() {
+        return tensors;
+    }
+
+    protected void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("model is closed");
+        }
+    }
+
+    /** Forward with the output checked: one clear line when the model rejects the input or returns no logits. */
+    protected Tensor forward(Tensor x, long[] shape) {
+        Tensor logits;
+        try {
+            logits = forwardRaw(x);
+        } catch (ModelException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw new ModelException("the model rejects input of shape " + Arrays.toString(shape) + ": " + Libtorch.firstLine(e));
+        }
+        if (logits.dim() != 2 || logits.size(0) != shape[0]) {
+            throw new ModelException("the model returns shape " + Arrays.toString(logits.sizes().vec().get())
+                    + " for input " + Arrays.toString(shape) + "; expected logits [batch, classes]");
+        }
+        return logits;
+    }
+
+    /** The batch's samples as a float tensor [N, ...]. */
+    public static Tensor input(Batch batch) {
+        long[] shape = batch.shape();
+        long n = 1;
+        for (long d : shape) {
+            n *= d;
+        }
+        if (n > batch.x().length) {
+            throw new IllegalArgumentException("batch holds " + batch.x().length + " floats, its shape needs " + n);
+        }
+        Tensor x = torch.empty(shape);
+        x.data_ptr_float().put(batch.x(), 0, (int) n);
+        return x;
+    }
+
+    /** The batch's labels as an int64 tensor [N]. */
+    public static Tensor labels(Batch batch) {
+        long[] labels = new long[batch.size()];
+        for (int i = 0; i < labels.length; i++) {
+            labels[i] = batch.y()[i];
+        }
+        Tensor y = torch.empty(new long[] {labels.length}, new TensorOptions(torch.ScalarType.Long), null);
+        y.data_ptr_long().put(labels);
+        return y;
+    }
+
+    /** The loss of logits for a batch, as a scalar tensor that backward() can start from. */
+    public static Tensor loss(Tensor logits, Batch batch, Loss loss) {
+        if (loss == Loss.CROSS_ENTROPY) {
+            return torch.cross_entropy(logits, labels(batch));
+        }
+        // mean over the batch of ||f(x)||_2^2, written as the LFSSD reference writes it
+        return logits.norm(new ScalarOptional(new Scalar(2)), new long[] {1}, false).pow(new Scalar(2)).mean();
+    }
+
+    @Override
+    public int numClasses(int[] sampleShape) {
+        checkOpen();
+        long[] shape = new long[sampleShape.length + 1];
+        shape[0] = 1;
+        for (int i = 0; i < sampleShape.length; i++) {
+            shape[i + 1] = sampleShape[i];
+        }
+        try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+            return (int) forward(torch.zeros(shape), shape).size(1);
+        }
+    }
+
+    @Override
+    public float[] logits(Batch batch) {
+        checkOpen();
+        try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+            Tensor out = forward(input(batch), batch.shape()).contiguous();
+            float[] result = new float[(int) out.numel()];
+            out.data_ptr_float().get(result);
+            return result;
+        }
+    }
+
+    /** Resets every parameter's gradient to zero (where one exists). */
+    protected void zeroGradients() {
+        for (Tensor p : tensors) {
+            Tensor g = p.grad();
+            if (g.defined()) {
+                g.zero_();
+            }
+        }
+    }
+
+    @Override
+    public double backward(Batch batch, Loss loss) {
+        checkOpen();
+        try (PointerScope scope = new PointerScope()) {
+            zeroGradients();
+            Tensor value = loss(forward(input(batch), batch.shape()), batch, loss);
+            try {
+                value.backward();
+            } catch (RuntimeException e) {
+                throw new ModelException("backward pass failed: " + Libtorch.firstLine(e));
+            }
+            return value.item_double();
+        }
+    }
+
+    @Override
+    public void gradients(float[][] dst) {
+        checkOpen();
+        requireShapes(dst);
+        try (PointerScope scope = new PointerScope()) {
+            for (int i = 0; i < tensors.length; i++) {
+                Tensor g = tensors[i].grad();
+                if (!g.defined()) {
+                    Arrays.fill(dst[i], 0f); // this parameter took no part in the loss
+                    continue;
+                }
+                g.contiguous().data_ptr_float().get(dst[i]);
+            }
+        }
+    }
+
+    @Override
+    public void readParameters(float[][] dst) {
+        checkOpen();
+        requireShapes(dst);
+        try (PointerScope scope = new PointerScope()) {
+            for (int i = 0; i < tensors.length; i++) {
+                tensors[i].data_ptr_float().get(dst[i]);
+            }
+        }
+    }
+
+    @Override
+    public void writeParameters(float[][] src) {
+        checkOpen();
+        requireShapes(src);
+        try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+            for (int i = 0; i < tensors.length; i++) {
+                tensors[i].data_ptr_float().put(src[i]);
+            }
+        }
+        fingerprint = null;
+    }
+
+    /** Parameters were changed behind {@link #writeParameters}'s back (an optimiser step in libtorch). */
+    protected void parametersChanged() {
+        fingerprint = null;
+    }
+
+    private void requireShapes(float[][] arrays) {
+        if (arrays.length != tensors.length) {
+            throw new IllegalArgumentException(arrays.length + " arrays for " + tensors.length + " parameters");
+        }
+        for (int i = 0; i < arrays.length; i++) {
+            if (arrays[i].length != parameters.get(i).numel()) {
+                throw new IllegalArgumentException("parameter " + parameters.get(i) + " needs " + parameters.get(i).numel()
+                        + " values, got " + arrays[i].length);
+            }
+        }
+    }
+
+    @Override
+    public String fingerprint() {
+        if (fingerprint == null) {
+            fingerprint = Fingerprint.of(parameters, readParameters());
+        }
+        return fingerprint;
+    }
+
+    @Override
+    public void close() {
+        if (!closed) {
+            closed = true;
+            for (Tensor t : tensors) {
+                t.close();
+            }
+            release();
+        }
+    }
+
+    /** Frees what the subclass holds beyond the parameter tensors. */
+    protected void release() {
+    }
+}

@@ -1,0 +1,41 @@
+package ai.lethe.model.zoo;
+
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * The small CNN of the shared fixtures: conv(C→16, 3×3, pad 1)-ReLU-maxpool2, conv(16→32)-ReLU-maxpool2,
+ * linear(32·(H/4)²→64)-ReLU, linear(64→classes). Inputs in [0, 1] are normalised inside the model with
+ * Fashion-MNIST's mean and standard deviation, as the fixture's TorchScript does.
+ */
+final class CnnNet extends Net {
+
+    static final float MEAN = 0.2860f;
+    static final float STD = 0.3530f;
+
+    CnnNet(ZooConfig c, long seed) {
+        super("cnn", c, seed);
+        if (c.imageSize() % 4 != 0) {
+            throw new IllegalArgumentException("cnn needs an image size divisible by 4, got " + c.imageSize());
+        }
+        declareConv("conv1", c.inChannels(), 16, 3, 1, 1, true, false);
+        declareConv("conv2", 16, 32, 3, 1, 1, true, false);
+        long side = c.imageSize() / 4;
+        declareLinear("fc1", 32 * side * side, 64);
+        declareLinear("fc2", 64, c.numClasses());
+    }
+
+    @Override
+    public Tensor forward(Tensor x) {
+        Tensor h = x.sub(new Scalar(MEAN)).div(new Scalar(STD));
+        h = pool(torch.relu(conv("conv1", h)));
+        h = pool(torch.relu(conv("conv2", h)));
+        h = torch.relu(linear("fc1", torch.flatten(h, 1, -1)));
+        return linear("fc2", h);
+    }
+
+    private static Tensor pool(Tensor x) {
+        return torch.max_pool2d(x, new long[] {2, 2}, new long[] {2, 2}, new long[] {0, 0}, new long[] {1, 1}, false);
+    }
+}
