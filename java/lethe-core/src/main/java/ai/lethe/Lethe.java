@@ -19,7 +19,10 @@ import ai.lethe.importance.Provenance;
 import ai.lethe.io.LetheFormatException;
 import ai.lethe.kernels.Backends;
 import ai.lethe.kernels.Kernels;
-import ai.lethe.method.SsdDampening;
+import ai.lethe.method.Method;
+import ai.lethe.method.MethodContext;
+import ai.lethe.method.Outcome;
+import ai.lethe.method.UnlearningMethod;
 import ai.lethe.model.Model;
 import ai.lethe.model.Models;
 import ai.lethe.report.ForgetReport;
@@ -45,12 +48,14 @@ public final class Lethe implements AutoCloseable {
     }
 
     private final Model model;
+    private final Path modelPath;
     private Kernels kernels;
     private Progress progress = Progress.NONE;
 
-    private Lethe(Model model, Kernels kernels) {
+    private Lethe(Model model, Kernels kernels, Path modelPath) {
         this.model = model;
         this.kernels = kernels;
+        this.modelPath = modelPath;
     }
 
     /** Loads a model (TorchScript .pt) and opens the best kernel back end (CUDA if present, else the Vector API). */
@@ -60,9 +65,17 @@ public final class Lethe implements AutoCloseable {
 
     /** Loads a model and opens the named kernel back end ({@link Backends#open}). */
     public static Lethe load(Path modelPath, String device) throws IOException {
+        return load(modelPath, null, device);
+    }
+
+    /**
+     * Loads a model (a zoo state_dict needs {@code arch} unless its metadata names it; null otherwise) and
+     * opens the named kernel back end.
+     */
+    public static Lethe load(Path modelPath, String arch, String device) throws IOException {
         Kernels k = Backends.open(device);
         try {
-            return new Lethe(Models.load(modelPath), k);
+            return new Lethe(Models.load(modelPath, arch), k, modelPath);
         } catch (IOException | RuntimeException e) {
             k.close();
             throw e;
@@ -71,7 +84,7 @@ public final class Lethe implements AutoCloseable {
 
     /** Wraps a model that is already open; Lethe closes it. */
     public static Lethe of(Model model, Kernels kernels) {
-        return new Lethe(model, kernels);
+        return new Lethe(model, kernels, null);
     }
 
     /** Where progress of long passes goes (default: nowhere). */
@@ -95,9 +108,6 @@ public final class Lethe implements AutoCloseable {
         long start = System.nanoTime();
         Prepared p = prepare(request.data(), request.trainLimit(), request.forgetSet());
         String inputFingerprint = model.fingerprint();
-        Estimator estimator = request.estimator();
-        int bs = request.batchSize();
-        List<String> notes = new ArrayList<>();
         Evaluator evaluator = new Evaluator(request.evalBatchSize(), progress);
         Metrics before = null;
         double evalSeconds = 0;
@@ -107,80 +117,49 @@ public final class Lethe implements AutoCloseable {
             evalSeconds += seconds(t);
         }
         long unlearnStart = System.nanoTime();
-        ImportanceEstimator est = new ImportanceEstimator(estimator, kernels, progress);
-        String dataDescription = p.data.train().description();
-
-        long t = System.nanoTime();
-        Importance full;
-        String fullSource;
-        if (request.retainImportance() != null) {
-            Path file = request.retainImportance();
-            full = Importance.load(file);
-            try {
-                full.requireUsableAs(model, estimator, bs, dataDescription, file.toString());
-            } catch (IllegalArgumentException e) {
-                throw new LetheFormatException(e.getMessage());
-            }
-            if (estimator.dependsOnBatching() && !"retain-then-forget".equals(full.provenance().order())) {
-                notes.add("the stored I_D was batched in " + full.provenance().order() + " order; the SSD reference batches D"
-                        + " as retain-then-forget, so results differ slightly from a fresh run");
-            } else if (estimator.dependsOnBatching() && !full.provenance().forgetSet().equals(p.forget.description())) {
-                notes.add("the stored I_D was batched for forgetting " + full.provenance().forgetSet()
-                        + "; batches differ slightly from a fresh run for " + p.forget.description());
-            }
-            fullSource = "loaded from " + file;
-        } else {
-            try (BatchStream s = p.split.fullRetainThenForget(bs)) {
-                full = est.estimate(model, s, s.expectedBatches(), "importance over D (" + s.expectedSamples() + " samples)",
-                        provenance(estimator, bs, dataDescription, "full", "retain-then-forget", p.forget.description()));
-            }
-            fullSource = "computed";
+        float[][] original = model.readParameters();
+        Outcome outcome;
+        try {
+            outcome = UnlearningMethod.of(request.method()).forget(new MethodContext(model, modelPath, kernels, progress, p.data,
+                    p.split, p.testLabels, request));
+        } catch (IOException | RuntimeException e) {
+            model.writeParameters(original); // a failed method leaves the model as it was
+            throw e;
         }
-        double fullSeconds = seconds(t);
-
-        t = System.nanoTime();
-        Importance forget;
-        try (BatchStream s = p.split.forget(bs)) {
-            forget = est.estimate(model, s, s.expectedBatches(), "importance over Df (" + s.expectedSamples() + " samples)",
-                    provenance(estimator, bs, dataDescription, "forget", "file", p.forget.description()));
-        }
-        double forgetSeconds = seconds(t);
-
-        t = System.nanoTime();
-        SsdDampening.Outcome outcome = SsdDampening.apply(model, full.values(), forget.values(), request.alpha(),
-                request.lambda(), kernels);
-        double updateSeconds = seconds(t);
         double totalSeconds = seconds(unlearnStart);
-        notes.addAll(outcome.notes());
-        if (estimator == Estimator.PER_SAMPLE) {
-            double bound = (double) p.forget.trainSize() / p.forget.forgetCount();
-            if (request.alpha() >= bound) {
-                notes.add(String.format("alpha = %s is at or above |D|/|Df| = %.4g, the largest ratio the per-sample"
-                        + " Fisher allows, so nothing can be selected", request.alpha(), bound));
-            }
-        }
+        double updateSeconds = Math.max(0, totalSeconds - outcome.importanceFullSeconds() - outcome.importanceForgetSeconds());
 
-        if (request.saveImportances() != null) {
+        if (request.saveImportances() != null && (outcome.importanceFull() != null || outcome.importanceForget() != null)) {
             Files.createDirectories(request.saveImportances());
-            full.save(request.saveImportances().resolve("importance_full.safetensors"));
-            forget.save(request.saveImportances().resolve("importance_forget.safetensors"));
+            if (outcome.importanceFull() != null) {
+                outcome.importanceFull().save(request.saveImportances().resolve("importance_full.safetensors"));
+            }
+            if (outcome.importanceForget() != null) {
+                outcome.importanceForget().save(request.saveImportances().resolve("importance_forget.safetensors"));
+            }
         }
 
         Metrics after = null;
         if (request.evaluate()) {
-            t = System.nanoTime();
+            long t = System.nanoTime();
             after = evaluator.evaluate(model, p.split, p.data.test(), p.testLabels);
             evalSeconds += seconds(t);
         }
+        boolean ssd = request.method() == Method.SSD || request.method() == Method.LFSSD;
+        long params = model.parameterCount();
+        Object chosenAlpha = outcome.details().get("alpha_search") instanceof java.util.Map<?, ?> m ? m.get("chosen_alpha") : null;
         ForgetReport report = new ForgetReport(request.method().id(), kernels.name(), kernels.description(),
                 model.description(), inputFingerprint, model.fingerprint(), p.data.description(), p.forget.description(),
-                p.forget.forgetCount(), p.forget.retainCount(), estimator.id(), bs, request.alpha(), request.lambda(),
-                outcome.total(), outcome.selected(), outcome.selectedFraction(), ForgetReport.finite(outcome.largestRatio()),
-                fullSource, notes, ForgetReport.MetricsReport.of(before), ForgetReport.MetricsReport.of(after),
-                new ForgetReport.Seconds(fullSeconds, forgetSeconds, updateSeconds, totalSeconds,
-                        request.evaluate() ? evalSeconds : null));
+                p.forget.forgetCount(), p.forget.retainCount(),
+                ssd ? request.estimator().id() : null, ssd ? request.batchSize() : null,
+                ssd ? (chosenAlpha != null ? ((Number) chosenAlpha).doubleValue() : (double) request.alpha()) : null,
+                ssd ? (double) request.lambda() : null, request.settings(), params, outcome.changed(),
+                params == 0 ? 0 : (double) outcome.changed() / params, outcome.largestRatio(), outcome.importanceFullSource(),
+                outcome.notes(), outcome.details(), ForgetReport.MetricsReport.of(before), ForgetReport.MetricsReport.of(after),
+                new ForgetReport.Seconds(outcome.importanceFullSeconds(), outcome.importanceForgetSeconds(), updateSeconds,
+                        totalSeconds, request.evaluate() ? evalSeconds : null));
         progress.note(String.format("forget finished in %.2f s (%.2f s with evaluation)", totalSeconds, seconds(start)));
-        return new ForgetResult(report, full, forget);
+        return new ForgetResult(report, outcome.importanceFull(), outcome.importanceForget());
     }
 
     // ---- importance and evaluation on their own --------------------------------------------------

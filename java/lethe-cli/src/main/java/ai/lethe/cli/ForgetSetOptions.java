@@ -29,7 +29,7 @@ final class ForgetSetOptions {
     Choice choice;
 
     @Option(names = "--seed", paramLabel = "S", defaultValue = "0",
-            description = "Seed for --forget-random (default: ${DEFAULT-VALUE}).")
+            description = "Seed of everything random in the run: --forget-random, shuffling, LoRA initialisation, retraining, --alpha auto's hold-out (default: ${DEFAULT-VALUE}).")
     long seed;
 
     boolean present() {

@@ -20,6 +20,7 @@ import picocli.CommandLine.Command;
             FisherCommand.class,
             EvalCommand.class,
             DemoCommand.class,
+            TrainCommand.class,
             BenchCommand.class,
             CommandLine.HelpCommand.class
         })

@@ -10,8 +10,13 @@ import picocli.CommandLine.Option;
 /** {@code --model} and {@code --weights}. */
 final class ModelOptions {
 
-    @Option(names = "--model", required = true, paramLabel = "M.pt", description = "The trained model (TorchScript).")
+    @Option(names = "--model", required = true, paramLabel = "M",
+            description = "The trained model: TorchScript (.pt), or a zoo model (.safetensors written by 'lethe train'; a plain PyTorch state_dict needs --arch).")
     Path model;
+
+    @Option(names = "--arch", paramLabel = "ARCH",
+            description = "Architecture of a plain safetensors state_dict given as --model: mlp, cnn, resnet18-cifar or resnet18.")
+    String arch;
 
     @Option(names = "--weights", paramLabel = "W.safetensors",
             description = "Load the parameters from this safetensors file (keys = parameter names, as a PyTorch state_dict) into the model.")
@@ -19,7 +24,7 @@ final class ModelOptions {
 
     /** Opens the model on the given device, with the --weights applied. */
     Lethe open(String device) throws IOException {
-        Lethe lethe = Lethe.load(model, device);
+        Lethe lethe = Lethe.load(model, arch, device);
         try {
             if (weights != null) {
                 Weights.LoadSummary s = lethe.loadWeights(weights);

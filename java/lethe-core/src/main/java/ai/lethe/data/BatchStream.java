@@ -36,10 +36,24 @@ public final class BatchStream implements Iterator<Batch>, AutoCloseable {
     private Object next;
     private boolean finished;
 
-    private BatchStream(Dataset dataset, int[] labels, int batchSize, List<IntPredicate> passes, int prefetch) {
+    private BatchStream(Dataset dataset, int[] labels, int batchSize, int[] order, SampleTransform transform, int prefetch) {
+        requireBatchSize(batchSize);
+        this.batchSize = batchSize;
+        this.queue = new ArrayBlockingQueue<>(Math.max(1, prefetch));
+        this.expectedSamples = order.length;
+        this.producer = new Thread(() -> produceOrdered(dataset, labels, order, transform), "lethe-prefetch");
+        this.producer.setDaemon(true);
+        this.producer.start();
+    }
+
+    private static void requireBatchSize(int batchSize) {
         if (batchSize < 1) {
             throw new IllegalArgumentException("batch size must be at least 1, got " + batchSize);
         }
+    }
+
+    private BatchStream(Dataset dataset, int[] labels, int batchSize, List<IntPredicate> passes, int prefetch) {
+        requireBatchSize(batchSize);
         this.batchSize = batchSize;
         this.queue = new ArrayBlockingQueue<>(Math.max(1, prefetch));
         int expected = 0;
@@ -54,6 +68,23 @@ public final class BatchStream implements Iterator<Batch>, AutoCloseable {
         this.producer = new Thread(() -> produce(dataset, labels, passes), "lethe-prefetch");
         this.producer.setDaemon(true);
         this.producer.start();
+    }
+
+    /** Changes a sample as it is read (for example replacing it with its class's mnemonic code). */
+    @FunctionalInterface
+    public interface SampleTransform {
+        void apply(int index, int label, float[] x, int offset);
+    }
+
+    /**
+     * The samples at {@code order}'s indices, in that order (a shuffled epoch), read by random access; the
+     * transform (may be null) sees each sample after it is read.
+     */
+    public static BatchStream ordered(Dataset dataset, int[] labels, int batchSize, int[] order, SampleTransform transform) {
+        if (labels.length != dataset.size()) {
+            throw new IllegalArgumentException(labels.length + " labels for " + dataset.size() + " samples");
+        }
+        return new BatchStream(dataset, labels, batchSize, order, transform, DEFAULT_PREFETCH);
     }
 
     /** Every sample of the dataset, in file order. */
@@ -126,6 +157,38 @@ public final class BatchStream implements Iterator<Batch>, AutoCloseable {
             put(END);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt(); // closed by the consumer
+        } catch (Throwable e) {
+            try {
+                put(new Failure(e));
+            } catch (InterruptedException ignored) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private void produceOrdered(Dataset dataset, int[] labels, int[] order, SampleTransform transform) {
+        try (RandomAccess reader = dataset.openRandomAccess()) {
+            int per = dataset.sampleSize();
+            int[] shape = dataset.sampleShape();
+            for (int start = 0; start < order.length; start += batchSize) {
+                int n = Math.min(batchSize, order.length - start);
+                float[] x = new float[n * per];
+                int[] y = new int[n];
+                int[] idx = new int[n];
+                for (int k = 0; k < n; k++) {
+                    int i = order[start + k];
+                    reader.read(i, x, k * per);
+                    y[k] = labels[i];
+                    idx[k] = i;
+                    if (transform != null) {
+                        transform.apply(i, y[k], x, k * per);
+                    }
+                }
+                put(new Batch(x, y, idx, n, shape));
+            }
+            put(END);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         } catch (Throwable e) {
             try {
                 put(new Failure(e));

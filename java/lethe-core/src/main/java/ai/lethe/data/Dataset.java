@@ -32,6 +32,12 @@ public interface Dataset {
     /** A reader positioned before the first sample. */
     SampleReader openReader() throws IOException;
 
+    /**
+     * A reader that reads samples in any order (shuffled training). Gzip IDX files need their decompressed copy
+     * in the cache directory for this; when it cannot be made this fails with the reason.
+     */
+    RandomAccess openRandomAccess() throws IOException;
+
     /** The first {@code n} samples of this dataset. */
     Dataset limit(int n);
 }

@@ -144,6 +144,18 @@ public final class IdxDataset implements Dataset {
         return streamReader(pixels);
     }
 
+    @Override
+    public RandomAccess openRandomAccess() throws IOException {
+        int pixels = rows * cols;
+        long bytes = 16L + (long) count * pixels;
+        Path raw = isGzip(images) ? DecompressedCache.of(images, bytes) : images;
+        if (raw == null) {
+            throw new IOException(images + " is gzip-compressed and no decompressed copy could be made in "
+                    + DecompressedCache.directory() + " (set LETHE_CACHE_DIR to a writable directory); shuffled passes need one");
+        }
+        return new RecordReader(raw, 16, limit, pixels, RecordReader.Encoding.U8_SCALED, "images", count);
+    }
+
     private static boolean isGzip(Path p) throws IOException {
         try (InputStream in = Files.newInputStream(p)) {
             return in.read() == 0x1f && in.read() == 0x8b;

@@ -195,7 +195,12 @@ public final class NpyDataset implements Dataset {
     }
 
     @Override
-    public SampleReader openReader() throws IOException {
+    public RandomAccess openRandomAccess() throws IOException {
+        return (RandomAccess) openReader();
+    }
+
+    @Override
+    public RecordReader openReader() throws IOException {
         RecordReader.Encoding enc = imageHeader.dtype().equals("u1") ? RecordReader.Encoding.U8_SCALED
                 : imageHeader.littleEndian() ? RecordReader.Encoding.F32_LITTLE : RecordReader.Encoding.F32_BIG;
         return new RecordReader(images, imageHeader.dataOffset(), limit, sampleSize(), enc, "samples",

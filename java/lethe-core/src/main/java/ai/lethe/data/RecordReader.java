@@ -14,7 +14,7 @@ import ai.lethe.io.LetheFormatException;
  * through a file channel. Skipping ahead is a seek, so a pass over a small forget set reads only the
  * blocks that hold it.
  */
-final class RecordReader implements SampleReader {
+final class RecordReader implements SampleReader, RandomAccess {
 
     /** How a sample's values are stored. */
     enum Encoding {
@@ -43,6 +43,7 @@ final class RecordReader implements SampleReader {
     private int next;
     private int blockFirst = -1;
     private int blockCount;
+    private ByteBuffer single;
 
     /**
      * @param count  samples to expose (the file must hold at least this many; checked here)
@@ -75,18 +76,21 @@ final class RecordReader implements SampleReader {
         if (next < blockFirst || next >= blockFirst + blockCount) {
             fill(next);
         }
-        int at = (next - blockFirst) * recordBytes;
+        decode(block, (next - blockFirst) * recordBytes, dst, offset);
+        next++;
+        return true;
+    }
+
+    private void decode(ByteBuffer from, int at, float[] dst, int offset) {
         if (encoding == Encoding.U8_SCALED) {
             for (int i = 0; i < values; i++) {
-                dst[offset + i] = (block.get(at + i) & 0xFF) / 255f;
+                dst[offset + i] = (from.get(at + i) & 0xFF) / 255f;
             }
         } else {
             for (int i = 0; i < values; i++) {
-                dst[offset + i] = block.getFloat(at + 4 * i);
+                dst[offset + i] = from.getFloat(at + 4 * i);
             }
         }
-        next++;
-        return true;
     }
 
     @Override
@@ -101,6 +105,32 @@ final class RecordReader implements SampleReader {
     @Override
     public void skipTo(int index, float[] scratch) {
         next = Math.max(next, Math.min(index, count));
+    }
+
+    @Override
+    public void read(int index, float[] dst, int offset) throws IOException {
+        if (index < 0 || index >= count) {
+            throw new IndexOutOfBoundsException("sample " + index + " of " + count);
+        }
+        if (index >= blockFirst && index < blockFirst + blockCount) {
+            next = index;
+            next(dst, offset);
+            return;
+        }
+        // A shuffled read: fetch this record alone (a whole block per random sample would copy megabytes).
+        if (single == null) {
+            single = ByteBuffer.allocate(recordBytes).order(block.order());
+        }
+        single.clear();
+        long pos = dataOffset + (long) index * recordBytes;
+        while (single.hasRemaining()) {
+            int r = channel.read(single, pos);
+            if (r < 0) {
+                throw new LetheFormatException("unexpected end of file at byte " + pos + " (truncated?)");
+            }
+            pos += r;
+        }
+        decode(single, 0, dst, offset);
     }
 
     private void fill(int first) throws IOException {

@@ -91,6 +91,32 @@ public final class SafetensorsDataset implements Dataset {
     }
 
     @Override
+    public RandomAccess openRandomAccess() throws IOException {
+        SafetensorsFile f = SafetensorsFile.open(path);
+        int per = sampleSize();
+        boolean uint8 = x.dtype().equals("U8");
+        return new RandomAccess() {
+            @Override
+            public void read(int index, float[] dst, int offset) throws IOException {
+                if (index < 0 || index >= limit) {
+                    throw new IndexOutOfBoundsException("sample " + index + " of " + limit);
+                }
+                f.readFloats("x", (long) index * per, dst, offset, per);
+                if (uint8) {
+                    for (int i = 0; i < per; i++) {
+                        dst[offset + i] /= 255f;
+                    }
+                }
+            }
+
+            @Override
+            public void close() throws IOException {
+                f.close();
+            }
+        };
+    }
+
+    @Override
     public SampleReader openReader() throws IOException {
         SafetensorsFile f = SafetensorsFile.open(path);
         int per = sampleSize();

@@ -91,13 +91,7 @@ public final class Evaluator {
             Batch b = batches.next();
             float[] logits = model.logits(b);
             for (int i = 0; i < b.size(); i++) {
-                int argmax = 0;
-                for (int c = 1; c < classes; c++) {
-                    if (logits[i * classes + c] > logits[i * classes + argmax]) {
-                        argmax = c;
-                    }
-                }
-                int correct = argmax == b.y()[i] ? 1 : 0;
+                int correct = argmax(logits, i * classes, classes) == b.y()[i] ? 1 : 0;
                 double h = entropy(logits, i * classes, classes);
                 if (isForget.test(b.indices()[i])) {
                     t.forgetCorrect += correct;
@@ -110,6 +104,43 @@ public final class Evaluator {
             progress.advance(1);
         }
         progress.finish();
+    }
+
+    /** Plain accuracy of a model on a whole dataset, counted per sample. */
+    public double accuracy(Model model, Dataset data, int[] labels) {
+        try (BatchStream s = BatchStream.all(data, labels, batchSize)) {
+            return accuracy(model, s, data.sampleShape(), "accuracy on " + data.description());
+        }
+    }
+
+    /** Accuracy over every batch of a stream (closed by the caller), counted per sample. */
+    public double accuracy(Model model, BatchStream stream, int[] sampleShape, String label) {
+        int classes = model.numClasses(sampleShape);
+        int correct = 0;
+        int total = 0;
+        progress.start(label, stream.expectedBatches(), "batches");
+        while (stream.hasNext()) {
+            Batch b = stream.next();
+            float[] logits = model.logits(b);
+            for (int i = 0; i < b.size(); i++) {
+                correct += argmax(logits, i * classes, classes) == b.y()[i] ? 1 : 0;
+            }
+            total += b.size();
+            progress.advance(1);
+        }
+        progress.finish();
+        return total == 0 ? Double.NaN : (double) correct / total;
+    }
+
+    /** Index of the largest of logits[from, from + n). */
+    public static int argmax(float[] logits, int from, int n) {
+        int best = 0;
+        for (int c = 1; c < n; c++) {
+            if (logits[from + c] > logits[from + best]) {
+                best = c;
+            }
+        }
+        return best;
     }
 
     /** Entropy of softmax(logits[from, from + n)), in nats, computed in double. */

@@ -6,7 +6,9 @@ import ai.lethe.eval.Metrics;
 
 /**
  * What a forget run did and how well, as `lethe forget --report` writes it (snake_case keys in JSON).
- * Non-finite numbers are reported as null.
+ * {@code selected} counts the parameter elements the method changed (dampened for SSD, reset for DeepClean,
+ * every parameter for the methods that train); estimator, batch size, alpha and lambda are SSD's and null for
+ * other methods, whose settings are in {@code settings}. Non-finite numbers are reported as null.
  */
 public record ForgetReport(
         String method,
@@ -20,15 +22,17 @@ public record ForgetReport(
         int forgetSamples,
         int retainSamples,
         String estimator,
-        int batchSize,
-        double alpha,
-        double lambda,
+        Integer batchSize,
+        Double alpha,
+        Double lambda,
+        java.util.Map<String, Object> settings,
         long params,
         long selected,
         double selectedFraction,
         Double largestRatio,
         String importanceFullSource,
         List<String> notes,
+        java.util.Map<String, Object> details,
         MetricsReport before,
         MetricsReport after,
         Seconds seconds) {
@@ -44,7 +48,11 @@ public record ForgetReport(
         }
     }
 
-    /** Wall-clock seconds per phase; total covers the unlearning itself (importances and update), not evaluation. */
+    /**
+     * Wall-clock seconds per phase; total covers the unlearning itself, not evaluation. importance_full is the
+     * pass over D (over Dr for DeepClean), importance_forget the pass over Df (the codes for Mnemonic), update
+     * everything else the method does (dampening, resetting, training, LoRA).
+     */
     public record Seconds(double importanceFull, double importanceForget, double update, double total, Double evaluate) {
     }
 

@@ -187,6 +187,18 @@ public final class ZooModel extends LibtorchModel {
         metadata.put(key, value);
     }
 
+    /** Takes over every parameter and buffer of another model of the same architecture and shape. */
+    public void copyStateFrom(ZooModel other) {
+        if (!other.net.arch().equals(net.arch()) || !other.net.config().equals(net.config())) {
+            throw new IllegalArgumentException("cannot copy a " + other.net.arch() + " into a " + net.arch() + " of another shape");
+        }
+        try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+            net.parameters().forEach((n, t) -> t.copy_(other.net.parameters().get(n)));
+            net.buffers().forEach((n, t) -> t.copy_(other.net.buffers().get(n)));
+        }
+        parametersChanged();
+    }
+
     /** LoRA merges and optimiser steps change parameters in place. */
     public void changedInPlace() {
         parametersChanged();

@@ -1,0 +1,59 @@
+package ai.lethe.method;
+
+import java.io.IOException;
+import java.util.List;
+
+import ai.lethe.ForgetRequest;
+import ai.lethe.importance.Estimator;
+import ai.lethe.importance.Importance;
+import ai.lethe.kernels.Kernels;
+import ai.lethe.kernels.TensorList;
+import ai.lethe.model.Model;
+import ai.lethe.train.Schedule;
+import ai.lethe.train.Trainer;
+
+/**
+ * DeepClean (Shi et al., arXiv 2311.10448; no public code): importances of Df and Dr, reset to zero the
+ * weights with r = I_f / (I_r + ε) > γ (γ given, or the threshold of the top fraction p, found by radix
+ * select), then fine-tune only those weights on Dr: the gradient is multiplied by the reset mask, everything
+ * else (other weights, BatchNorm statistics) stays frozen.
+ */
+final class DeepCleanMethod implements UnlearningMethod {
+
+    @Override
+    public Outcome forget(MethodContext ctx) throws IOException {
+        ForgetRequest r = ctx.request();
+        Model model = ctx.model();
+        Kernels k = ctx.kernels();
+        Estimator estimator = r.estimator();
+        Outcome out = new Outcome();
+        Importance forget = ctx.forgetImportance(estimator, out);
+        Importance retain = ctx.retainImportance(estimator, out);
+        float[][] theta = model.readParameters();
+        float[][] mask;
+        float gamma;
+        long reset;
+        try (TensorList w = k.upload(theta); TensorList m = k.allocate(model.parameterSizes());
+             TensorList iF = k.upload(forget.values()); TensorList iR = k.upload(retain.values())) {
+            gamma = r.gamma() != null ? r.gamma() : k.ratioThresholdForFraction(iF, iR, r.epsilon(), r.resetFraction());
+            reset = k.ratioReset(w, m, iF, iR, r.epsilon(), gamma);
+            k.download(w, theta);
+            mask = k.download(m);
+        }
+        if (reset == 0) {
+            out.notes.add(String.format("nothing was reset: no weight has I_f/(I_r+eps) > gamma = %.4g; the model is unchanged", gamma));
+            return out;
+        }
+        model.writeParameters(theta);
+        out.changed = reset;
+        out.details.put("gamma", gamma);
+        out.details.put("reset", reset);
+        if (r.epochs() > 0) {
+            List<Trainer.Epoch> history = new Trainer(k, ctx.progress()).train(model, ctx.split().train(), ctx.split().labels(),
+                    i -> !ctx.split().forgetSet().isForget(i), TrainingMethods.settings(r, Schedule.CONSTANT), null, mask, false,
+                    null);
+            out.details.put("finetune", history);
+        }
+        return out;
+    }
+}

@@ -1,0 +1,153 @@
+package ai.lethe.method;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.function.IntPredicate;
+
+import ai.lethe.ForgetRequest;
+import ai.lethe.data.BatchStream;
+import ai.lethe.data.DataSource;
+import ai.lethe.data.ForgetSplit;
+import ai.lethe.importance.Estimator;
+import ai.lethe.importance.Importance;
+import ai.lethe.importance.ImportanceEstimator;
+import ai.lethe.importance.Provenance;
+import ai.lethe.io.LetheFormatException;
+import ai.lethe.kernels.Kernels;
+import ai.lethe.model.Model;
+import ai.lethe.report.Progress;
+
+/** Everything a method needs: the model and where it came from, the kernels, the split data, the request. */
+public final class MethodContext {
+
+    private final Model model;
+    private final Path modelPath;
+    private final Kernels kernels;
+    private final Progress progress;
+    private final DataSource data;
+    private final ForgetSplit split;
+    private final int[] testLabels;
+    private final ForgetRequest request;
+    private final String fingerprint;
+
+    public MethodContext(Model model, Path modelPath, Kernels kernels, Progress progress, DataSource data, ForgetSplit split,
+                         int[] testLabels, ForgetRequest request) {
+        this.model = model;
+        this.modelPath = modelPath;
+        this.kernels = kernels;
+        this.progress = progress == null ? Progress.NONE : progress;
+        this.data = data;
+        this.split = split;
+        this.testLabels = testLabels;
+        this.request = request;
+        this.fingerprint = model.fingerprint();
+    }
+
+    public Model model() {
+        return model;
+    }
+
+    /** Where the model was loaded from (null when it was built in memory). */
+    public Path modelPath() {
+        return modelPath;
+    }
+
+    public Kernels kernels() {
+        return kernels;
+    }
+
+    public Progress progress() {
+        return progress;
+    }
+
+    public DataSource data() {
+        return data;
+    }
+
+    public ForgetSplit split() {
+        return split;
+    }
+
+    public int[] testLabels() {
+        return testLabels;
+    }
+
+    public ForgetRequest request() {
+        return request;
+    }
+
+    /** One importance pass over a stream, with provenance (subset, order) for its file. */
+    Importance importance(Estimator estimator, BatchStream stream, String label, String subset, String order) {
+        try (stream) {
+            Provenance p = new Provenance(fingerprint, estimator, request.batchSize(), split.train().description(), subset, order,
+                    split.forgetSet().description());
+            return new ImportanceEstimator(estimator, kernels, progress)
+                    .estimate(model, stream, stream.expectedBatches(), label + " (" + stream.expectedSamples() + " samples)", p);
+        }
+    }
+
+    /** The importance over Df, timed into the outcome. */
+    Importance forgetImportance(Estimator estimator, Outcome out) {
+        return forgetImportance(estimator, out, null);
+    }
+
+    /** The importance over the Df samples {@code include} accepts (all when null), timed into the outcome. */
+    Importance forgetImportance(Estimator estimator, Outcome out, IntPredicate include) {
+        long t = System.nanoTime();
+        BatchStream s = include == null ? split.forget(request.batchSize())
+                : BatchStream.passes(split.train(), split.labels(), request.batchSize(),
+                        List.of(i -> split.forgetSet().isForget(i) && include.test(i)));
+        Importance imp = importance(estimator, s, "importance over Df", "forget", "file");
+        out.importanceForgetSeconds += seconds(t);
+        out.importanceForget = imp;
+        return imp;
+    }
+
+    /** The importance over Dr, timed into the outcome's first importance phase. */
+    Importance retainImportance(Estimator estimator, Outcome out) {
+        long t = System.nanoTime();
+        Importance imp = importance(estimator, split.retain(request.batchSize()), "importance over Dr", "retain", "file");
+        out.importanceFullSeconds += seconds(t);
+        out.importanceFull = imp;
+        out.importanceFullSource = "computed (Dr)";
+        return imp;
+    }
+
+    /**
+     * The importance over D: the stored one when the request names it (refused if it does not belong to this
+     * model and these settings), else computed in the SSD reference's order (Dr then Df).
+     */
+    Importance fullImportance(Estimator estimator, Outcome out) throws IOException {
+        long t = System.nanoTime();
+        Importance full;
+        if (request.retainImportance() != null) {
+            Path file = request.retainImportance();
+            full = Importance.load(file);
+            try {
+                full.requireUsableAs(model, estimator, request.batchSize(), split.train().description(), file.toString());
+            } catch (IllegalArgumentException e) {
+                throw new LetheFormatException(e.getMessage());
+            }
+            if (estimator.dependsOnBatching() && !"retain-then-forget".equals(full.provenance().order())) {
+                out.notes.add("the stored I_D was batched in " + full.provenance().order() + " order; the SSD reference batches D"
+                        + " as retain-then-forget, so results differ slightly from a fresh run");
+            } else if (estimator.dependsOnBatching() && !full.provenance().forgetSet().equals(split.forgetSet().description())) {
+                out.notes.add("the stored I_D was batched for forgetting " + full.provenance().forgetSet()
+                        + "; batches differ slightly from a fresh run for " + split.forgetSet().description());
+            }
+            out.importanceFullSource = "loaded from " + file;
+        } else {
+            full = importance(estimator, split.fullRetainThenForget(request.batchSize()), "importance over D", "full",
+                    "retain-then-forget");
+            out.importanceFullSource = "computed";
+        }
+        out.importanceFullSeconds += seconds(t);
+        out.importanceFull = full;
+        return full;
+    }
+
+    static double seconds(long startNanos) {
+        return (System.nanoTime() - startNanos) / 1e9;
+    }
+}

@@ -1,0 +1,115 @@
+package ai.lethe.train;
+
+import ai.lethe.kernels.HostTensors;
+import ai.lethe.kernels.Kernels;
+import ai.lethe.kernels.TensorList;
+import ai.lethe.model.Model;
+
+/**
+ * Stochastic gradient descent through the {@code sgd_step} kernel (PyTorch's SGD: momentum, weight decay, no
+ * dampening), optionally restricted to a 0/1 mask, over a model's parameters or any other {@link Trainable}.
+ * The values live in the kernel back end's memory between steps and are written back after each step.
+ */
+public final class Sgd implements AutoCloseable {
+
+    private final Trainable target;
+    private final Kernels kernels;
+    private final float[][] theta;
+    private final float[][] grads;
+    private final TensorList thetaList;
+    private final TensorList velocity;
+    private final TensorList gradList;
+    private final TensorList mask;
+    private final float momentum;
+    private final float weightDecay;
+    private TensorList combined;
+    private long steps;
+
+    /**
+     * @param mask 0/1 per parameter element (null = every parameter trains); masked-out elements never move
+     */
+    public Sgd(Model model, Kernels kernels, float momentum, float weightDecay, float[][] mask) {
+        this(Trainable.of(model), kernels, momentum, weightDecay, mask);
+    }
+
+    public Sgd(Trainable target, Kernels kernels, float momentum, float weightDecay, float[][] mask) {
+        this.target = target;
+        this.kernels = kernels;
+        this.momentum = momentum;
+        this.weightDecay = weightDecay;
+        long[] sizes = target.sizes();
+        this.theta = new float[sizes.length][];
+        this.grads = new float[sizes.length][];
+        for (int i = 0; i < sizes.length; i++) {
+            theta[i] = new float[Math.toIntExact(sizes[i])];
+            grads[i] = new float[Math.toIntExact(sizes[i])];
+        }
+        target.read(theta);
+        this.thetaList = kernels.hostMemory() ? HostTensors.wrap(theta) : kernels.upload(theta);
+        this.velocity = kernels.allocate(sizes);
+        this.gradList = kernels.hostMemory() ? HostTensors.wrap(grads) : kernels.allocate(sizes);
+        this.mask = mask == null ? null : kernels.upload(mask);
+    }
+
+    /** One step along the gradient the target holds now (after a backward pass). */
+    public void step(float lr) {
+        loadGradient();
+        update(gradList, lr);
+    }
+
+    /**
+     * Adds {@code weight} × the target's current gradient to a combined gradient, for losses built from several
+     * batches (NegGrad: +1 on a retain batch, −γ on a forget batch). {@link #stepCombined} applies and clears it.
+     */
+    public void addToCombined(float weight) {
+        loadGradient();
+        if (combined == null) {
+            combined = kernels.allocate(target.sizes());
+        }
+        kernels.scaleAdd(combined, gradList, weight);
+    }
+
+    /** One step along the combined gradient, which then starts again from zero. */
+    public void stepCombined(float lr) {
+        if (combined == null) {
+            throw new IllegalStateException("no gradient was added with addToCombined");
+        }
+        update(combined, lr);
+        kernels.fill(combined, 0f);
+    }
+
+    private void loadGradient() {
+        target.gradients(grads);
+        if (!kernels.hostMemory()) {
+            kernels.upload(grads, gradList);
+        }
+    }
+
+    private void update(TensorList gradient, float lr) {
+        kernels.sgdStep(thetaList, velocity, gradient, mask, lr, momentum, weightDecay);
+        if (!kernels.hostMemory()) {
+            kernels.download(thetaList, theta);
+        }
+        target.write(theta);
+        steps++;
+    }
+
+    public long steps() {
+        return steps;
+    }
+
+    @Override
+    public void close() {
+        velocity.close();
+        if (combined != null) {
+            combined.close();
+        }
+        if (mask != null) {
+            mask.close();
+        }
+        if (!kernels.hostMemory()) {
+            thetaList.close();
+            gradList.close();
+        }
+    }
+}
