@@ -516,7 +516,7 @@ public final class ForgetRequest {
         }
         return switch (method) {
             case RETRAIN -> 0.05f;
-            case NEGGRAD -> 0.005f;
+            case NEGGRAD -> 0.001f; // 0.005 collapsed a 5-epoch MLP to one class within an epoch
             default -> 0.01f;
         };
     }

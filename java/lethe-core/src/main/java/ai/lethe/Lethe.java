@@ -217,11 +217,19 @@ public final class Lethe implements AutoCloseable {
     }
 
     /**
-     * Saves the model atomically: as safetensors parameters (keys = parameter names) when the path ends in
-     * .safetensors, else in the model's own format (TorchScript for a .pt model).
+     * Saves the model atomically in its own format: TorchScript for a TorchScript model (or only its parameters as
+     * safetensors when the path ends in .safetensors), a safetensors state_dict with architecture metadata for a
+     * zoo model (which needs a .safetensors path).
      */
     public void save(Path path) throws IOException {
-        if (ai.lethe.model.Weights.isSafetensors(path)) {
+        boolean safetensors = ai.lethe.model.Weights.isSafetensors(path);
+        if (model instanceof ai.lethe.model.zoo.ZooModel) {
+            if (!safetensors) {
+                throw new IllegalArgumentException("a zoo model is written as a safetensors state_dict: name the output "
+                        + path.getFileName() + " with a .safetensors suffix");
+            }
+            model.save(path);
+        } else if (safetensors) {
             ai.lethe.model.Weights.save(model, path);
         } else {
             model.save(path);

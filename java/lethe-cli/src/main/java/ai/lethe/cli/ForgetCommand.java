@@ -83,7 +83,7 @@ final class ForgetCommand implements Callable<Integer> {
     @Option(names = "--finetune-epochs", paramLabel = "E", description = "Same as --epochs (DeepClean's name for it).")
     Integer finetuneEpochs;
 
-    @Option(names = "--lr", paramLabel = "LR", description = "Learning rate of the method's training (default 0.01; neggrad 0.005, retrain 0.05).")
+    @Option(names = "--lr", paramLabel = "LR", description = "Learning rate of the method's training (default 0.01; neggrad 0.001, retrain 0.05).")
     Float lr;
 
     @Option(names = "--train-batch-size", paramLabel = "B", defaultValue = "128",

@@ -21,6 +21,7 @@ import picocli.CommandLine.Command;
             EvalCommand.class,
             DemoCommand.class,
             TrainCommand.class,
+            CompareCommand.class,
             BenchCommand.class,
             CommandLine.HelpCommand.class
         })

@@ -1,22 +1,15 @@
 package ai.lethe.cli;
 
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.Callable;
 
 import ai.lethe.data.DataSource;
-import ai.lethe.data.MnemonicCodes;
-import ai.lethe.eval.Evaluator;
 import ai.lethe.kernels.Kernels;
 import ai.lethe.model.zoo.Zoo;
-import ai.lethe.model.zoo.ZooConfig;
-import ai.lethe.model.zoo.ZooModel;
-import ai.lethe.report.Progress;
 import ai.lethe.train.Schedule;
 import ai.lethe.train.Trainer;
+import ai.lethe.train.Training;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -101,52 +94,12 @@ final class TrainCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(cmd, e.getMessage());
         }
-        Progress progress = progressOptions.progress();
         DataSource source = DataSource.open(data.data, data.trainLimit);
-        int[] trainLabels = source.train().labels();
-        int[] testLabels = source.test().labels();
-        int classes = Math.max(java.util.Arrays.stream(trainLabels).max().orElse(0), java.util.Arrays.stream(testLabels).max().orElse(0)) + 1;
-        int[] shape = source.train().sampleShape();
-        if (shape.length != 3 || shape[1] != shape[2]) {
-            throw new IllegalArgumentException("the zoo needs square images [C, H, H], the data has " + java.util.Arrays.toString(shape));
-        }
-        long t0 = System.nanoTime();
-        try (Kernels kernels = device.open();
-             ZooModel model = ZooModel.create(a, new ZooConfig(shape[0], shape[1], Math.max(2, classes), width, hidden), seed)) {
-            MnemonicCodes codes = mnemonic ? MnemonicCodes.draw(Math.max(2, classes), shape, seed, codeDistribution, tMix) : null;
-            model.putMetadata("lethe.trained_on", source.train().description());
-            model.putMetadata("lethe.training", String.format(Locale.ROOT,
-                    "sgd lr=%s momentum=%s weight_decay=%s schedule=%s batch=%d seed=%d", lr, momentum, weightDecay, schedule,
-                    batchSize, seed));
-            if (codes != null) {
-                codes.toMetadata().forEach(model::putMetadata);
-            }
-            cmd.getErr().printf(Locale.ROOT, "training %s (%,d parameters) on %s with %s%s%n", a, model.parameterCount(),
-                    source.train().description(), kernels.description(), codes == null ? "" : ", mnemonic codes t_mix=" + tMix);
-            List<Trainer.Epoch> history = new Trainer(kernels, progress).train(model, source.train(), trainLabels, null, settings,
-                    codes, null, epoch -> {
-                        model.putMetadata("lethe.epochs_done", Integer.toString(epoch.epoch()));
-                        model.save(out);
-                        if (codes != null) {
-                            codes.save(MnemonicCodes.besideModel(out));
-                        }
-                        cmd.getErr().printf(Locale.ROOT, "epoch %d/%d: loss %.4f, %.1f s, checkpoint %s%n", epoch.epoch(), epochs,
-                                epoch.meanLoss(), epoch.seconds(), out);
-                    });
-            double testAcc = new Evaluator(256, progress).accuracy(model, source.test(), testLabels);
-            model.putMetadata("lethe.test_acc", String.format(Locale.ROOT, "%.4f", testAcc));
-            model.save(out);
-            Map<String, Object> summary = new LinkedHashMap<>();
-            summary.put("arch", a);
-            summary.put("params", model.parameterCount());
-            summary.put("data", source.train().description());
-            summary.put("epochs", history);
-            summary.put("test_acc", testAcc);
-            summary.put("mnemonic_codes", codes == null ? null : MnemonicCodes.besideModel(out).toString());
-            summary.put("seconds", (System.nanoTime() - t0) / 1e9);
-            summary.put("out", out.toString());
-            CliOutput.emit(cmd, summary, null, json, o -> o.printf(Locale.ROOT, "wrote %s: %s, test accuracy %.4f, %.1f s%n",
-                    out, a, testAcc, (System.nanoTime() - t0) / 1e9));
+        try (Kernels kernels = device.open()) {
+            Training.Result r = Training.run(new Training.Request(a, width, hidden, settings, mnemonic, tMix, codeDistribution), source,
+                    out, kernels, progressOptions.progress());
+            CliOutput.emit(cmd, r, null, json, o -> o.printf(Locale.ROOT, "wrote %s: %s, test accuracy %.4f, %.1f s%s%n",
+                    r.out(), r.arch(), r.testAcc(), r.seconds(), r.codes() == null ? "" : "; codes in " + r.codes()));
         }
         return 0;
     }

@@ -107,6 +107,11 @@ public abstract sealed class ForgetSet permits ForgetSet.Classes, ForgetSet.Indi
         }
 
         @Override
+        public String toString() {
+            return "class" + (classes.length > 1 ? "es " : " ") + Arrays.stream(classes).mapToObj(Integer::toString).collect(Collectors.joining(","));
+        }
+
+        @Override
         public Resolved resolve(int[] labels, int numClasses) throws LetheFormatException {
             for (int c : classes) {
                 if (c < 0 || c >= numClasses) {
@@ -142,6 +147,11 @@ public abstract sealed class ForgetSet permits ForgetSet.Classes, ForgetSet.Indi
         }
 
         @Override
+        public String toString() {
+            return indices.length + " indices from " + source;
+        }
+
+        @Override
         public Resolved resolve(int[] labels, int numClasses) throws LetheFormatException {
             BitSet forget = new BitSet(labels.length);
             for (int i : indices) {
@@ -168,6 +178,11 @@ public abstract sealed class ForgetSet permits ForgetSet.Classes, ForgetSet.Indi
         Random(double fraction, long seed) {
             this.fraction = fraction;
             this.seed = seed;
+        }
+
+        @Override
+        public String toString() {
+            return "random " + fraction + " (seed " + seed + ")";
         }
 
         @Override

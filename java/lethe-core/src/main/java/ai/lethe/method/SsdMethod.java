@@ -9,6 +9,7 @@ import java.util.SplittableRandom;
 import java.util.function.IntPredicate;
 
 import ai.lethe.ForgetRequest;
+import ai.lethe.data.Batch;
 import ai.lethe.data.BatchStream;
 import ai.lethe.data.ForgetSplit;
 import ai.lethe.eval.Evaluator;
@@ -22,6 +23,12 @@ import ai.lethe.model.Models;
  * held-out parts of Df and Dr (see {@link ForgetRequest#alphaAuto}).
  */
 final class SsdMethod implements UnlearningMethod {
+
+    /** At most this many held-out samples of Df and of Dr: they are kept in memory during the search. */
+    static final int HOLDOUT_CAP = 2000;
+
+    /** Refinement steps between the last grid α that kept the retain budget and the first that crossed. */
+    static final int BISECTIONS = 8;
 
     /** α candidates, from a small change to a large one. */
     static final float[] ALPHA_GRID = {1000f, 500f, 200f, 100f, 50f, 30f, 20f, 15f, 10f, 7f, 5f, 3.5f, 2.5f, 2f, 1.5f, 1.25f, 1.1f};
@@ -69,10 +76,9 @@ final class SsdMethod implements UnlearningMethod {
         boolean[] heldOut = new boolean[split.train().size()];
         int df = 0;
         int dr = 0;
-        int drCap = 2000;
         for (int i = 0; i < heldOut.length; i++) {
             boolean forget = forgetSet.isForget(i);
-            if (rnd.nextDouble() < r.holdoutFraction() && (forget || dr < drCap)) {
+            if (rnd.nextDouble() < r.holdoutFraction() && (forget ? df < HOLDOUT_CAP : dr < HOLDOUT_CAP)) {
                 heldOut[i] = true;
                 if (forget) {
                     df++;
@@ -89,8 +95,8 @@ final class SsdMethod implements UnlearningMethod {
         Importance forget = ctx.forgetImportance(estimator, out, i -> !heldOut[i]);
         Model model = ctx.model();
         int classes = model.numClasses(split.train().sampleShape());
-        IntPredicate dfHeld = i -> heldOut[i] && forgetSet.isForget(i);
-        IntPredicate drHeld = i -> heldOut[i] && !forgetSet.isForget(i);
+        List<Batch> dfHeld = collect(split, i -> heldOut[i] && forgetSet.isForget(i));
+        List<Batch> drHeld = collect(split, i -> heldOut[i] && !forgetSet.isForget(i));
 
         double target;
         String targetSource;
@@ -99,7 +105,7 @@ final class SsdMethod implements UnlearningMethod {
             targetSource = "given";
         } else if (r.referenceModel() != null) {
             try (Model reference = Models.load(r.referenceModel())) {
-                target = accuracy(reference, split, dfHeld);
+                target = accuracy(reference, dfHeld);
             }
             targetSource = "reference model " + r.referenceModel();
         } else {
@@ -107,29 +113,53 @@ final class SsdMethod implements UnlearningMethod {
             targetSource = "chance level (1/" + classes + ")";
         }
         float[][] original = model.readParameters();
-        double retain0 = accuracy(model, split, drHeld);
+        double retain0 = accuracy(model, drHeld);
         List<Point> curve = new ArrayList<>();
-        Point chosen = null;
-        for (float alpha : ALPHA_GRID) {
+        java.util.function.DoubleFunction<Point> probe = a -> {
             model.writeParameters(original);
-            long selected = SsdDampening.apply(model, full.values(), forget.values(), alpha, r.lambda(), ctx.kernels()).selected();
-            Point p = new Point(alpha, selected, accuracy(model, split, dfHeld), accuracy(model, split, drHeld));
+            long selected = SsdDampening.apply(model, full.values(), forget.values(), (float) a, r.lambda(), ctx.kernels()).selected();
+            Point p = new Point((float) a, selected, accuracy(model, dfHeld), accuracy(model, drHeld));
             curve.add(p);
-            ctx.progress().note(String.format("alpha %-6s selected %,9d  held-out forget acc %.4f  retain acc %.4f", alpha, selected,
+            ctx.progress().note(String.format("alpha %-9.4g selected %,9d  held-out forget acc %.4f  retain acc %.4f", a, selected,
                     p.forgetAcc(), p.retainAcc()));
-            boolean retainOk = retain0 - p.retainAcc() <= r.maxRetainDrop();
-            if (!retainOk) {
-                break; // smaller α only changes more
-            }
-            if (p.forgetAcc() <= target) {
-                chosen = p;
+            return p;
+        };
+        java.util.function.Predicate<Point> retainOk = p -> retain0 - p.retainAcc() <= r.maxRetainDrop();
+        java.util.function.Predicate<Point> reached = p -> retainOk.test(p) && p.forgetAcc() <= target;
+        // Coarse pass down the grid until an alpha reaches the target or breaks the retain budget ...
+        Point above = null;
+        Point crossing = null;
+        for (float alpha : ALPHA_GRID) {
+            Point p = probe.apply(alpha);
+            if (reached.test(p) || !retainOk.test(p)) {
+                crossing = p;
                 break;
+            }
+            above = p;
+        }
+        // ... then bisect (geometrically) between the last alpha that kept the budget without reaching the target
+        // and that crossing, for the largest alpha that reaches it: the grid is coarse where dampening has a cliff.
+        Point chosen = crossing != null && reached.test(crossing) ? crossing : null;
+        if (crossing != null && above != null) {
+            double hi = above.alpha();
+            double lo = crossing.alpha();
+            for (int i = 0; i < BISECTIONS; i++) {
+                double mid = Math.sqrt(hi * lo);
+                Point p = probe.apply(mid);
+                if (reached.test(p)) {
+                    chosen = p; // good: look for a larger alpha (a smaller change)
+                    lo = mid;
+                } else if (!retainOk.test(p)) {
+                    lo = mid;   // too much damage: back off towards hi
+                } else {
+                    hi = mid;   // not forgotten yet: go lower
+                }
             }
         }
         if (chosen == null) {
-            // No α met the target within the retain budget: take the most forgetting one that kept the budget.
-            chosen = curve.stream().filter(p -> retain0 - p.retainAcc() <= r.maxRetainDrop())
-                    .min(java.util.Comparator.comparingDouble(Point::forgetAcc)).orElse(curve.get(0));
+            // Nothing reached the target within the retain budget: the most forgetting alpha that kept the budget.
+            chosen = curve.stream().filter(retainOk).min(java.util.Comparator.comparingDouble(Point::forgetAcc)
+                    .thenComparing(Point::alpha, java.util.Comparator.reverseOrder())).orElse(curve.get(0));
             out.notes.add(String.format("--alpha auto: no alpha reached the target forget accuracy %.4f while keeping the retain"
                     + " drop within %.4f; chose alpha %s (held-out forget accuracy %.4f)", target, r.maxRetainDrop(), chosen.alpha(),
                     chosen.forgetAcc()));
@@ -149,10 +179,29 @@ final class SsdMethod implements UnlearningMethod {
         return out;
     }
 
-    /** Accuracy on the training samples {@code include} accepts. */
-    static double accuracy(Model model, ForgetSplit split, IntPredicate include) {
+    /** The training samples {@code include} accepts, read once and kept (the held-out sets are capped). */
+    private static List<Batch> collect(ForgetSplit split, IntPredicate include) {
+        List<Batch> out = new ArrayList<>();
         try (BatchStream s = BatchStream.passes(split.train(), split.labels(), 256, List.of(include))) {
-            return new Evaluator(256, null).accuracy(model, s, split.train().sampleShape(), "held-out accuracy");
+            s.forEachRemaining(out::add);
         }
+        return out;
+    }
+
+    private static double accuracy(Model model, List<Batch> batches) {
+        int classes = -1;
+        int correct = 0;
+        int total = 0;
+        for (Batch b : batches) {
+            if (classes < 0) {
+                classes = model.numClasses(java.util.Arrays.copyOf(b.sampleShape(), b.sampleShape().length));
+            }
+            float[] logits = model.logits(b);
+            for (int i = 0; i < b.size(); i++) {
+                correct += Evaluator.argmax(logits, i * classes, classes) == b.y()[i] ? 1 : 0;
+            }
+            total += b.size();
+        }
+        return total == 0 ? Double.NaN : (double) correct / total;
     }
 }

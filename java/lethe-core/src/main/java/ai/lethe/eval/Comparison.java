@@ -1,0 +1,72 @@
+package ai.lethe.eval;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.UnaryOperator;
+
+import ai.lethe.ForgetRequest;
+import ai.lethe.Lethe;
+import ai.lethe.data.ForgetSet;
+import ai.lethe.method.Method;
+import ai.lethe.report.ComparisonReport;
+import ai.lethe.report.ForgetReport;
+import ai.lethe.report.Progress;
+
+/**
+ * Runs several methods from the same starting model, each on a fresh copy, and collects their reports.
+ * When {@code retrain} is among them it runs first and its result becomes the reference: SSD and LFSSD with
+ * --alpha auto aim at its forget accuracy, and the table shows every method next to it.
+ */
+public final class Comparison {
+
+    private Comparison() {
+    }
+
+    /**
+     * @param base      the starting model
+     * @param methods   methods to run, in any order
+     * @param configure per-method settings on top of the defaults (data, forget set and train limit are set)
+     * @param outDir    where the methods' outputs (and the retrained reference) are written
+     */
+    public static ComparisonReport run(Path base, String data, int trainLimit, ForgetSet forgetSet, List<Method> methods,
+                                       String device, UnaryOperator<ForgetRequest> configure, Path outDir, Progress progress)
+            throws IOException {
+        Files.createDirectories(outDir);
+        List<Method> order = new ArrayList<>(methods);
+        if (order.remove(Method.RETRAIN)) {
+            order.add(0, Method.RETRAIN);
+        }
+        Path reference = null;
+        List<ForgetReport> reports = new ArrayList<>();
+        java.util.Map<String, String> failures = new java.util.LinkedHashMap<>();
+        for (Method m : order) {
+            progress.note("== " + m.id());
+            ForgetRequest r = configure.apply(ForgetRequest.of(data, forgetSet).method(m).trainLimit(trainLimit));
+            if ((m == Method.SSD || m == Method.LFSSD) && r.alphaAuto() && reference != null && r.targetForgetAcc() == null) {
+                r.referenceModel(reference);
+            }
+            try (Lethe lethe = Lethe.load(base, device).progress(progress)) {
+                ForgetReport report = lethe.forget(r).report();
+                Path out = outDir.resolve(m.id() + suffix(base));
+                lethe.save(out);
+                if (m == Method.RETRAIN) {
+                    reference = out;
+                }
+                reports.add(report);
+            } catch (IOException | RuntimeException e) {
+                // One method that cannot run here (no codes, not a zoo model, ...) must not sink the comparison.
+                failures.put(m.id(), String.valueOf(e.getMessage()));
+                progress.note(m.id() + " failed: " + e.getMessage());
+            }
+        }
+        return new ComparisonReport(base.toString(), data, forgetSet.toString(), reports, failures);
+    }
+
+    private static String suffix(Path base) {
+        String n = base.getFileName().toString();
+        return n.endsWith(".safetensors") ? ".safetensors" : ".pt";
+    }
+}
