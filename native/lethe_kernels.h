@@ -61,6 +61,10 @@ LETHE_API int lethe_memset_zero(long long ctx, long long dst, long long bytes);
 LETHE_API int lethe_timer_start(long long ctx);
 LETHE_API int lethe_timer_stop(long long ctx, float *elapsed_ms_out);
 
+/* NVTX ranges (Nsight Systems shows Lethe's phases by name); no-ops unless a profiler injects NVTX. */
+LETHE_API int lethe_nvtx_push(const char *name);
+LETHE_API int lethe_nvtx_pop(void);
+
 /* ---- tensor lists ------------------------------------------------------------------------------- */
 
 LETHE_API int lethe_list_create(long long ctx, const long long *device_ptrs, const long long *sizes, int count,

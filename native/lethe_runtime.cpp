@@ -5,6 +5,8 @@
 #include <mutex>
 #include <new>
 
+#include <nvtx3/nvToolsExt.h>
+
 #include "lethe_internal.h"
 
 using lethe::Ctx;
@@ -215,6 +217,17 @@ int lethe_timer_stop(long long handle, float *elapsed_ms_out) {
     if (err == cudaSuccess) err = cudaEventSynchronize(ctx->mark_stop);
     if (err == cudaSuccess) err = cudaEventElapsedTime(elapsed_ms_out, ctx->mark_start, ctx->mark_stop);
     return err;
+}
+
+int lethe_nvtx_push(const char *name) {
+    if (!name) return LETHE_E_ARGUMENT;
+    nvtxRangePushA(name);
+    return LETHE_OK;
+}
+
+int lethe_nvtx_pop(void) {
+    nvtxRangePop();
+    return LETHE_OK;
 }
 
 int lethe_list_create(long long handle, const long long *device_ptrs, const long long *sizes, int count,

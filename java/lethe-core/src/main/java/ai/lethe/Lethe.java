@@ -1,5 +1,8 @@
 package ai.lethe;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,12 +22,17 @@ import ai.lethe.importance.Provenance;
 import ai.lethe.io.LetheFormatException;
 import ai.lethe.kernels.Backends;
 import ai.lethe.kernels.Kernels;
+import ai.lethe.kernels.cuda.CudaKernels;
 import ai.lethe.method.Method;
 import ai.lethe.method.MethodContext;
 import ai.lethe.method.Outcome;
 import ai.lethe.method.UnlearningMethod;
 import ai.lethe.model.Model;
 import ai.lethe.model.Models;
+import ai.lethe.profile.ProfileReport;
+import ai.lethe.profile.Profiler;
+import ai.lethe.profile.Profiling;
+import ai.lethe.profile.ProfilingKernels;
 import ai.lethe.report.ForgetReport;
 import ai.lethe.report.Progress;
 
@@ -42,6 +50,8 @@ import ai.lethe.report.Progress;
  * The model is changed in place only when a forget run has completed; a failure leaves it as it was.
  */
 public final class Lethe implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Lethe.class);
 
     /** The outcome of {@link #forget}: the report and the two importances (for reuse or inspection). */
     public record ForgetResult(ForgetReport report, Importance importanceFull, Importance importanceForget) {
@@ -105,6 +115,8 @@ public final class Lethe implements AutoCloseable {
 
     public ForgetResult forget(ForgetRequest request) throws IOException {
         request.validate();
+        LOG.info("forget: {} on {}, data {}, forget set {}, settings {}", request.method().id(), kernels.name(), request.data(),
+                request.forgetSet(), request.settings());
         long start = System.nanoTime();
         Prepared p = prepare(request.data(), request.trainLimit(), request.forgetSet());
         String inputFingerprint = model.fingerprint();
@@ -158,8 +170,43 @@ public final class Lethe implements AutoCloseable {
                 outcome.notes(), outcome.details(), ForgetReport.MetricsReport.of(before), ForgetReport.MetricsReport.of(after),
                 new ForgetReport.Seconds(outcome.importanceFullSeconds(), outcome.importanceForgetSeconds(), updateSeconds,
                         totalSeconds, request.evaluate() ? evalSeconds : null));
+        LOG.info("forget: changed {} of {} parameters; unlearning {} s, evaluation {} s", outcome.changed(), params,
+                String.format("%.3f", totalSeconds), String.format("%.3f", evalSeconds));
         progress.note(String.format("forget finished in %.2f s (%.2f s with evaluation)", totalSeconds, seconds(start)));
         return new ForgetResult(report, outcome.importanceFull(), outcome.importanceForget());
+    }
+
+    // ---- profiling ------------------------------------------------------------------------------
+
+    /**
+     * Runs {@link #forget} under the profiler: every phase span of every thread, every kernel call (through a
+     * recording decorator installed for this run only; on CUDA each phase is also an NVTX range), then a copy
+     * measured on the same back end and per-tensor importance statistics.
+     */
+    public ProfileReport profile(ForgetRequest request) throws IOException {
+        float[][] before = model.readParameters();
+        Kernels plain = kernels;
+        Profiler.RangeListener ranges =
+                plain instanceof CudaKernels cuda ? cuda.nvtxRanges() : null;
+        Profiler.start(ranges);
+        ForgetResult result;
+        Profiler.Recording recording;
+        try {
+            kernels = new ProfilingKernels(plain);
+            result = forget(request);
+        } finally {
+            kernels = plain;
+            recording = Profiler.stop();
+        }
+        float[][] after = model.readParameters();
+        boolean ssd = request.method() == Method.SSD || request.method() == Method.LFSSD;
+        Float alpha = ssd ? Float.valueOf(result.report().alpha().floatValue()) : null;
+        return new ProfileReport(result.report(), plain.description(), recording,
+                Profiling.copyGbps(plain, model.parameterSizes()),
+                Profiling.tensors(model.parameters(), result.importanceFull(), result.importanceForget(), before,
+                        after, alpha, plain),
+                Profiling.ratioEdges(),
+                Profiling.ratioHistogram(result.importanceFull(), result.importanceForget()));
     }
 
     // ---- importance and evaluation on their own --------------------------------------------------

@@ -1,19 +1,30 @@
 package ai.lethe.cli;
 
+import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 
+import ai.lethe.ForgetRequest;
+import ai.lethe.bench.ForgetBenchmark;
 import ai.lethe.bench.KernelBenchmark;
 import ai.lethe.bench.ParameterShapes;
+import ai.lethe.bench.ProfilerOverheadBenchmark;
+import ai.lethe.data.ForgetSet;
 import ai.lethe.kernels.Backends;
 import ai.lethe.kernels.Kernels;
+import ai.lethe.method.Method;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "bench",
-        description = "Benchmarks: 'lethe bench kernels' (kernel bandwidth against a same-run copy) and 'lethe bench forget' (a forget request, and a second one that reuses the stored I_D).",
-        subcommands = {BenchCommand.Kernels.class, BenchCommand.Forget.class},
+        description = "Benchmarks: 'lethe bench kernels' (kernel bandwidth against a same-run copy) 'lethe bench forget' (a forget request, and a second one that reuses the stored I_D) and 'lethe bench profiler' (what the profiler's instrumentation costs, off and on).",
+        subcommands = {BenchCommand.Kernels.class, BenchCommand.Forget.class, BenchCommand.ProfilerOverhead.class},
         mixinStandardHelpOptions = true)
 final class BenchCommand implements Runnable {
 
@@ -91,7 +102,7 @@ final class BenchCommand implements Runnable {
     static final class Forget implements Callable<Integer> {
 
         @Option(names = "--model", paramLabel = "M.pt", description = "Model (default: the bundled demo CNN).")
-        java.nio.file.Path model;
+        Path model;
 
         @Option(names = "--data", paramLabel = "DATA", defaultValue = "fashion-mnist", description = "Data (default: ${DEFAULT-VALUE}).")
         String data;
@@ -104,7 +115,7 @@ final class BenchCommand implements Runnable {
 
         @Option(names = "--method", paramLabel = "METHOD", defaultValue = "ssd", converter = Converters.MethodConverter.class,
                 description = "ssd or lfssd (default: ${DEFAULT-VALUE}).")
-        ai.lethe.method.Method method;
+        Method method;
 
         @Option(names = "--repetitions", paramLabel = "R", defaultValue = "3", description = "Pairs of requests (default: ${DEFAULT-VALUE}).")
         int repetitions;
@@ -123,38 +134,114 @@ final class BenchCommand implements Runnable {
             if (repetitions < 1) {
                 throw new CommandLine.ParameterException(spec.commandLine(), "--repetitions must be at least 1");
             }
-            java.nio.file.Path m = model;
-            java.nio.file.Path tmp = null;
-            if (m == null) {
-                tmp = java.nio.file.Files.createTempFile("lethe-bench-", ".pt");
-                try (java.io.InputStream in = BenchCommand.class.getResourceAsStream("/ai/lethe/demo/fmnist-cnn.pt")) {
-                    java.nio.file.Files.copy(in, tmp, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-                }
-                m = tmp;
-            }
-            try {
-                ai.lethe.ForgetRequest request = ai.lethe.ForgetRequest.of(data, ai.lethe.data.ForgetSet.classes(forgetClass))
+            try (ModelFile m = ModelFile.orBundled(model)) {
+                ForgetRequest request = ForgetRequest.of(data, ForgetSet.classes(forgetClass))
                         .method(method).trainLimit(trainLimit);
                 request.validate();
-                ai.lethe.bench.ForgetBenchmark.Report r = ai.lethe.bench.ForgetBenchmark.run(m, device.name, request, repetitions);
+                ForgetBenchmark.Report r = ForgetBenchmark.run(m.path(), device.name, request, repetitions);
                 PrintWriter out = spec.commandLine().getOut();
                 if (json) {
                     out.println(Json.write(r));
                 } else {
-                    out.printf(java.util.Locale.ROOT, "%s, %s on %s, forgetting %s; medians of %d pairs after a warm-up request%n",
+                    out.printf(Locale.ROOT, "%s, %s on %s, forgetting %s; medians of %d pairs after a warm-up request%n",
                             r.device(), r.method(), r.data(), r.forgetSet(), r.repetitions());
-                    out.printf(java.util.Locale.ROOT, "first request:  %.3f s (I_D %.3f s, I_f %.3f s)%n", r.firstSeconds(),
+                    out.printf(Locale.ROOT, "first request:  %.3f s (I_D %.3f s, I_f %.3f s)%n", r.firstSeconds(),
                             r.firstImportanceFull(), r.firstImportanceForget());
-                    out.printf(java.util.Locale.ROOT, "second request: %.3f s (stored I_D loaded in %.3f s, I_f %.3f s) -> %.1fx faster%n",
+                    out.printf(Locale.ROOT, "second request: %.3f s (stored I_D loaded in %.3f s, I_f %.3f s) -> %.1fx faster%n",
                             r.secondSeconds(), r.secondLoadImportanceFull(), r.secondImportanceForget(), r.speedup());
                 }
                 out.flush();
-            } finally {
-                if (tmp != null) {
-                    java.nio.file.Files.deleteIfExists(tmp);
-                }
             }
             return 0;
+        }
+    }
+
+    @Command(name = "profiler",
+            mixinStandardHelpOptions = true,
+            usageHelpAutoWidth = true,
+            description = {
+                "What the profiler's instrumentation costs. The phase spans stay in the code for good; while nothing is recorded each is a volatile read. In one JVM, after a warm-up request, R times a plain forget request and a profiled one; then the cost of one disabled span is measured. Prints: cost when off = spans per request x cost of a disabled span / plain request time, and cost when on = profiled time / plain time - 1.",
+                "",
+                "Default: the bundled Fashion-MNIST CNN, the first 10,000 training images, forget class 1, SSD, no evaluation."
+            })
+    static final class ProfilerOverhead implements Callable<Integer> {
+
+        @Option(names = "--model", paramLabel = "M.pt", description = "Model (default: the bundled demo CNN).")
+        Path model;
+
+        @Option(names = "--data", paramLabel = "DATA", defaultValue = "fashion-mnist", description = "Data (default: ${DEFAULT-VALUE}).")
+        String data;
+
+        @Option(names = "--train-limit", paramLabel = "N", defaultValue = "10000", description = "Training samples (default: ${DEFAULT-VALUE}).")
+        int trainLimit;
+
+        @Option(names = "--forget-class", paramLabel = "C", defaultValue = "1", description = "Class to forget (default: ${DEFAULT-VALUE}).")
+        int forgetClass;
+
+        @Option(names = "--method", paramLabel = "METHOD", defaultValue = "ssd", converter = Converters.MethodConverter.class,
+                description = "Any method (default: ${DEFAULT-VALUE}).")
+        Method method;
+
+        @Option(names = "--repetitions", paramLabel = "R", defaultValue = "3", description = "Pairs of requests (default: ${DEFAULT-VALUE}).")
+        int repetitions;
+
+        @Option(names = "--json", description = "Print one JSON object.")
+        boolean json;
+
+        @CommandLine.Mixin
+        DeviceOption device;
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() throws Exception {
+            if (repetitions < 1) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--repetitions must be at least 1");
+            }
+            try (ModelFile m = ModelFile.orBundled(model)) {
+                ForgetRequest request = ForgetRequest.of(data, ForgetSet.classes(forgetClass))
+                        .method(method).trainLimit(trainLimit);
+                request.validate();
+                ProfilerOverheadBenchmark.Report r =
+                        ProfilerOverheadBenchmark.run(m.path(), device.name, request, repetitions);
+                PrintWriter out = spec.commandLine().getOut();
+                if (json) {
+                    out.println(Json.write(r));
+                } else {
+                    out.printf(Locale.ROOT, "%s, %s forgetting %s; medians of %d pairs after a warm-up request%n", r.device(),
+                            r.method(), r.forgetSet(), r.repetitions());
+                    out.printf(Locale.ROOT, "plain request %.3f s, profiled request %.3f s; %d spans and %d kernel calls per request%n",
+                            r.plainSeconds(), r.profiledSeconds(), r.spansPerRequest(), r.kernelCallsPerRequest());
+                    out.printf(Locale.ROOT, "disabled span: %.2f ns -> cost when off %.4f%% of the request%n", r.disabledSpanNanos(),
+                            r.overheadOff() * 100);
+                    out.printf(Locale.ROOT, "cost when on (recording, kernel decorator): %+.1f%%%n", r.overheadOn() * 100);
+                }
+                out.flush();
+            }
+            return 0;
+        }
+    }
+
+    /** The model a benchmark runs on: the given file, or the bundled demo CNN copied to a temporary file. */
+    private record ModelFile(Path path, boolean temporary) implements AutoCloseable {
+
+        static ModelFile orBundled(Path model) throws IOException {
+            if (model != null) {
+                return new ModelFile(model, false);
+            }
+            Path tmp = Files.createTempFile("lethe-bench-", ".pt");
+            try (InputStream in = BenchCommand.class.getResourceAsStream("/ai/lethe/demo/fmnist-cnn.pt")) {
+                Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
+            }
+            return new ModelFile(tmp, true);
+        }
+
+        @Override
+        public void close() throws IOException {
+            if (temporary) {
+                Files.deleteIfExists(path);
+            }
         }
     }
 }

@@ -22,6 +22,7 @@ import picocli.CommandLine.Command;
             DemoCommand.class,
             TrainCommand.class,
             CompareCommand.class,
+            ProfileCommand.class,
             BenchCommand.class,
             CommandLine.HelpCommand.class
         })

@@ -10,6 +10,8 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.function.IntPredicate;
 
+import ai.lethe.profile.Profiler;
+
 /**
  * Batches read from disk by a background thread into a bounded queue, so decoding and I/O overlap the
  * consumer's forward/backward passes and at most {@code prefetch} batches are ever held.
@@ -119,6 +121,7 @@ public final class BatchStream implements Iterator<Batch>, AutoCloseable {
             int[] y = new int[batchSize];
             int[] idx = new int[batchSize];
             int n = 0;
+            Profiler.Span reading = null;
             for (IntPredicate accept : passes) {
                 int last = -1;
                 for (int i = dataset.size() - 1; i >= 0; i--) {
@@ -135,6 +138,9 @@ public final class BatchStream implements Iterator<Batch>, AutoCloseable {
                         if (!accept.test(i)) {
                             continue;
                         }
+                        if (reading == null) { // one span per batch, from its first read to its hand-over
+                            reading = Profiler.span("read/decode");
+                        }
                         reader.skipTo(i, scratch); // a seek where the file allows it
                         if (!reader.next(x, n * per)) {
                             throw new IOException(dataset.description() + ": ended after " + i + " samples");
@@ -142,6 +148,8 @@ public final class BatchStream implements Iterator<Batch>, AutoCloseable {
                         y[n] = labels[i];
                         idx[n] = i;
                         if (++n == batchSize) {
+                            reading.close();
+                            reading = null;
                             put(new Batch(x, y, idx, n, shape));
                             x = new float[batchSize * per];
                             y = new int[batchSize];
@@ -152,6 +160,7 @@ public final class BatchStream implements Iterator<Batch>, AutoCloseable {
                 }
             }
             if (n > 0) {
+                reading.close();
                 put(new Batch(Arrays.copyOf(x, n * per), Arrays.copyOf(y, n), Arrays.copyOf(idx, n), n, shape));
             }
             put(END);
@@ -175,13 +184,15 @@ public final class BatchStream implements Iterator<Batch>, AutoCloseable {
                 float[] x = new float[n * per];
                 int[] y = new int[n];
                 int[] idx = new int[n];
-                for (int k = 0; k < n; k++) {
-                    int i = order[start + k];
-                    reader.read(i, x, k * per);
-                    y[k] = labels[i];
-                    idx[k] = i;
-                    if (transform != null) {
-                        transform.apply(i, y[k], x, k * per);
+                try (Profiler.Span s = Profiler.span("read/decode")) {
+                    for (int k = 0; k < n; k++) {
+                        int i = order[start + k];
+                        reader.read(i, x, k * per);
+                        y[k] = labels[i];
+                        idx[k] = i;
+                        if (transform != null) {
+                            transform.apply(i, y[k], x, k * per);
+                        }
                     }
                 }
                 put(new Batch(x, y, idx, n, shape));

@@ -63,6 +63,12 @@ public final class Evaluator {
     }
 
     public Metrics evaluate(Model model, ForgetSplit split, Dataset test, int[] testLabels) throws IOException {
+        try (ai.lethe.profile.Profiler.Span s = ai.lethe.profile.Profiler.span("evaluate")) {
+            return measure(model, split, test, testLabels);
+        }
+    }
+
+    private Metrics measure(Model model, ForgetSplit split, Dataset test, int[] testLabels) throws IOException {
         var forget = split.forgetSet();
         int classes = model.numClasses(split.train().sampleShape());
         Tally train = new Tally();

@@ -9,6 +9,7 @@ import ai.lethe.kernels.TensorList;
 import ai.lethe.kernels.TensorStats;
 import ai.lethe.model.Model;
 import ai.lethe.model.ParameterInfo;
+import ai.lethe.profile.Profiler;
 import ai.lethe.report.Progress;
 
 /**
@@ -87,15 +88,17 @@ public final class ImportanceEstimator {
         /** Backward on one batch (or one sample), check its gradient, add it in. */
         void add(Batch batch) {
             model.backward(batch, estimator.loss());
-            model.gradients(grads);
-            if (!kernels.hostMemory()) {
-                kernels.upload(grads, g);
-            }
-            requireFinite(batch);
-            if (estimator.absolute()) {
-                kernels.accumulateAbs(acc, g, 1f);
-            } else {
-                kernels.accumulateSquare(acc, g, 1f);
+            try (Profiler.Span s = Profiler.span("accumulate")) {
+                model.gradients(grads);
+                if (!kernels.hostMemory()) {
+                    kernels.upload(grads, g);
+                }
+                requireFinite(batch);
+                if (estimator.absolute()) {
+                    kernels.accumulateAbs(acc, g, 1f);
+                } else {
+                    kernels.accumulateSquare(acc, g, 1f);
+                }
             }
             count++;
         }

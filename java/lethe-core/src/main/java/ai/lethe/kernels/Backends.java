@@ -1,11 +1,16 @@
 package ai.lethe.kernels;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.util.Locale;
 
 import ai.lethe.kernels.cuda.CudaKernels;
 
 /** Chooses a kernel back end by name, as {@code --device} does. */
 public final class Backends {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Backends.class);
 
     /** The names {@link #open} accepts. */
     public static final String NAMES = "auto, cpu, cuda, vector, scalar";
@@ -34,8 +39,10 @@ public final class Backends {
         switch (d) {
             case "auto":
                 if (CudaKernels.probe().available()) {
+                    LOG.info("device auto: CUDA device 0");
                     return new CudaKernels(0);
                 }
+                LOG.info("device auto: no CUDA device ({}); the Vector API on the CPU", CudaKernels.probe().reason());
                 KernelWarmup.start();
                 return new VectorKernels();
             case "cpu":

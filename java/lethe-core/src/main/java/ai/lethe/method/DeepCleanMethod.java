@@ -33,7 +33,8 @@ final class DeepCleanMethod implements UnlearningMethod {
         float[][] mask;
         float gamma;
         long reset;
-        try (TensorList w = k.upload(theta); TensorList m = k.allocate(model.parameterSizes());
+        try (ai.lethe.profile.Profiler.Span s = ai.lethe.profile.Profiler.span("update");
+             TensorList w = k.upload(theta); TensorList m = k.allocate(model.parameterSizes());
              TensorList iF = k.upload(forget.values()); TensorList iR = k.upload(retain.values())) {
             gamma = r.gamma() != null ? r.gamma() : k.ratioThresholdForFraction(iF, iR, r.epsilon(), r.resetFraction());
             reset = k.ratioReset(w, m, iF, iR, r.epsilon(), gamma);

@@ -13,6 +13,7 @@ import ai.lethe.kernels.Kernels;
 import ai.lethe.kernels.TensorList;
 import ai.lethe.model.Loss;
 import ai.lethe.model.Model;
+import ai.lethe.profile.Profiler;
 
 /**
  * One-shot unlearning with mnemonic codes (Yamashita et al., ACML 2024; ALGORITHMS.md section 2). The Fisher
@@ -72,10 +73,15 @@ final class MnemonicMethod implements UnlearningMethod {
             k.scale(fisherRetain, 1f / retainClasses.size());
             out.importanceForgetSeconds = MethodContext.seconds(t);
 
-            Candidate plus = candidate(model, k, original, fisherForget, fisherRetain, +1f, r, codes, forgetClasses, retainClasses);
-            Candidate minus = candidate(model, k, original, fisherForget, fisherRetain, -1f, r, codes, forgetClasses, retainClasses);
-            Candidate chosen = plus.score() > minus.score() ? plus : minus;
-            model.writeParameters(chosen.weights());
+            Candidate plus;
+            Candidate minus;
+            Candidate chosen;
+            try (Profiler.Span update = Profiler.span("update")) {
+                plus = candidate(model, k, original, fisherForget, fisherRetain, +1f, r, codes, forgetClasses, retainClasses);
+                minus = candidate(model, k, original, fisherForget, fisherRetain, -1f, r, codes, forgetClasses, retainClasses);
+                chosen = plus.score() > minus.score() ? plus : minus;
+                model.writeParameters(chosen.weights());
+            }
             out.changed = model.parameterCount();
             out.details.put("sign", chosen.sign() > 0 ? "+" : "-");
             out.details.put("score_plus", plus.score());

@@ -23,6 +23,7 @@ import ai.lethe.model.Loss;
 import ai.lethe.model.zoo.Net;
 import ai.lethe.model.zoo.TensorTrainable;
 import ai.lethe.model.zoo.ZooModel;
+import ai.lethe.profile.Profiler;
 import ai.lethe.train.Sgd;
 import ai.lethe.train.Trainer;
 
@@ -147,28 +148,40 @@ final class RfaMethod implements UnlearningMethod {
                                Map<String, Tensor> targets, ForgetRequest r) {
         try (PointerScope scope = new PointerScope()) {
             lora.zeroGradients();
-            Tensor logits = net.forward(LibtorchModel.input(retain));
-            Tensor loss = LibtorchModel.loss(logits, retain, Loss.CROSS_ENTROPY).mul(new Scalar(r.ceWeight()));
-            for (String l : layers) {
-                loss = loss.add(net.captured().get(l)[1].pow(new Scalar(2)).mean());
+            Tensor loss;
+            try (Profiler.Span fwd = Profiler.span("forward")) {
+                loss = loss(net, retain, forget, layers, targets, r);
             }
-            net.forward(LibtorchModel.input(forget));
-            Tensor y = LibtorchModel.labels(forget);
-            for (String l : layers) {
-                Tensor[] c = net.captured().get(l);
-                Tensor feature = c[0].detach();
-                Tensor target;
-                if (r.rfaShift().equals("random")) {
-                    Tensor norm = feature.flatten(1, -1).norm(new org.bytedeco.pytorch.ScalarOptional(new Scalar(2)), new long[] {1}, true);
-                    target = targets.get(l).unsqueeze(0).mul(reshapeLike(norm, feature)).mul(new Scalar(r.rfaShiftScale()));
-                } else {
-                    target = targets.get(l).index_select(0, y).sub(feature).mul(new Scalar(r.rfaShiftScale()));
-                }
-                loss = loss.add(torch.mse_loss(c[1], target).mul(new Scalar(r.rfaBeta())));
+            try (Profiler.Span s = Profiler.span("backward")) {
+                loss.backward();
             }
-            loss.backward();
             return loss.item_double();
         }
+    }
+
+    /** The loss of the class comment for one Dr batch and one Df batch (forward passes included). */
+    private static Tensor loss(Net net, Batch retain, Batch forget, List<String> layers, Map<String, Tensor> targets,
+                               ForgetRequest r) {
+        Tensor logits = net.forward(LibtorchModel.input(retain));
+        Tensor loss = LibtorchModel.loss(logits, retain, Loss.CROSS_ENTROPY).mul(new Scalar(r.ceWeight()));
+        for (String l : layers) {
+            loss = loss.add(net.captured().get(l)[1].pow(new Scalar(2)).mean());
+        }
+        net.forward(LibtorchModel.input(forget));
+        Tensor y = LibtorchModel.labels(forget);
+        for (String l : layers) {
+            Tensor[] c = net.captured().get(l);
+            Tensor feature = c[0].detach();
+            Tensor target;
+            if (r.rfaShift().equals("random")) {
+                Tensor norm = feature.flatten(1, -1).norm(new org.bytedeco.pytorch.ScalarOptional(new Scalar(2)), new long[] {1}, true);
+                target = targets.get(l).unsqueeze(0).mul(reshapeLike(norm, feature)).mul(new Scalar(r.rfaShiftScale()));
+            } else {
+                target = targets.get(l).index_select(0, y).sub(feature).mul(new Scalar(r.rfaShiftScale()));
+            }
+            loss = loss.add(torch.mse_loss(c[1], target).mul(new Scalar(r.rfaBeta())));
+        }
+        return loss;
     }
 
     /** A [N, 1] column reshaped to broadcast against x [N, ...]. */

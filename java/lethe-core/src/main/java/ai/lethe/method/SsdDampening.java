@@ -44,6 +44,13 @@ public final class SsdDampening {
     public static Outcome apply(Model model, float[][] importanceFull, float[][] importanceForget, float alpha,
                                 float lambda, Kernels kernels) {
         validate(alpha, lambda);
+        try (ai.lethe.profile.Profiler.Span s = ai.lethe.profile.Profiler.span("update")) {
+            return dampen(model, importanceFull, importanceForget, alpha, lambda, kernels);
+        }
+    }
+
+    private static Outcome dampen(Model model, float[][] importanceFull, float[][] importanceForget, float alpha, float lambda,
+                                  Kernels kernels) {
         float[][] theta = model.readParameters();
         long total = model.parameterCount();
         long selected;

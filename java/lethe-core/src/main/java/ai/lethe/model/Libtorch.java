@@ -1,5 +1,8 @@
 package ai.lethe.model;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 
@@ -25,6 +28,7 @@ import org.bytedeco.javacpp.Loader;
  */
 public final class Libtorch {
 
+    private static final Logger LOG = LoggerFactory.getLogger(Libtorch.class);
     private static volatile boolean loaded;
 
     private Libtorch() {
@@ -51,6 +55,8 @@ public final class Libtorch {
                 org.bytedeco.pytorch.global.torch.getProfilingMode().put(false);
             }
             loaded = true;
+            LOG.info("libtorch loaded ({}); OpenBLAS threads {}; JIT profiling executor {}", Loader.getPlatform(), blasThreads(),
+                    Boolean.getBoolean("lethe.jit.profiling") ? "on" : "off");
         }
     }
 

@@ -12,6 +12,7 @@ import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
 
 import ai.lethe.data.Batch;
+import ai.lethe.profile.Profiler;
 
 /**
  * What every libtorch-backed model shares: inputs and labels as tensors, the two losses, gradients and
@@ -118,7 +119,8 @@ public abstract class LibtorchModel implements Model {
     @Override
     public float[] logits(Batch batch) {
         checkOpen();
-        try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+        try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard();
+             Profiler.Span s = Profiler.span("forward")) {
             Tensor out = forward(input(batch), batch.shape()).contiguous();
             float[] result = new float[(int) out.numel()];
             out.data_ptr_float().get(result);
@@ -141,8 +143,11 @@ public abstract class LibtorchModel implements Model {
         checkOpen();
         try (PointerScope scope = new PointerScope()) {
             zeroGradients();
-            Tensor value = loss(forward(input(batch), batch.shape()), batch, loss);
-            try {
+            Tensor value;
+            try (Profiler.Span s = Profiler.span("forward")) {
+                value = loss(forward(input(batch), batch.shape()), batch, loss);
+            }
+            try (Profiler.Span s = Profiler.span("backward")) {
                 value.backward();
             } catch (RuntimeException e) {
                 throw new ModelException("backward pass failed: " + Libtorch.firstLine(e));

@@ -1,10 +1,5 @@
 package ai.lethe.report;
 
-import java.awt.BasicStroke;
-import java.awt.Color;
-import java.awt.Font;
-import java.awt.Graphics2D;
-import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -12,8 +7,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-
-import javax.imageio.ImageIO;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
@@ -89,7 +82,7 @@ public final class ComparisonReport {
         all.put("reports", reports);
         AtomicFiles.writeString(dir.resolve("compare.json"), json.writeValueAsString(all) + "\n");
         AtomicFiles.writeString(dir.resolve("compare.md"), markdown());
-        AtomicFiles.write(dir.resolve("compare.png"), (AtomicFiles.StreamWriter) out -> ImageIO.write(chart(), "png", out));
+        Charts.writePng(chart(), dir.resolve("compare.png"));
         AtomicFiles.writeString(dir.resolve("compare.html"), html());
     }
 
@@ -138,61 +131,13 @@ public final class ComparisonReport {
 
     /** Grouped bars per method: forget-test accuracy, retain-test accuracy, MIA. */
     BufferedImage chart() {
-        System.setProperty("java.awt.headless", "true");
-        int groups = rows.size();
-        int width = Math.max(640, 110 * groups + 120);
-        int height = 420;
-        int left = 60;
-        int top = 50;
-        int bottom = 70;
-        int plotH = height - top - bottom;
-        BufferedImage img = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
-        Graphics2D g = img.createGraphics();
-        g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
-        g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
-        g.setColor(Color.WHITE);
-        g.fillRect(0, 0, width, height);
-        g.setColor(Color.DARK_GRAY);
-        g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 14));
-        g.drawString("Forgetting " + forgetSet + ": accuracy and MIA per method", left, 24);
-        g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 11));
-        for (int p = 0; p <= 100; p += 25) {
-            int y = top + plotH - plotH * p / 100;
-            g.setColor(new Color(230, 230, 230));
-            g.drawLine(left, y, width - 20, y);
-            g.setColor(Color.DARK_GRAY);
-            g.drawString(p + "%", 20, y + 4);
-        }
-        Color[] colors = {new Color(214, 39, 40), new Color(31, 119, 180), new Color(127, 127, 127)};
-        String[] legend = {"forget-test acc", "retain-test acc", "MIA"};
-        int groupW = (width - left - 20) / Math.max(1, groups);
-        int barW = Math.max(6, (groupW - 20) / 3);
-        for (int i = 0; i < groups; i++) {
-            Row r = rows.get(i);
-            Double[] v = {r.forgetTestAcc(), r.retainTestAcc(), r.mia()};
-            int x0 = left + i * groupW + 10;
-            for (int k = 0; k < 3; k++) {
-                if (v[k] == null) {
-                    continue;
-                }
-                int h = (int) Math.round(plotH * Math.max(0, Math.min(1, v[k])));
-                g.setColor(colors[k]);
-                g.fillRect(x0 + k * barW, top + plotH - h, barW - 2, h);
-            }
-            g.setColor(Color.DARK_GRAY);
-            g.drawString(r.method(), x0, top + plotH + 16);
-        }
-        g.setStroke(new BasicStroke(1f));
-        g.drawLine(left, top + plotH, width - 20, top + plotH);
-        for (int k = 0; k < 3; k++) {
-            int x = left + k * 140;
-            g.setColor(colors[k]);
-            g.fillRect(x, height - 30, 12, 12);
-            g.setColor(Color.DARK_GRAY);
-            g.drawString(legend[k], x + 18, height - 20);
-        }
-        g.dispose();
-        return img;
+        List<String> labels = rows.stream().map(Row::method).toList();
+        Double[] forget = rows.stream().map(Row::forgetTestAcc).toArray(Double[]::new);
+        Double[] retain = rows.stream().map(Row::retainTestAcc).toArray(Double[]::new);
+        Double[] mia = rows.stream().map(Row::mia).toArray(Double[]::new);
+        return Charts.bars("Forgetting " + forgetSet + ": accuracy and MIA per method", labels,
+                List.of(new Charts.Series("forget-test acc", Charts.RED, forget), new Charts.Series("retain-test acc", Charts.BLUE, retain),
+                        new Charts.Series("MIA", Charts.GREY, mia)), 1, true);
     }
 
     private static String pct(Double v) {

@@ -86,11 +86,13 @@ public final class Sgd implements AutoCloseable {
     }
 
     private void update(TensorList gradient, float lr) {
-        kernels.sgdStep(thetaList, velocity, gradient, mask, lr, momentum, weightDecay);
-        if (!kernels.hostMemory()) {
-            kernels.download(thetaList, theta);
+        try (ai.lethe.profile.Profiler.Span s = ai.lethe.profile.Profiler.span("update")) {
+            kernels.sgdStep(thetaList, velocity, gradient, mask, lr, momentum, weightDecay);
+            if (!kernels.hostMemory()) {
+                kernels.download(thetaList, theta);
+            }
+            target.write(theta);
         }
-        target.write(theta);
         steps++;
     }
 

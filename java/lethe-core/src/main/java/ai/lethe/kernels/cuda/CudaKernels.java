@@ -250,6 +250,21 @@ public final class CudaKernels implements Kernels {
         return ms[0];
     }
 
+    /** Phase spans as NVTX ranges, so Nsight Systems shows Lethe's phases by name. */
+    public ai.lethe.profile.Profiler.RangeListener nvtxRanges() {
+        return new ai.lethe.profile.Profiler.RangeListener() {
+            @Override
+            public void push(String name) {
+                CudaNative.lethe_nvtx_push(name);
+            }
+
+            @Override
+            public void pop() {
+                CudaNative.lethe_nvtx_pop();
+            }
+        };
+    }
+
     /** Runs later work on this cudaStream_t (0 = the back end's own stream), for example libtorch's current stream. */
     public void useStream(long stream) {
         check("lethe_ctx_set_stream", CudaNative.lethe_ctx_set_stream(ctx, stream));

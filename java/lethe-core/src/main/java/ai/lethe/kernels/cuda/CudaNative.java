@@ -56,6 +56,10 @@ final class CudaNative {
 
     static native int lethe_timer_stop(long ctx, float[] elapsedMsOut);
 
+    static native int lethe_nvtx_push(String name);
+
+    static native int lethe_nvtx_pop();
+
     static native int lethe_list_create(long ctx, @Cast("const long long*") long[] devicePtrs,
                                         @Cast("const long long*") long[] sizes, int count,
                                         @Cast("long long*") long[] listOut);

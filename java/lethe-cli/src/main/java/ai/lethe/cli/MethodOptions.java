@@ -1,0 +1,139 @@
+package ai.lethe.cli;
+
+import java.nio.file.Path;
+
+import ai.lethe.ForgetRequest;
+import ai.lethe.importance.Estimator;
+import ai.lethe.method.Method;
+import picocli.CommandLine;
+import picocli.CommandLine.Option;
+
+/** The method and its settings, shared by {@code forget} and {@code profile} so both accept exactly the same run. */
+final class MethodOptions {
+
+    @Option(names = "--method", paramLabel = "METHOD", defaultValue = "ssd", converter = Converters.MethodConverter.class,
+            description = "ssd, lfssd, mnemonic, deepclean, rfa, finetune, neggrad or retrain (default: ${DEFAULT-VALUE}).")
+    Method method;
+
+    @Option(names = "--alpha", paramLabel = "A", defaultValue = "10",
+            description = "SSD/LFSSD selection threshold: dampen parameters with I_f > A*I_D (default: ${DEFAULT-VALUE}; smaller forgets more), or 'auto' to search it on held-out parts of Df and Dr.")
+    String alpha;
+
+    @Option(names = "--target-forget-acc", paramLabel = "T",
+            description = "--alpha auto: held-out forget accuracy to reach (default: the --reference-model's, else chance level).")
+    Double targetForgetAcc;
+
+    @Option(names = "--max-retain-drop", paramLabel = "D", defaultValue = "0.02",
+            description = "--alpha auto: largest allowed drop of held-out retain accuracy (default: ${DEFAULT-VALUE}).")
+    double maxRetainDrop;
+
+    @Option(names = "--reference-model", paramLabel = "M",
+            description = "A model retrained without the forget set: --alpha auto aims at its forget accuracy.")
+    Path referenceModel;
+
+    @Option(names = "--lambda1", paramLabel = "L1", defaultValue = "1e-3",
+            description = "mnemonic: cap of the per-tensor step alpha_l (default: ${DEFAULT-VALUE}; the paper uses 1e-5 for CIFAR-10).")
+    double lambda1;
+
+    @Option(names = "--lambda2", paramLabel = "L2", defaultValue = "10",
+            description = "mnemonic: alpha_l <= L2 / max eta (default: ${DEFAULT-VALUE}; the paper uses 1e4 for CIFAR-10).")
+    double lambda2;
+
+    @Option(names = "--codes", paramLabel = "FILE",
+            description = "mnemonic: the codes file (default: the model's metadata, else MODEL.codes.safetensors beside it).")
+    Path codes;
+
+    @Option(names = "--gamma", paramLabel = "G", description = "deepclean: reset weights with I_f/(I_r+eps) > G.")
+    Float gamma;
+
+    @Option(names = "--reset-fraction", paramLabel = "P",
+            description = "deepclean: reset the top fraction P of weights by I_f/(I_r+eps) (default: 0.01 unless --gamma is given).")
+    Double resetFraction;
+
+    @Option(names = "--epochs", paramLabel = "E",
+            description = "Epochs of the method's training: deepclean fine-tuning (default 1), rfa (3), finetune (2), neggrad (1), retrain (5).")
+    Integer epochs;
+
+    @Option(names = "--finetune-epochs", paramLabel = "E", description = "Same as --epochs (DeepClean's name for it).")
+    Integer finetuneEpochs;
+
+    @Option(names = "--lr", paramLabel = "LR", description = "Learning rate of the method's training (default 0.01; neggrad 0.001, retrain 0.05).")
+    Float lr;
+
+    @Option(names = "--train-batch-size", paramLabel = "B", defaultValue = "128",
+            description = "Batch size of the method's training (default: ${DEFAULT-VALUE}).")
+    int trainBatchSize;
+
+    @Option(names = "--forget-weight", paramLabel = "W", defaultValue = "1",
+            description = "neggrad: weight of the ascent term on Df (default: ${DEFAULT-VALUE}).")
+    double forgetWeight;
+
+    @Option(names = "--rank", paramLabel = "R", defaultValue = "4", description = "rfa: LoRA rank (default: ${DEFAULT-VALUE}).")
+    int rank;
+
+    @Option(names = "--lora-layers", paramLabel = "K", defaultValue = "2",
+            description = "rfa: LoRA on the last K linear/convolutional layers (default: ${DEFAULT-VALUE}).")
+    int loraLayers;
+
+    @Option(names = "--rfa-beta", paramLabel = "B", defaultValue = "1",
+            description = "rfa: weight of the shift term on Df (default: ${DEFAULT-VALUE}).")
+    double rfaBeta;
+
+    @Option(names = "--rfa-shift", paramLabel = "S", defaultValue = "mean-other",
+            description = "rfa: target of Df's residuals: mean-other (towards the mean feature of the other classes) or random (a fixed random direction) (default: ${DEFAULT-VALUE}).")
+    String rfaShift;
+
+    @Option(names = "--rfa-shift-scale", paramLabel = "K", defaultValue = "1",
+            description = "rfa: how far the shift goes, as a fraction of the way to the target (default: ${DEFAULT-VALUE}).")
+    double rfaShiftScale;
+
+    @Option(names = "--lambda", paramLabel = "L", defaultValue = "1",
+            description = "Dampening strength: multiply by min(L*I_D/I_f, 1) (default: ${DEFAULT-VALUE}).")
+    double lambda;
+
+    @Option(names = "--batch-size", paramLabel = "B", defaultValue = "64",
+            description = "Batch size of the importance passes (default: ${DEFAULT-VALUE}).")
+    int batchSize;
+
+    @Option(names = "--estimator", paramLabel = "E", converter = Converters.EstimatorConverter.class,
+            description = "Importance estimator: batch (SSD reference), per-sample (exact empirical Fisher) or label-free (LFSSD). Default: the method's own.")
+    Estimator estimator;
+
+    @Option(names = "--retain-importance", paramLabel = "I.safetensors",
+            description = "Reuse a stored importance over the full training set (from 'lethe fisher --subset full' or --save-importances) instead of computing it; refused if it belongs to another model or other settings.")
+    Path retainImportance;
+
+    @Option(names = "--save-importances", paramLabel = "DIR",
+            description = "Also write DIR/importance_full.safetensors and DIR/importance_forget.safetensors.")
+    Path saveImportances;
+
+    @Option(names = "--no-eval", description = "Skip the before/after evaluation (faster).")
+    boolean noEval;
+
+    /** The request these options (with the data and forget set) describe, validated; a usage error otherwise. */
+    ForgetRequest request(CommandLine cmd, DataOptions data, ForgetSetOptions forget) throws java.io.IOException {
+        try {
+            boolean auto = alpha.strip().equalsIgnoreCase("auto");
+            ForgetRequest request = ForgetRequest.of(data.data, forget.required(cmd)).method(method).estimator(estimator)
+                    .alpha(auto ? 10 : parseAlpha(alpha)).alphaAuto(auto).targetForgetAcc(targetForgetAcc).maxRetainDrop(maxRetainDrop)
+                    .referenceModel(referenceModel).lambda(lambda).batchSize(batchSize).trainLimit(data.trainLimit)
+                    .retainImportance(retainImportance).saveImportances(saveImportances).evaluate(!noEval)
+                    .lambda1(lambda1).lambda2(lambda2).codes(codes).gamma(gamma).resetFraction(resetFraction)
+                    .epochs(finetuneEpochs != null ? finetuneEpochs : epochs).lr(lr).trainBatchSize(trainBatchSize).seed(forget.seed)
+                    .forgetWeight(forgetWeight).rank(rank).loraLayers(loraLayers).rfaBeta(rfaBeta).rfaShift(rfaShift)
+                    .rfaShiftScale(rfaShiftScale);
+            request.validate();
+            return request;
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(cmd, e.getMessage());
+        }
+    }
+
+    private static double parseAlpha(String v) {
+        try {
+            return Double.parseDouble(v.strip());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("--alpha must be a number or 'auto', got '" + v + "'");
+        }
+    }
+}

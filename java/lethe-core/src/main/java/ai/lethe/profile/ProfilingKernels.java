@@ -1,0 +1,178 @@
+package ai.lethe.profile;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import ai.lethe.kernels.Kernels;
+import ai.lethe.kernels.TensorList;
+import ai.lethe.kernels.TensorStats;
+
+/**
+ * A kernel back end that records every call as a "kernel" span with the bytes it must move (ALGORITHMS.md
+ * section 4's cost model), so the profile can report per-kernel call counts, time and GB/s. Only installed
+ * while profiling: outside a profile the kernels run undecorated.
+ */
+public final class ProfilingKernels implements Kernels {
+
+    private final Kernels inner;
+
+    public ProfilingKernels(Kernels inner) {
+        this.inner = inner;
+    }
+
+    public Kernels inner() {
+        return inner;
+    }
+
+    private static Profiler.Span kernel(String name, long elements, int bytesPerElement) {
+        Map<String, Object> args = new LinkedHashMap<>();
+        args.put("elements", elements);
+        args.put("bytes", elements * bytesPerElement);
+        return Profiler.span(name, "kernel", args);
+    }
+
+    @Override
+    public String name() {
+        return inner.name();
+    }
+
+    @Override
+    public String description() {
+        return inner.description();
+    }
+
+    @Override
+    public boolean hostMemory() {
+        return inner.hostMemory();
+    }
+
+    @Override
+    public TensorList allocate(long... sizes) {
+        return inner.allocate(sizes);
+    }
+
+    @Override
+    public TensorList upload(float[]... host) {
+        long n = 0;
+        for (float[] a : host) {
+            n += a.length;
+        }
+        try (Profiler.Span s = inner.hostMemory() ? kernel("copy_in", n, 8) : Profiler.span("h2d")) {
+            return inner.upload(host);
+        }
+    }
+
+    @Override
+    public void upload(float[][] host, TensorList dst) {
+        try (Profiler.Span s = inner.hostMemory() ? kernel("copy_in", dst.totalSize(), 8) : Profiler.span("h2d")) {
+            inner.upload(host, dst);
+        }
+    }
+
+    @Override
+    public void download(TensorList src, float[][] host) {
+        try (Profiler.Span s = kernel("copy_out", src.totalSize(), 8)) {
+            inner.download(src, host);
+        }
+    }
+
+    @Override
+    public void copy(TensorList src, TensorList dst) {
+        try (Profiler.Span s = kernel("copy", src.totalSize(), 8)) {
+            inner.copy(src, dst);
+        }
+    }
+
+    @Override
+    public void fill(TensorList x, float value) {
+        try (Profiler.Span s = kernel("fill", x.totalSize(), 4)) {
+            inner.fill(x, value);
+        }
+    }
+
+    @Override
+    public void scale(TensorList x, float a) {
+        try (Profiler.Span s = kernel("scale", x.totalSize(), 8)) {
+            inner.scale(x, a);
+        }
+    }
+
+    @Override
+    public void scaleAdd(TensorList y, TensorList x, float a) {
+        try (Profiler.Span s = kernel("scale_add", y.totalSize(), 12)) {
+            inner.scaleAdd(y, x, a);
+        }
+    }
+
+    @Override
+    public void sgdStep(TensorList theta, TensorList velocity, TensorList grad, TensorList mask, float lr, float momentum,
+                        float weightDecay) {
+        try (Profiler.Span s = kernel("sgd_step", theta.totalSize(), mask == null ? 20 : 24)) {
+            inner.sgdStep(theta, velocity, grad, mask, lr, momentum, weightDecay);
+        }
+    }
+
+    @Override
+    public void accumulateSquare(TensorList acc, TensorList g, float scale) {
+        try (Profiler.Span s = kernel("accumulate_square", acc.totalSize(), 12)) {
+            inner.accumulateSquare(acc, g, scale);
+        }
+    }
+
+    @Override
+    public void accumulateAbs(TensorList acc, TensorList g, float scale) {
+        try (Profiler.Span s = kernel("accumulate_abs", acc.totalSize(), 12)) {
+            inner.accumulateAbs(acc, g, scale);
+        }
+    }
+
+    @Override
+    public long ssdDampen(TensorList theta, TensorList importanceFull, TensorList importanceForget, float alpha, float lambda) {
+        try (Profiler.Span s = kernel("ssd_dampen", theta.totalSize(), 16)) {
+            return inner.ssdDampen(theta, importanceFull, importanceForget, alpha, lambda);
+        }
+    }
+
+    @Override
+    public long ratioReset(TensorList theta, TensorList mask, TensorList importanceForget, TensorList importanceRetain,
+                           float epsilon, float gamma) {
+        try (Profiler.Span s = kernel("ratio_reset", theta.totalSize(), 20)) {
+            return inner.ratioReset(theta, mask, importanceForget, importanceRetain, epsilon, gamma);
+        }
+    }
+
+    @Override
+    public long[] ratioHistogram(TensorList importanceForget, TensorList importanceRetain, float epsilon, int shift, int bits,
+                                 int prefix, int prefixMask) {
+        try (Profiler.Span s = kernel("ratio_histogram", importanceForget.totalSize(), 8)) {
+            return inner.ratioHistogram(importanceForget, importanceRetain, epsilon, shift, bits, prefix, prefixMask);
+        }
+    }
+
+    @Override
+    public float ratioThresholdForFraction(TensorList importanceForget, TensorList importanceRetain, float epsilon,
+                                           double fraction) {
+        // The passes are recorded one by one through ratioHistogram.
+        return Kernels.super.ratioThresholdForFraction(importanceForget, importanceRetain, epsilon, fraction);
+    }
+
+    @Override
+    public float[] ratioShift(TensorList w, TensorList fisherForget, TensorList fisherRetain, float sign, float lambda1,
+                              float lambda2) {
+        try (Profiler.Span s = kernel("ratio_shift", w.totalSize(), 24)) {
+            return inner.ratioShift(w, fisherForget, fisherRetain, sign, lambda1, lambda2);
+        }
+    }
+
+    @Override
+    public TensorStats[] stats(TensorList x) {
+        try (Profiler.Span s = kernel("stats", x.totalSize(), 4)) {
+            return inner.stats(x);
+        }
+    }
+
+    @Override
+    public void close() {
+        inner.close();
+    }
+}
