@@ -23,6 +23,7 @@ import picocli.CommandLine.Command;
             TrainCommand.class,
             CompareCommand.class,
             ProfileCommand.class,
+            SelftestCommand.class,
             BenchCommand.class,
             CommandLine.HelpCommand.class
         })

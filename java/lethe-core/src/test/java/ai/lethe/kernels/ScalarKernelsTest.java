@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
 
+import ai.lethe.kernels.check.KernelRules;
+
 /** The reference itself against the spec's rules (the other back ends are tested against it). */
 class ScalarKernelsTest {
 

@@ -1,14 +1,17 @@
-package ai.lethe.kernels;
+package ai.lethe.kernels.check;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
+import static ai.lethe.kernels.check.KernelMismatch.expectEqual;
+
+import ai.lethe.kernels.Kernels;
+import ai.lethe.kernels.TensorList;
 
 /** The per-element rules of ALGORITHMS.md on hand-picked values, for any back end (the reference included). */
-final class KernelRules {
+public final class KernelRules {
 
     private KernelRules() {
     }
 
-    static void ssdDampenFollowsTheRule(Kernels kernels) {
+    public static void ssdDampenFollowsTheRule(Kernels kernels) {
         float alpha = 2f;
         float lambda = 1f;
         //                 iD      iF      theta   -> expected theta, selected?
@@ -34,21 +37,21 @@ final class KernelRules {
             expectedCount += (long) cases[i][4];
         }
         try (TensorList dt = kernels.upload(theta); TensorList dd = kernels.upload(iD); TensorList df = kernels.upload(iF)) {
-            assertEquals(expectedCount, kernels.ssdDampen(dt, dd, df, alpha, lambda));
+            expectEqual(expectedCount, kernels.ssdDampen(dt, dd, df, alpha, lambda), "ssd rule selected count");
             float[] got = kernels.download(dt)[0];
             for (int i = 0; i < n; i++) {
-                assertEquals(cases[i][3], got[i], 0f, "case " + i);
+                expectEqual(cases[i][3], got[i], 0, "ssd rule case " + i);
             }
         }
         // lambda large: the factor clamps at 1, the element still counts as selected
         try (TensorList dt = kernels.upload(new float[] {2f}); TensorList dd = kernels.upload(new float[] {1f});
              TensorList df = kernels.upload(new float[] {3f})) {
-            assertEquals(1, kernels.ssdDampen(dt, dd, df, 2f, 100f));
-            assertEquals(2f, kernels.download(dt)[0][0]);
+            expectEqual(1, kernels.ssdDampen(dt, dd, df, 2f, 100f));
+            expectEqual(2f, kernels.download(dt)[0][0]);
         }
     }
 
-    static void ratioShiftSanitisesLikeTheReference(Kernels kernels) {
+    public static void ratioShiftSanitisesLikeTheReference(Kernels kernels) {
         // d = log fF − log fR: ln(e^2)=2 (finite max), 0/0 → NaN → 0, 1/0 → +inf → 2, 0/1 → −inf → 2
         float e2 = (float) Math.exp(2);
         float[] fF = {e2, 0f, 1f, 0f, 1f};
@@ -58,11 +61,11 @@ final class KernelRules {
             float[] alpha = kernels.ratioShift(dw, df, dr, 1f, 1f, 10f);
             float maxEta = (float) Math.exp(2);
             float expectedAlpha = Math.min(1f, 10f / maxEta);
-            assertEquals(expectedAlpha, alpha[0], expectedAlpha * 2e-5);
+            expectEqual(expectedAlpha, alpha[0], expectedAlpha * 2e-5, "alpha_l");
             float[] got = kernels.download(dw)[0];
             float[] eta = {maxEta, 1f, maxEta, maxEta, 1f};
             for (int j = 0; j < eta.length; j++) {
-                assertEquals(expectedAlpha * eta[j], got[j], 1e-5 * Math.abs(expectedAlpha * eta[j]), "element " + j);
+                expectEqual(expectedAlpha * eta[j], got[j], 1e-5 * Math.abs(expectedAlpha * eta[j]), "element " + j);
             }
         }
     }

@@ -1,14 +1,14 @@
-package ai.lethe.kernels;
+package ai.lethe.kernels.check;
 
 import java.util.SplittableRandom;
 
-/** Seeded inputs for kernel tests: odd sizes, mixed lists, and the special values the kernels must survive. */
-public final class TestData {
+/** Seeded inputs for kernel checks: odd sizes, mixed lists, and the special values the kernels must survive. */
+public final class KernelInputs {
 
     /** Sizes from the kernel issue: empty, single, below/at/above a vector width, odd tile remainders, and large. */
     public static final int[] ODD_SIZES = {0, 1, 7, 15, 16, 17, 65, 4097, 1_000_003};
 
-    private TestData() {
+    private KernelInputs() {
     }
 
     /** Many tensors of mixed sizes (zeros included), as a model's parameter list looks. */

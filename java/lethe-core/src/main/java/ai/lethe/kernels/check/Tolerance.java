@@ -1,10 +1,8 @@
-package ai.lethe.kernels;
-
-import static org.junit.jupiter.api.Assertions.fail;
+package ai.lethe.kernels.check;
 
 /**
  * |actual − reference| ≤ atol + rtol·|reference|, element by element; NaN must match NaN and infinities
- * must match exactly.
+ * must match exactly. A difference throws {@link KernelMismatch} naming the first element that differs.
  */
 public record Tolerance(double atol, double rtol) {
 
@@ -13,7 +11,7 @@ public record Tolerance(double atol, double rtol) {
 
     public void assertClose(String what, float[][] reference, float[][] actual) {
         if (reference.length != actual.length) {
-            fail(what + ": " + actual.length + " tensors, expected " + reference.length);
+            throw new KernelMismatch(what + ": " + actual.length + " tensors, expected " + reference.length);
         }
         for (int t = 0; t < reference.length; t++) {
             assertClose(what + " tensor " + t, reference[t], actual[t]);
@@ -22,11 +20,11 @@ public record Tolerance(double atol, double rtol) {
 
     public void assertClose(String what, float[] reference, float[] actual) {
         if (reference.length != actual.length) {
-            fail(what + ": " + actual.length + " elements, expected " + reference.length);
+            throw new KernelMismatch(what + ": " + actual.length + " elements, expected " + reference.length);
         }
         for (int j = 0; j < reference.length; j++) {
             if (!close(reference[j], actual[j])) {
-                fail(String.format("%s[%d]: got %s (bits %08x), reference %s (bits %08x), tolerance %s + %s*|ref|",
+                throw new KernelMismatch(String.format("%s[%d]: got %s (bits %08x), reference %s (bits %08x), tolerance %s + %s*|ref|",
                         what, j, actual[j], Float.floatToRawIntBits(actual[j]), reference[j],
                         Float.floatToRawIntBits(reference[j]), atol, rtol));
             }

@@ -1,0 +1,87 @@
+package ai.lethe.cli;
+
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+import ai.lethe.kernels.Kernels;
+import ai.lethe.kernels.ScalarKernels;
+import ai.lethe.kernels.check.KernelChecks;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "selftest", mixinStandardHelpOptions = true, usageHelpAutoWidth = true,
+        description = {
+            "Checks every kernel of a back end against the plain-Java scalar reference: the checks the test suite runs "
+                    + "(odd sizes 0, 1, 7, 15, 16, 17, 65, 4097, 1,000,003; lists of 62 and 200 tensors of mixed sizes; zeros, "
+                    + "denormals, NaN and infinities; the spec's per-element rules; refused mismatched shapes) plus ResNet-18's "
+                    + "62-tensor parameter list. Element-wise kernels must agree bit for bit.",
+            "",
+            "Needs no Maven and no libtorch, so it runs from the GPU kit: 'lethe selftest --device cuda'.",
+            "Exit status: 0 when every check passes, 1 when any fails (or the back end cannot start)."
+        })
+final class SelftestCommand implements Callable<Integer> {
+
+    @Mixin
+    DeviceOption device;
+
+    @Option(names = "--quick", description = "Leave out the ResNet-18-sized list (the test suite's set).")
+    boolean quick;
+
+    @Option(names = "--json", description = "Print one JSON object instead of a line per check.")
+    boolean json;
+
+    record CheckResult(String name, boolean passed, double millis, String message) {
+    }
+
+    record Report(String device, String description, int checks, int failed, List<CheckResult> results) {
+    }
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        ScalarKernels reference = new ScalarKernels();
+        List<CheckResult> results = new ArrayList<>();
+        int failed = 0;
+        try (Kernels kernels = device.open()) {
+            if (!json) {
+                out.printf("selftest: %s against the scalar reference%n", kernels.description());
+                out.flush();
+            }
+            for (KernelChecks.Check c : KernelChecks.forBackend(kernels, !quick)) {
+                long t = System.nanoTime();
+                String message = null;
+                try {
+                    c.run(kernels, reference);
+                } catch (AssertionError | RuntimeException e) {
+                    message = e.getClass().getSimpleName() + ": " + e.getMessage();
+                }
+                double ms = (System.nanoTime() - t) / 1e6;
+                results.add(new CheckResult(c.name(), message == null, ms, message));
+                if (message != null) {
+                    failed++;
+                }
+                if (!json) {
+                    out.printf(Locale.ROOT, "%-4s %9.1f ms  %s%s%n", message == null ? "ok" : "FAIL", ms, c.name(),
+                            message == null ? "" : "\n       " + message);
+                    out.flush();
+                }
+            }
+            Report report = new Report(kernels.name(), kernels.description(), results.size(), failed, results);
+            if (json) {
+                out.println(Json.write(report));
+            } else {
+                out.printf("%d checks, %d failed on %s%n", results.size(), failed, kernels.description());
+            }
+            out.flush();
+        }
+        return failed == 0 ? 0 : 1;
+    }
+}

@@ -1,0 +1,415 @@
+package ai.lethe.kernels.check;
+
+import static ai.lethe.kernels.check.KernelMismatch.expectEqual;
+import static ai.lethe.kernels.check.KernelMismatch.expectTrue;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+
+import ai.lethe.bench.ParameterShapes;
+import ai.lethe.kernels.HostTensors;
+import ai.lethe.kernels.Kernels;
+import ai.lethe.kernels.RatioKeys;
+import ai.lethe.kernels.ScalarKernels;
+import ai.lethe.kernels.TensorList;
+import ai.lethe.kernels.TensorStats;
+import ai.lethe.kernels.cuda.CudaKernels;
+import ai.lethe.kernels.cuda.DeviceTensors;
+
+/**
+ * Every kernel of a back end against {@link ScalarKernels}: seeded random data of odd sizes, lists of many
+ * tensors of mixed sizes, ResNet-18's parameter list, special values (zeros, denormals, NaN, ±inf) and the
+ * literal per-element rules of the spec. The JUnit contract test and {@code lethe selftest} run these same
+ * checks, so a GPU machine without Maven checks exactly what CI checks on the CPU.
+ *
+ * <p>Tolerances, |x − ref| ≤ atol + rtol·|ref|:
+ * <ul>
+ *   <li>element-wise kernels (copy, fill, scale, scaleAdd, sgdStep, accumulate*, ssdDampen, ratioReset): exact —
+ *       every back end performs the same fp32 operations in the same order (CUDA is built with -fmad=false);</li>
+ *   <li>counts, histograms and thresholds: exact;</li>
+ *   <li>ratioShift: atol 1e-6, rtol 2e-5 — log and exp may differ by an ulp between Math, the Vector API
+ *       and CUDA's logf/expf, and d = log fF − log fR amplifies that relative to d;</li>
+ *   <li>stats sums: |Δ| ≤ 1e-5·Σ|x| — reductions run in a different order; max and counts are exact.</li>
+ * </ul>
+ */
+public final class KernelChecks {
+
+    static final Tolerance SHIFT = new Tolerance(1e-6, 2e-5);
+    static final double SUM_RTOL = 1e-5;
+
+    /** One check: runs the back end and the reference and throws {@link KernelMismatch} on any difference. */
+    public record Check(String name, Body body) {
+        public void run(Kernels kernels, ScalarKernels reference) {
+            body.run(kernels, reference);
+        }
+    }
+
+    @FunctionalInterface
+    public interface Body {
+        void run(Kernels kernels, ScalarKernels reference);
+    }
+
+    /** A named list of tensor sizes. */
+    public record Shape(String name, long[] sizes) {
+    }
+
+    private KernelChecks() {
+    }
+
+    /** Single-tensor lists of the odd sizes, lists of many tensors of mixed sizes, and (when asked) ResNet-18's 62 tensors. */
+    public static List<Shape> shapes(boolean resnet18) {
+        List<Shape> out = new ArrayList<>();
+        for (int n : KernelInputs.ODD_SIZES) {
+            out.add(new Shape("n=" + n, new long[] {n}));
+        }
+        out.add(new Shape("mixed 62 tensors", KernelInputs.mixedSizes(62, 62)));
+        out.add(new Shape("mixed 200 tensors", KernelInputs.mixedSizes(200, 200)));
+        out.add(new Shape("odd sizes together", Arrays.stream(KernelInputs.ODD_SIZES).asLongStream().toArray()));
+        if (resnet18) {
+            out.add(new Shape("resnet-18 (62 tensors, 11,181,642 floats)", ParameterShapes.resnet18()));
+        }
+        return out;
+    }
+
+    /**
+     * Every check for this back end, per kernel and shape; {@code resnet18} adds ResNet-18's parameter list to
+     * the shapes. CUDA gets one more: views that start off a 16-byte boundary.
+     */
+    public static List<Check> forBackend(Kernels backend, boolean resnet18) {
+        List<Check> out = all(resnet18);
+        if (backend instanceof CudaKernels) {
+            out.add(new Check("unaligned views (CUDA)", (k, ref) -> unalignedViews((CudaKernels) k)));
+        }
+        return out;
+    }
+
+    /** Every check that applies to any back end. */
+    public static List<Check> all(boolean resnet18) {
+        List<Check> out = new ArrayList<>();
+        for (Shape s : shapes(resnet18)) {
+            out.add(new Check("copy/fill/scale/scaleAdd " + s.name(), (k, ref) -> elementwise(k, ref, s)));
+            out.add(new Check("accumulateSquare " + s.name(), (k, ref) -> accumulateSquare(k, ref, s)));
+            out.add(new Check("accumulateAbs " + s.name(), (k, ref) -> accumulateAbs(k, ref, s)));
+            out.add(new Check("sgdStep " + s.name(), (k, ref) -> sgdStep(k, ref, s)));
+            out.add(new Check("ssdDampen " + s.name(), (k, ref) -> ssdDampen(k, ref, s)));
+            out.add(new Check("ratioReset " + s.name(), (k, ref) -> ratioReset(k, ref, s)));
+            out.add(new Check("ratioThreshold " + s.name(), (k, ref) -> ratioThreshold(k, ref, s)));
+            out.add(new Check("ratioShift " + s.name(), (k, ref) -> ratioShift(k, ref, s)));
+            out.add(new Check("stats " + s.name(), (k, ref) -> stats(k, ref, s)));
+        }
+        out.add(new Check("ratioHistogram mixed 30 tensors", KernelChecks::ratioHistogram));
+        out.add(new Check("ssdDampen rule on special values", (k, ref) -> KernelRules.ssdDampenFollowsTheRule(k)));
+        out.add(new Check("ratioShift NaN/inf sanitising", (k, ref) -> KernelRules.ratioShiftSanitisesLikeTheReference(k)));
+        out.add(new Check("empty lists", (k, ref) -> emptyLists(k)));
+        out.add(new Check("mismatched shapes refused", (k, ref) -> mismatchedShapes(k)));
+        return out;
+    }
+
+    private static SplittableRandom random(String shape, String kernel) {
+        return new SplittableRandom((shape + "/" + kernel).hashCode());
+    }
+
+    // ---- element-wise helpers -------------------------------------------------------------------
+
+    static void elementwise(Kernels kernels, ScalarKernels reference, Shape s) {
+        SplittableRandom r = random(s.name(), "elementwise");
+        float[][] x = KernelInputs.signedList(r, s.sizes());
+        float[][] y = KernelInputs.signedList(r, s.sizes());
+        float[][] refY = KernelInputs.deepCopy(y);
+        reference.scaleAdd(HostTensors.wrap(refY), HostTensors.wrap(x), -0.731f);
+        float[][] refX = KernelInputs.deepCopy(x);
+        reference.scale(HostTensors.wrap(refX), 3.3f);
+        try (TensorList dx = kernels.upload(x); TensorList dy = kernels.upload(y); TensorList dc = kernels.allocate(s.sizes())) {
+            kernels.scaleAdd(dy, dx, -0.731f);
+            Tolerance.EXACT.assertClose("scaleAdd", refY, kernels.download(dy));
+            kernels.copy(dx, dc);
+            Tolerance.EXACT.assertClose("copy", x, kernels.download(dc));
+            kernels.scale(dx, 3.3f);
+            Tolerance.EXACT.assertClose("scale", refX, kernels.download(dx));
+            kernels.fill(dx, 0.25f);
+            for (float[] a : kernels.download(dx)) {
+                for (float v : a) {
+                    expectEqual(0.25f, v);
+                }
+            }
+        }
+    }
+
+    // ---- accumulation ---------------------------------------------------------------------------
+
+    static void accumulateSquare(Kernels kernels, ScalarKernels reference, Shape s) {
+        SplittableRandom r = random(s.name(), "square");
+        float[][] acc = KernelInputs.importanceList(r, s.sizes());
+        float[][] g = KernelInputs.signedList(r, s.sizes());
+        float[][] ref = KernelInputs.deepCopy(acc);
+        reference.accumulateSquare(HostTensors.wrap(ref), HostTensors.wrap(g), 1f / 3f);
+        reference.accumulateSquare(HostTensors.wrap(ref), HostTensors.wrap(g), 0.5f);
+        try (TensorList da = kernels.upload(acc); TensorList dg = kernels.upload(g)) {
+            kernels.accumulateSquare(da, dg, 1f / 3f);
+            kernels.accumulateSquare(da, dg, 0.5f);
+            Tolerance.EXACT.assertClose("accumulateSquare", ref, kernels.download(da));
+        }
+    }
+
+    static void accumulateAbs(Kernels kernels, ScalarKernels reference, Shape s) {
+        SplittableRandom r = random(s.name(), "abs");
+        float[][] acc = KernelInputs.importanceList(r, s.sizes());
+        float[][] g = KernelInputs.signedList(r, s.sizes());
+        float[][] ref = KernelInputs.deepCopy(acc);
+        reference.accumulateAbs(HostTensors.wrap(ref), HostTensors.wrap(g), 0.125f);
+        try (TensorList da = kernels.upload(acc); TensorList dg = kernels.upload(g)) {
+            kernels.accumulateAbs(da, dg, 0.125f);
+            Tolerance.EXACT.assertClose("accumulateAbs", ref, kernels.download(da));
+        }
+    }
+
+    // ---- optimiser step -------------------------------------------------------------------------
+
+    static void sgdStep(Kernels kernels, ScalarKernels reference, Shape s) {
+        SplittableRandom r = random(s.name(), "sgd");
+        float[][] theta = KernelInputs.signedList(r, s.sizes());
+        float[][] velocity = KernelInputs.signedList(r, s.sizes());
+        float[][] mask = KernelInputs.signedList(r, s.sizes());
+        for (float[] m : mask) {
+            for (int j = 0; j < m.length; j++) {
+                m[j] = m[j] > 0 ? 1f : 0f;
+            }
+        }
+        float[][][] grads = {KernelInputs.signedList(r, s.sizes()), KernelInputs.signedList(r, s.sizes())};
+        for (boolean masked : new boolean[] {false, true}) {
+            float[][] refTheta = KernelInputs.deepCopy(theta);
+            float[][] refVelocity = KernelInputs.deepCopy(velocity);
+            try (TensorList dt = kernels.upload(theta); TensorList dv = kernels.upload(velocity);
+                 TensorList dm = kernels.upload(mask)) {
+                for (float[][] g : grads) { // two steps: the momentum buffer carries over
+                    reference.sgdStep(HostTensors.wrap(refTheta), HostTensors.wrap(refVelocity), HostTensors.wrap(g),
+                            masked ? HostTensors.wrap(mask) : null, 0.05f, 0.9f, 5e-4f);
+                    try (TensorList dg = kernels.upload(g)) {
+                        kernels.sgdStep(dt, dv, dg, masked ? dm : null, 0.05f, 0.9f, 5e-4f);
+                    }
+                }
+                Tolerance.EXACT.assertClose("theta masked=" + masked, refTheta, kernels.download(dt));
+                Tolerance.EXACT.assertClose("velocity masked=" + masked, refVelocity, kernels.download(dv));
+            }
+        }
+    }
+
+    // ---- SSD ------------------------------------------------------------------------------------
+
+    static void ssdDampen(Kernels kernels, ScalarKernels reference, Shape s) {
+        SplittableRandom r = random(s.name(), "ssd");
+        float[][] theta = KernelInputs.signedList(r, s.sizes());
+        float[][] iD = KernelInputs.importanceList(r, s.sizes());
+        float[][] iF = KernelInputs.importanceNearList(r, iD);
+        for (float[] alphaLambda : new float[][] {{2f, 1f}, {10f, 1f}, {0.5f, 0.1f}, {1f, 50f}}) {
+            float[][] ref = KernelInputs.deepCopy(theta);
+            long refCount = reference.ssdDampen(HostTensors.wrap(ref), HostTensors.wrap(iD), HostTensors.wrap(iF),
+                    alphaLambda[0], alphaLambda[1]);
+            try (TensorList dt = kernels.upload(theta); TensorList dd = kernels.upload(iD); TensorList df = kernels.upload(iF)) {
+                long count = kernels.ssdDampen(dt, dd, df, alphaLambda[0], alphaLambda[1]);
+                expectEqual(refCount, count, "selected count, alpha=" + alphaLambda[0]);
+                Tolerance.EXACT.assertClose("ssdDampen alpha=" + alphaLambda[0], ref, kernels.download(dt));
+            }
+        }
+    }
+
+    // ---- DeepClean ------------------------------------------------------------------------------
+
+    static void ratioReset(Kernels kernels, ScalarKernels reference, Shape s) {
+        SplittableRandom r = random(s.name(), "reset");
+        float[][] theta = KernelInputs.signedList(r, s.sizes());
+        float[][] iR = KernelInputs.importanceList(r, s.sizes());
+        float[][] iF = KernelInputs.importanceNearList(r, iR);
+        float[][] mask = KernelInputs.signedList(r, s.sizes()); // garbage in: every element must be overwritten
+        float[][] refTheta = KernelInputs.deepCopy(theta);
+        float[][] refMask = KernelInputs.deepCopy(mask);
+        long refCount = reference.ratioReset(HostTensors.wrap(refTheta), HostTensors.wrap(refMask),
+                HostTensors.wrap(iF), HostTensors.wrap(iR), 1e-8f, 3f);
+        try (TensorList dt = kernels.upload(theta); TensorList dm = kernels.upload(mask);
+             TensorList df = kernels.upload(iF); TensorList dr = kernels.upload(iR)) {
+            expectEqual(refCount, kernels.ratioReset(dt, dm, df, dr, 1e-8f, 3f), "reset count");
+            Tolerance.EXACT.assertClose("theta", refTheta, kernels.download(dt));
+            Tolerance.EXACT.assertClose("mask", refMask, kernels.download(dm));
+        }
+        for (float[] m : refMask) {
+            for (float v : m) {
+                expectTrue(v == 0f || v == 1f, "mask holds only 0 and 1, found " + v);
+            }
+        }
+    }
+
+    static void ratioThreshold(Kernels kernels, ScalarKernels reference, Shape s) {
+        SplittableRandom r = random(s.name(), "threshold");
+        float[][] iR = KernelInputs.importanceList(r, s.sizes());
+        float[][] iF = KernelInputs.importanceNearList(r, iR);
+        float eps = 1e-10f;
+        float[] sorted = sortedRatios(iF, iR, eps);
+        long total = sorted.length;
+        try (TensorList df = kernels.upload(iF); TensorList dr = kernels.upload(iR)) {
+            for (double p : new double[] {0, 1e-5, 0.001, 0.1, 0.5, 0.999, 1}) {
+                long k = Math.round(p * total);
+                float gamma = kernels.ratioThresholdForFraction(df, dr, eps, p);
+                float expected = k == 0 ? Float.POSITIVE_INFINITY : Math.nextDown(sorted[(int) (total - k)]);
+                expectEqual(expected, gamma, 0, "threshold for p=" + p + " over " + total + " elements");
+                long selected = countAbove(sorted, gamma);
+                expectTrue(selected >= k, "at least k = " + k + " ratios lie above the threshold, got " + selected);
+                expectEqual(gamma, reference.ratioThresholdForFraction(HostTensors.wrap(iF), HostTensors.wrap(iR), eps, p), 0,
+                        "reference threshold for p=" + p);
+            }
+        }
+    }
+
+    static void ratioHistogram(Kernels kernels, ScalarKernels reference) {
+        SplittableRandom r = new SplittableRandom(7);
+        long[] sizes = KernelInputs.mixedSizes(7, 30);
+        float[][] iR = KernelInputs.importanceList(r, sizes);
+        float[][] iF = KernelInputs.importanceNearList(r, iR);
+        try (TensorList df = kernels.upload(iF); TensorList dr = kernels.upload(iR)) {
+            long[] ref = reference.ratioHistogram(HostTensors.wrap(iF), HostTensors.wrap(iR), 1e-8f, 21, 11, 0, 0);
+            expectTrue(Arrays.equals(ref, kernels.ratioHistogram(df, dr, 1e-8f, 21, 11, 0, 0)), "top-level histogram differs");
+            int top = 0;
+            for (int b = 0; b < ref.length; b++) {
+                if (ref[b] > ref[top]) {
+                    top = b;
+                }
+            }
+            int prefix = top << 21;
+            int mask = 0x7FF << 21;
+            expectTrue(Arrays.equals(reference.ratioHistogram(HostTensors.wrap(iF), HostTensors.wrap(iR), 1e-8f, 10, 11, prefix, mask),
+                    kernels.ratioHistogram(df, dr, 1e-8f, 10, 11, prefix, mask)), "second-level histogram differs");
+        }
+    }
+
+    private static float[] sortedRatios(float[][] iF, float[][] iR, float eps) {
+        int n = 0;
+        for (float[] a : iF) {
+            n += a.length;
+        }
+        float[] all = new float[n];
+        int k = 0;
+        for (int t = 0; t < iF.length; t++) {
+            for (int j = 0; j < iF[t].length; j++) {
+                all[k++] = RatioKeys.ratio(iF[t][j], iR[t][j], eps);
+            }
+        }
+        Arrays.sort(all);
+        return all;
+    }
+
+    private static long countAbove(float[] sorted, float gamma) {
+        long c = 0;
+        for (float v : sorted) {
+            c += v > gamma ? 1 : 0;
+        }
+        return c;
+    }
+
+    // ---- Mnemonic -------------------------------------------------------------------------------
+
+    static void ratioShift(Kernels kernels, ScalarKernels reference, Shape s) {
+        SplittableRandom r = random(s.name(), "shift");
+        float[][] w = KernelInputs.signedList(r, s.sizes());
+        float[][] fR = KernelInputs.importanceList(r, s.sizes());
+        float[][] fF = KernelInputs.importanceNearList(r, fR);
+        for (float[] f : fF) {
+            for (int j = 0; j < f.length; j++) {
+                f[j] += 1e-16f; // as the Mnemonic FIM starts at 1e-16; zeros stay possible in fR
+            }
+        }
+        for (float sign : new float[] {1f, -1f}) {
+            float[][] ref = KernelInputs.deepCopy(w);
+            float[] refAlpha = reference.ratioShift(HostTensors.wrap(ref), HostTensors.wrap(fF), HostTensors.wrap(fR), sign, 1e-3f, 10f);
+            try (TensorList dw = kernels.upload(w); TensorList df = kernels.upload(fF); TensorList dr = kernels.upload(fR)) {
+                float[] alpha = kernels.ratioShift(dw, df, dr, sign, 1e-3f, 10f);
+                SHIFT.assertClose("alpha_l", refAlpha, alpha);
+                SHIFT.assertClose("w sign=" + sign, ref, kernels.download(dw));
+            }
+        }
+    }
+
+    // ---- stats ----------------------------------------------------------------------------------
+
+    static void stats(Kernels kernels, ScalarKernels reference, Shape s) {
+        SplittableRandom r = random(s.name(), "stats");
+        float[][] x = KernelInputs.signedList(r, s.sizes());
+        for (float[] a : x) {
+            for (int j = 0; j < a.length; j += 997) {
+                a[j] = j % 3 == 0 ? Float.NaN : j % 3 == 1 ? Float.POSITIVE_INFINITY : Float.NEGATIVE_INFINITY;
+            }
+        }
+        TensorStats[] ref = reference.stats(HostTensors.wrap(x));
+        try (TensorList dx = kernels.upload(x)) {
+            TensorStats[] got = kernels.stats(dx);
+            expectEqual(ref.length, got.length, "tensors");
+            for (int t = 0; t < ref.length; t++) {
+                double absSum = 0;
+                for (float v : x[t]) {
+                    if (Float.isFinite(v)) {
+                        absSum += Math.abs(v);
+                    }
+                }
+                expectEqual(ref[t].count(), got[t].count(), "count of tensor " + t);
+                expectEqual(ref[t].nonFinite(), got[t].nonFinite(), "non-finite count of tensor " + t);
+                expectEqual(ref[t].max(), got[t].max(), 0, "max of tensor " + t);
+                expectEqual(ref[t].sum(), got[t].sum(), SUM_RTOL * absSum + 1e-30, "sum of tensor " + t);
+            }
+        }
+    }
+
+    /** Views that start off a 16-byte boundary must take the scalar path inside a tile and still agree. */
+    static void unalignedViews(CudaKernels cuda) {
+        float[] acc = new float[10_001];
+        float[] g = new float[10_001];
+        for (int i = 0; i < g.length; i++) {
+            g[i] = (i % 13) - 6.5f;
+            acc[i] = i * 1e-3f;
+        }
+        try (DeviceTensors a = (DeviceTensors) cuda.upload(acc); DeviceTensors b = (DeviceTensors) cuda.upload(g)) {
+            long n = acc.length - 1;
+            try (TensorList va = cuda.wrapBorrowed(new long[] {a.pointer(0) + 4}, new long[] {n});
+                 TensorList vb = cuda.wrapBorrowed(new long[] {b.pointer(0) + 4}, new long[] {n})) {
+                cuda.accumulateSquare(va, vb, 0.5f);
+            }
+            float[] got = cuda.download(a)[0];
+            float[] expected = acc.clone();
+            for (int i = 1; i < expected.length; i++) {
+                expected[i] = expected[i] + 0.5f * (g[i] * g[i]);
+            }
+            Tolerance.EXACT.assertClose("unaligned accumulate", expected, got);
+            expectEqual(acc[0], got[0], 0, "the element before the view is untouched");
+        }
+    }
+
+    // ---- argument checks ------------------------------------------------------------------------
+
+    static void mismatchedShapes(Kernels kernels) {
+        try (TensorList a = kernels.allocate(3, 4); TensorList b = kernels.allocate(3, 5); TensorList c = kernels.allocate(3)) {
+            expectRefused(() -> kernels.accumulateSquare(a, b, 1f), "differ in shape");
+            expectRefused(() -> kernels.ssdDampen(a, a, c, 1f, 1f), null);
+            expectRefused(() -> kernels.ratioThresholdForFraction(a, a, 0f, 1.5), null);
+        }
+    }
+
+    private static void expectRefused(Runnable call, String messagePart) {
+        try {
+            call.run();
+        } catch (IllegalArgumentException e) {
+            expectTrue(messagePart == null || String.valueOf(e.getMessage()).contains(messagePart),
+                    "refused with '" + e.getMessage() + "', expected a message with '" + messagePart + "'");
+            return;
+        }
+        throw new KernelMismatch("a call with mismatched arguments was not refused");
+    }
+
+    static void emptyLists(Kernels kernels) {
+        try (TensorList a = kernels.allocate(); TensorList b = kernels.allocate()) {
+            kernels.accumulateSquare(a, b, 1f);
+            expectEqual(0, kernels.ssdDampen(a, a, b, 1f, 1f), "selected in an empty list");
+            expectEqual(Float.POSITIVE_INFINITY, kernels.ratioThresholdForFraction(a, b, 0f, 0.5), 0, "threshold of an empty list");
+            expectEqual(0, kernels.stats(a).length, "stats of an empty list");
+            expectEqual(0, kernels.ratioShift(a, a, b, 1f, 1f, 1f).length, "alphas of an empty list");
+        }
+    }
+}
