@@ -21,6 +21,7 @@ import picocli.CommandLine.Command;
             EvalCommand.class,
             DemoCommand.class,
             BenchCommand.class,
+            ServeCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {
