@@ -75,6 +75,7 @@ public final class LetheServer implements AutoCloseable {
         DataDirectory dir = DataDirectory.open(config.dataDir());
         JobStore store = null;
         JobRunner runner = null;
+        Javalin app = null;
         try {
             store = JobStore.open(dir.database());
             for (JobStore.Recovery r : store.recoverInterrupted(config.maxAttempts())) {
@@ -83,7 +84,7 @@ public final class LetheServer implements AutoCloseable {
             ModelRegistry models = new ModelRegistry(dir, store);
             runner = new JobRunner(store, dir, models, guard, config.device(), workers);
             Api api = new Api(config, store, dir, models, runner, guard, backend);
-            Javalin app = Javalin.create(cfg -> {
+            app = Javalin.create(cfg -> {
                 cfg.startup.showJavalinBanner = false;
                 cfg.startup.showOldJavalinVersionWarning = false;
                 cfg.jsonMapper(new JavalinJackson(Json.MAPPER, false));
@@ -107,6 +108,9 @@ public final class LetheServer implements AutoCloseable {
                     config.token() == null ? "no token" : "bearer token required");
             return server;
         } catch (IOException | RuntimeException e) {
+            if (app != null) {
+                app.stop();
+            }
             if (runner != null) {
                 runner.close();
             }
