@@ -138,6 +138,11 @@ final class Api {
             if (file == null) {
                 throw ApiException.badRequest("the multipart body has no part named 'file'");
             }
+            for (String field : ctx.formParamMap().keySet()) {
+                if (!Set.of("file", "name", "format", "base_model").contains(field)) {
+                    throw ApiException.badRequest("unknown form field '" + field + "' (known: file, name, format, base_model)");
+                }
+            }
             Path candidate;
             try (InputStream in = file.content()) {
                 candidate = Uploads.receive(in, dir.tmp(), limit);

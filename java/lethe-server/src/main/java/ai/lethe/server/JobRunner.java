@@ -103,7 +103,11 @@ final class JobRunner implements AutoCloseable {
                 pause(1_000);
                 continue;
             }
-            execute(next.get());
+            try {
+                execute(next.get());
+            } catch (RuntimeException e) { // recording the outcome failed; the job stays running and a restart recovers it
+                LOG.error("{}: cannot record how the job ended", next.get().id(), e);
+            }
         }
     }
 

@@ -240,6 +240,8 @@ class ServerApiTest {
                 .expectError(413, "larger than the limit of 1.0 MiB");
         api.postBytes("/models", multipart("b0undary", "big.pt", tooLarge), "multipart/form-data; boundary=b0undary")
                 .expectError(413, "larger than the limit of 1.0 MiB");
+        api.postBytes("/models", multipart("b0undary", "m.pt", ApiClient.demoModel(), "nmae", "typo"), "multipart/form-data; boundary=b0undary")
+                .expectError(400, "unknown form field 'nmae'");
         api.postBytes("/models", multipart("b0undary", "m.pt", ApiClient.demoModel()), "multipart/form-data; boundary=other")
                 .expectError(400, "malformed multipart/form-data body");
         api.postJson("/models", "{\"name\": \"no path\"}").expectError(400, "'path' is required");
