@@ -95,6 +95,7 @@ public final class LetheServer implements AutoCloseable {
                 cfg.jetty.multipartConfig.maxFileSize(config.maxUploadBytes(), SizeUnit.BYTES);
                 cfg.jetty.multipartConfig.maxTotalRequestSize(config.maxUploadBytes() + Api.MULTIPART_OVERHEAD_BYTES, SizeUnit.BYTES);
                 cfg.jetty.multipartConfig.maxInMemoryFileSize(1, SizeUnit.MB);
+                cfg.jetty.modifyServer(server -> server.setErrorHandler(new JsonErrorHandler()));
                 cfg.requestLogger.http((ctx, ms) -> LOG.debug("{} {} {} {} ms", ctx.method(), ctx.path(), ctx.statusCode(),
                         String.format(Locale.ROOT, "%.1f", ms)));
                 ApiErrors.install(cfg, config.maxUploadBytes());

@@ -228,6 +228,12 @@ class ServerApiTest {
         api.get("/jobs?limit=0").expectError(400, "'limit' must be between 1 and 1000");
         api.get("/jobs?colour=blue").expectError(400, "unknown query parameter 'colour'");
         api.get("/importances?model=nope").expectError(404, "no model 'nope'");
+        // Refused by Jetty before routing, still answered in JSON.
+        api.send(api.request("/health").header("X-Padding", "x".repeat(20_000)).GET().build())
+                .expectError(431, "the request headers are larger than the server accepts");
+        String raw = rawRequest("GET /jobs/%zz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+        assertTrue(raw.startsWith("HTTP/1.1 400 "), raw);
+        assertTrue(raw.contains("application/json") && raw.contains("\"message\" : \"malformed HTTP request"), raw);
 
         // Uploads: not a model, empty, too large (declared, chunked without a length, and multipart).
         api.postBytes("/models", "hello".getBytes(), "application/octet-stream").expectError(422, "neither a TorchScript model");
@@ -263,6 +269,15 @@ class ServerApiTest {
         api.postJson("/jobs/" + jobId + "/cancel", "").expectError(409, "has already ended (failed)");
         assertFalse(Files.exists(data.resolve("jobs").resolve(jobId).resolve("model.pt")));
         assertEquals(jobId, api.get("/jobs?state=failed").expect(200).path("jobs").get(0).path("id").asText());
+    }
+
+    /** Sends bytes a well-behaved client would refuse to send; returns the raw response. */
+    private String rawRequest(String request) throws Exception {
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", harness.server.port())) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write(request.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+            return new String(socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        }
     }
 
     /** Nothing half-written anywhere: no temporary upload, no .partial file of an atomic write. */
