@@ -149,8 +149,8 @@ final class JobRunner implements AutoCloseable {
                 LOG.info("{} stopped for shutdown; queued again", job.id());
             } else {
                 JobProgress.Snapshot s = progress.snapshot();
-                store.ended(job.id(), JobState.CANCELLED, "cancelled by a client"
-                        + (s.phase() == null ? " before it started" : " during '" + s.phase() + "'"));
+                store.ended(job.id(), JobState.CANCELLED, "cancelled by a client "
+                        + (s.phase() == null ? "while it was starting" : "during '" + s.phase() + "'"));
                 LOG.info("{} cancelled", job.id());
             }
         } catch (Throwable t) { // a job's failure, whatever it is, must not take the worker down with it

@@ -251,6 +251,8 @@ class ServerApiTest {
         api.postBytes("/models", multipart("b0undary", "m.pt", ApiClient.demoModel()), "multipart/form-data; boundary=other")
                 .expectError(400, "malformed multipart/form-data body");
         api.postJson("/models", "{\"name\": \"no path\"}").expectError(400, "'path' is required");
+        String huge = "{\"model\": \"" + modelId + "\", \"forget\": {\"indices\": [" + "1,".repeat(9_000_000) + "1]}}";
+        api.postJson("/jobs", huge).expectError(413, "the request body is larger than 16 MiB");
 
         assertEquals(1, api.get("/models").expect(200).path("models").size(), "nothing but the first model was registered");
         assertNoLeftovers();
