@@ -44,6 +44,9 @@ final class ApiErrors {
             "--retain-importance", "'importance'",
             "--subset", "'subset'");
 
+    /** The most of a refused request's body that is read and discarded so that the client gets the error. */
+    private static final long DRAIN_MAX_BYTES = 32L << 20;
+
     private ApiErrors() {
     }
 
@@ -62,22 +65,41 @@ final class ApiErrors {
         } else if (status == 429) {
             ctx.header("Retry-After", "10");
         }
-        if (bodyLeftUnread(ctx)) {
-            // The rest of the body is never read, so the connection cannot carry another request: say so, or a client
+        if (!drainBody(ctx)) {
+            // The rest of the body stays unread, so the connection cannot carry another request: say so, or a client
             // that reuses it sends its next request into a socket the server is about to close.
             ctx.header("Connection", "close");
         }
         ctx.status(status).contentType("application/json").result(Json.write(new ErrorBody(status, s.getMessage(), message)));
     }
 
-    private static boolean bodyLeftUnread(Context ctx) {
-        if (ctx.req().getContentLengthLong() == 0 || (ctx.req().getContentLengthLong() < 0 && ctx.header("Transfer-Encoding") == null)) {
-            return false;
+    /**
+     * Reads and discards what is left of a request body that the handler refused before reading it, up to
+     * {@link #DRAIN_MAX_BYTES}: a client still sending (most do not wait for an early response) then reads the error
+     * instead of finding its connection reset. Returns false when part of the body is left unread.
+     */
+    private static boolean drainBody(Context ctx) {
+        long declared = ctx.req().getContentLengthLong();
+        boolean chunked = declared < 0 && ctx.header("Transfer-Encoding") != null;
+        if (declared == 0 || (declared < 0 && !chunked)) {
+            return true;
+        }
+        if (declared > DRAIN_MAX_BYTES || ctx.header("Expect") != null) {
+            return false; // too much to swallow, or a client waiting for 100-continue that need not send it at all
         }
         try {
-            return !ctx.req().getInputStream().isFinished();
-        } catch (IOException | IllegalStateException e) {
+            jakarta.servlet.ServletInputStream in = ctx.req().getInputStream();
+            byte[] buffer = new byte[1 << 16];
+            long total = 0;
+            for (int n; !in.isFinished() && (n = in.read(buffer)) >= 0; ) {
+                total += n;
+                if (total > DRAIN_MAX_BYTES) {
+                    return false;
+                }
+            }
             return true;
+        } catch (IOException | IllegalStateException e) {
+            return false;
         }
     }
 

@@ -39,8 +39,4 @@ final class ApiException extends RuntimeException {
     static ApiException unprocessable(String message) {
         return new ApiException(422, message);
     }
-
-    static ApiException tooManyRequests(String message) {
-        return new ApiException(429, message);
-    }
 }

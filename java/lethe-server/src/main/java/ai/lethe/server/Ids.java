@@ -2,13 +2,11 @@ package ai.lethe.server;
 
 import java.security.SecureRandom;
 import java.util.HexFormat;
-import java.util.regex.Pattern;
 
 /** Resource ids: a kind prefix and 64 random bits, e.g. job-3f9c0a7d5e21b864. Unguessable, safe as file names. */
 final class Ids {
 
     private static final SecureRandom RANDOM = new SecureRandom();
-    private static final Pattern SHAPE = Pattern.compile("[a-z]+-[0-9a-f]{16}");
 
     private Ids() {
     }
@@ -23,11 +21,6 @@ final class Ids {
 
     static String importance() {
         return next("imp");
-    }
-
-    /** True for strings that could be an id (checked before an id is used in a file name). */
-    static boolean wellFormed(String id) {
-        return id != null && SHAPE.matcher(id).matches();
     }
 
     private static String next(String prefix) {

@@ -30,10 +30,6 @@ final class PathGuard {
         this.root = root.toRealPath();
     }
 
-    Path root() {
-        return root;
-    }
-
     /** A regular file under the root: absolute, or relative to the root. */
     Path file(String requested) {
         Path real = resolve(requested);
