@@ -59,13 +59,18 @@ final class ApiErrors {
     }
 
     static void respond(Context ctx, int status, String message) {
+        respond(ctx, status, message, false);
+    }
+
+    /** {@code close}: end the connection after the response, whatever is left of the request. */
+    private static void respond(Context ctx, int status, String message, boolean close) {
         HttpStatus s = HttpStatus.forStatus(status);
         if (status == 401) {
             ctx.header("WWW-Authenticate", "Bearer realm=\"lethe\"");
         } else if (status == 429) {
             ctx.header("Retry-After", "10");
         }
-        if (!drainBody(ctx)) {
+        if (close || !drainBody(ctx)) {
             // The rest of the body stays unread, so the connection cannot carry another request: say so, or a client
             // that reuses it sends its next request into a socket the server is about to close.
             ctx.header("Connection", "close");
@@ -119,11 +124,12 @@ final class ApiErrors {
     }
 
     private static void unexpected(Exception e, Context ctx, long uploadLimit) {
+        // After a failed multipart parse, what is left of the body is in no known state: the connection cannot be reused.
         String multipart = multipartProblem(e);
         if ("too large".equals(multipart)) {
-            respond(ctx, 413, "the upload is larger than the limit of " + LetheServer.mebibytes(uploadLimit));
+            respond(ctx, 413, "the upload is larger than the limit of " + LetheServer.mebibytes(uploadLimit), true);
         } else if (multipart != null) {
-            respond(ctx, 400, "malformed multipart/form-data body (check the boundary and the part headers)");
+            respond(ctx, 400, "malformed multipart/form-data body (check the boundary and the part headers)", true);
         } else {
             LOG.error("{} {} failed", ctx.method(), ctx.path(), e);
             respond(ctx, 500, "internal error: " + message(e));
