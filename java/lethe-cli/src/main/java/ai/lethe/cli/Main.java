@@ -25,6 +25,7 @@ import picocli.CommandLine.Command;
             ProfileCommand.class,
             SelftestCommand.class,
             BenchCommand.class,
+            ServeCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {
