@@ -3,8 +3,9 @@
 (torchvision resnet18, 10 classes: 11,181,642 floats):
 
   accumulate: for each parameter: imp += p.grad.clone().pow(2)          (the SSD reference's importance step)
-  dampen:     for each parameter: select with a comparison, beta = clamp(iD*lam/iF, max=1),
-              p[sel] = p[sel] * beta[sel]                              (the SSD reference's update)
+  dampen:     for each parameter: locations = torch.where(iF > alpha*iD), weight = iD*lam/iF,
+              update = weight[locations] capped at 1, p[locations] = p[locations].mul(update)
+                                                                       (the SSD reference's update)
 
 Prints one JSON object with milliseconds per call (median of --repetitions). --device cuda times on the GPU
 (with torch.cuda.synchronize around each call) so it can run beside `lethe bench kernels --device cuda`.
@@ -62,11 +63,15 @@ def main():
             imp[k] += p.grad.clone().pow(2)
 
     def dampen():
+        # the SSD reference implementation's loop (ssd.py, modify_weight), lambda = 1, exponent 1, lower bound 1
         with torch.no_grad():
             for k, p in enumerate(params):
-                sel = i_f[k] > i_d[k] * a.alpha
-                beta = torch.clamp(i_d[k] * 1.0 / i_f[k], max=1.0)
-                p[sel] = p[sel] * beta[sel]
+                locations = torch.where(i_f[k] > i_d[k].mul(a.alpha))
+                weight = i_d[k].mul(1.0).div(i_f[k]).pow(1)
+                update = weight[locations]
+                min_locs = torch.where(update > 1.0)
+                update[min_locs] = 1.0
+                p[locations] = p[locations].mul(update)
 
     n = sum(p.numel() for p in params)
     print(json.dumps({"torch": torch.__version__, "device": a.device, "threads": torch.get_num_threads(),

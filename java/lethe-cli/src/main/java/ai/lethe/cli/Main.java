@@ -39,6 +39,9 @@ public final class Main implements Runnable {
 
     /** Runs the CLI and returns its exit status (tests call this instead of {@link #main}). */
     public static int run(String... args) {
+        if (args.length > 0 && args[0].equals("serve")) {
+            ServeCommand.loggingDefaults(); // before option parsing creates the first logger
+        }
         return commandLine().execute(args);
     }
 

@@ -66,7 +66,7 @@ final class ServeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         CommandLine cmd = spec.commandLine();
-        quietLibraryLogging();
+        loggingDefaults();
         if (maxUploadMb < 1 || maxUploadMb > Long.MAX_VALUE >> 20) {
             throw new CommandLine.ParameterException(cmd, "--max-upload-mb must be at least 1, got " + maxUploadMb);
         }
@@ -98,10 +98,11 @@ final class ServeCommand implements Callable<Integer> {
     }
 
     /**
-     * Server logs with timestamps, without Jetty's and Javalin's start-up chatter; settings given with -D in
-     * LETHE_JAVA_OPTS win. Must run before the first logger is created.
+     * Server logs at info with timestamps, without Jetty's and Javalin's start-up chatter; settings given with -D in
+     * LETHE_JAVA_OPTS win. Has effect only before the first logger is created ({@link Main#run} calls it first).
      */
-    private static void quietLibraryLogging() {
+    static void loggingDefaults() {
+        setDefault("org.slf4j.simpleLogger.defaultLogLevel", "info"); // the CLI's default is warn; a server logs its jobs
         setDefault("org.slf4j.simpleLogger.showDateTime", "true");
         setDefault("org.slf4j.simpleLogger.dateTimeFormat", "yyyy-MM-dd'T'HH:mm:ss.SSSXXX");
         setDefault("org.slf4j.simpleLogger.log.org.eclipse.jetty", "warn");

@@ -326,7 +326,7 @@ public final class VectorKernels extends HostKernels {
                 FloatVector d = logRatio(f, r, j);
                 nan |= d.test(VectorOperators.IS_NAN).anyTrue();
                 inf |= d.test(VectorOperators.IS_INFINITE).anyTrue();
-                max = max.lanewise(VectorOperators.MAX, d, d.test(VectorOperators.IS_FINITE));
+                max = max.lanewise(VectorOperators.MAX, d, finite(d));
             }
             float m = max.reduceLanes(VectorOperators.MAX);
             for (; j < to; j++) {
@@ -410,42 +410,94 @@ public final class VectorKernels extends HostKernels {
         float[][] xs = arrays(x);
         int n = xs.length;
         StatsAcc acc = reduce(xs, () -> new StatsAcc(n), (s, t, from, to) -> {
-            float[] v = xs[t];
-            // Two accumulators, so consecutive adds do not wait on each other.
-            FloatVector sum0 = FloatVector.zero(SPECIES);
-            FloatVector sum1 = FloatVector.zero(SPECIES);
-            FloatVector max = FloatVector.broadcast(SPECIES, Float.NEGATIVE_INFINITY);
-            long bad = 0;
-            int j = from;
-            for (int bound = from + SPECIES.loopBound((to - from) / 2) * 2; j < bound; j += 2 * LANES) {
-                FloatVector a = FloatVector.fromArray(SPECIES, v, j);
-                FloatVector b = FloatVector.fromArray(SPECIES, v, j + LANES);
-                VectorMask<Float> fa = a.test(VectorOperators.IS_FINITE);
-                VectorMask<Float> fb = b.test(VectorOperators.IS_FINITE);
-                sum0 = sum0.add(a, fa);
-                sum1 = sum1.add(b, fb);
-                max = max.lanewise(VectorOperators.MAX, a, fa).lanewise(VectorOperators.MAX, b, fb);
-                bad += 2L * LANES - fa.trueCount() - fb.trueCount();
+            if (!statsAllFinite(s, t, xs[t], from, to)) {
+                statsMasked(s, t, xs[t], from, to);
             }
-            double sum = (double) sum0.reduceLanes(VectorOperators.ADD) + sum1.reduceLanes(VectorOperators.ADD);
-            float m = max.reduceLanes(VectorOperators.MAX);
-            for (; j < to; j++) {
-                if (Float.isFinite(v[j])) {
-                    sum += v[j];
-                    m = Math.max(m, v[j]);
-                } else {
-                    bad++;
-                }
-            }
-            s.sum[t] += sum;
-            s.max[t] = Math.max(s.max[t], m);
-            s.bad[t] += bad;
         }, StatsAcc::merge);
         TensorStats[] out = new TensorStats[n];
         for (int t = 0; t < n; t++) {
             out[t] = new TensorStats(xs[t].length, acc.sum[t], acc.max[t], acc.bad[t]);
         }
         return out;
+    }
+
+    /**
+     * The common case, every value finite: plain adds and max. A NaN or infinity anywhere (or a float sum
+     * that overflows) makes the sum non-finite, and the caller redoes the chunk with masks; when every value
+     * is finite both paths perform the same operations, so the result does not depend on the path.
+     */
+    private static boolean statsAllFinite(StatsAcc s, int t, float[] v, int from, int to) {
+        // Two accumulators, so consecutive adds do not wait on each other.
+        FloatVector sum0 = FloatVector.zero(SPECIES);
+        FloatVector sum1 = FloatVector.zero(SPECIES);
+        // Two max chains as well: MAX with Java's NaN and -0.0 rules is several instructions, so one chain
+        // would make the loop latency-bound.
+        FloatVector max0 = FloatVector.broadcast(SPECIES, Float.NEGATIVE_INFINITY);
+        FloatVector max1 = max0;
+        int j = from;
+        for (int bound = from + SPECIES.loopBound((to - from) / 2) * 2; j < bound; j += 2 * LANES) {
+            FloatVector a = FloatVector.fromArray(SPECIES, v, j);
+            FloatVector b = FloatVector.fromArray(SPECIES, v, j + LANES);
+            sum0 = sum0.add(a);
+            sum1 = sum1.add(b);
+            max0 = max0.lanewise(VectorOperators.MAX, a);
+            max1 = max1.lanewise(VectorOperators.MAX, b);
+        }
+        float lanes0 = sum0.reduceLanes(VectorOperators.ADD);
+        float lanes1 = sum1.reduceLanes(VectorOperators.ADD);
+        double sum = (double) lanes0 + lanes1;
+        float m = max0.lanewise(VectorOperators.MAX, max1).reduceLanes(VectorOperators.MAX);
+        for (; j < to; j++) {
+            sum += v[j];
+            m = Math.max(m, v[j]);
+        }
+        if (!Float.isFinite(lanes0) || !Float.isFinite(lanes1) || !Double.isFinite(sum) || Float.isNaN(m)
+                || m == Float.POSITIVE_INFINITY) {
+            return false;
+        }
+        s.sum[t] += sum;
+        s.max[t] = Math.max(s.max[t], m);
+        return true;
+    }
+
+    /** Every value tested: non-finite ones are counted and left out of the sum and the max. */
+    private static void statsMasked(StatsAcc s, int t, float[] v, int from, int to) {
+        FloatVector sum0 = FloatVector.zero(SPECIES);
+        FloatVector sum1 = FloatVector.zero(SPECIES);
+        FloatVector max = FloatVector.broadcast(SPECIES, Float.NEGATIVE_INFINITY);
+        long bad = 0;
+        int j = from;
+        for (int bound = from + SPECIES.loopBound((to - from) / 2) * 2; j < bound; j += 2 * LANES) {
+            FloatVector a = FloatVector.fromArray(SPECIES, v, j);
+            FloatVector b = FloatVector.fromArray(SPECIES, v, j + LANES);
+            VectorMask<Float> fa = finite(a);
+            VectorMask<Float> fb = finite(b);
+            sum0 = sum0.add(a, fa);
+            sum1 = sum1.add(b, fb);
+            max = max.lanewise(VectorOperators.MAX, a, fa).lanewise(VectorOperators.MAX, b, fb);
+            bad += 2L * LANES - fa.trueCount() - fb.trueCount();
+        }
+        double sum = (double) sum0.reduceLanes(VectorOperators.ADD) + sum1.reduceLanes(VectorOperators.ADD);
+        float m = max.reduceLanes(VectorOperators.MAX);
+        for (; j < to; j++) {
+            if (Float.isFinite(v[j])) {
+                sum += v[j];
+                m = Math.max(m, v[j]);
+            } else {
+                bad++;
+            }
+        }
+        s.sum[t] += sum;
+        s.max[t] = Math.max(s.max[t], m);
+        s.bad[t] += bad;
+    }
+
+    /**
+     * x − x is 0 exactly for finite x (NaN for NaN and ±inf): one subtract and one compare, both intrinsics,
+     * where test(IS_FINITE) is not compiled to vector code on every JDK.
+     */
+    private static VectorMask<Float> finite(FloatVector x) {
+        return x.sub(x).compare(VectorOperators.EQ, 0f);
     }
 
     private static final class StatsAcc {

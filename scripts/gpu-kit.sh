@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Builds the GPU kit: a self-contained bundle (at most 60 MiB) that checks Lethe's CUDA kernels on a machine
+# with no Maven and no network:
+#   runtime/   a jlink'd Java runtime with only the modules Lethe needs
+#   lib/       the Lethe jars and their dependencies, without the native libtorch/OpenBLAS jars
+#              (lethe-core's jar carries liblethe_cuda.so: sm_80 and sm_90 code plus PTX, cudart static)
+#   bin/lethe  the runner;  gpu-check.sh  selftest + kernel benchmark + the PyTorch loops, with a summary
+#
+#   scripts/gpu-kit.sh [--out DIR] [--no-build] [--allow-no-cuda]      (default DIR: target/gpu-kit)
+# --allow-no-cuda builds a CPU-only kit (a warning, not an error) when the CUDA back end was not built.
+# Environment: LETHE_KIT_JDK = the JDK whose jlink builds the runtime (default: Temurin 25 when installed,
+# else $JAVA_HOME, else the java on PATH).
+set -euo pipefail
+root=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
+out="$root/target/gpu-kit"
+build=1
+allow_no_cuda=0
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --out) out=$2; shift 2 ;;
+    --no-build) build=0; shift ;;
+    --allow-no-cuda) allow_no_cuda=1; shift ;;
+    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "gpu-kit: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+  esac
+done
+limit_mib=60
+
+if [[ $build == 1 ]]; then
+  echo "[gpu-kit] building (mvn -B -q -DskipTests package)" >&2
+  (cd "$root" && mvn -B -q -DskipTests package >&2)
+fi
+cli="$root/java/lethe-cli/target"
+[[ -f "$cli/lethe-cli.jar" && -d "$cli/lib" ]] || { echo "gpu-kit: $cli/lethe-cli.jar is missing; build first (mvn package)" >&2; exit 1; }
+core=$(ls "$cli"/lib/lethe-core-*.jar)
+if ! unzip -Z1 "$core" | grep 'liblethe_cuda\.so' >/dev/null; then
+  echo "gpu-kit: $core has no liblethe_cuda.so: the CUDA back end was not built (nvcc missing or LETHE_CUDA=off)" >&2
+  [[ $allow_no_cuda == 1 ]] || exit 1
+  echo "gpu-kit: building a CPU-only kit (--allow-no-cuda)" >&2
+fi
+
+jdk=${LETHE_KIT_JDK:-}
+if [[ -z "$jdk" ]]; then
+  for c in /usr/lib/jvm/temurin-25-jdk-amd64 "${JAVA_HOME:-}" "$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")"; do
+    if [[ -n "$c" && -x "$c/bin/jlink" ]]; then jdk=$c; break; fi
+  done
+fi
+[[ -n "$jdk" && -x "$jdk/bin/jlink" ]] || { echo "gpu-kit: no JDK with jlink found; set LETHE_KIT_JDK" >&2; exit 1; }
+feature=$("$jdk/bin/java" -XshowSettings:properties -version 2>&1 | awk -F'= ' '/java.specification.version/ {print $2}')
+[[ $feature -ge 17 ]] || { echo "gpu-kit: $jdk is Java $feature; Lethe needs 17 or newer" >&2; exit 1; }
+
+rm -rf "$out.tmp"
+mkdir -p "$out.tmp/lib" "$out.tmp/bin"
+# The jars the kit's commands (selftest, bench kernels) run on: not the native jars of libtorch and OpenBLAS
+# (over 100 MB), not the service's (Javalin, Jetty, SQLite: lethe serve is not part of the kit).
+for j in "$cli/lethe-cli.jar" "$cli"/lib/*.jar; do
+  case "$(basename "$j")" in
+    pytorch-*-linux-*.jar|openblas-*-linux-*.jar) ;;
+    lethe-cli*.jar|lethe-core-*.jar|picocli-*.jar|jackson-*.jar|slf4j-*.jar|javacpp-*.jar|pytorch-*.jar|openblas-*.jar)
+      cp "$j" "$out.tmp/lib/" ;;
+  esac
+done
+
+# jdk.unsupported: JavaCPP's sun.misc.Unsafe; java.logging: JavaCPP's and SLF4J's optional paths.
+modules=java.base,jdk.incubator.vector,jdk.unsupported,java.logging
+compress=--compress=2
+[[ $feature -ge 21 ]] && compress=--compress=zip-9
+echo "[gpu-kit] jlink ($jdk, Java $feature): $modules" >&2
+"$jdk/bin/jlink" --add-modules "$modules" --strip-debug --no-header-files --no-man-pages "$compress" \
+  --output "$out.tmp/runtime" 2> >(grep -v 'is deprecated' >&2)
+
+unsafe=""
+[[ $feature -ge 23 ]] && unsafe="--sun-misc-unsafe-memory-access=allow"   # JavaCPP still uses sun.misc.Unsafe
+cat > "$out.tmp/bin/lethe" <<RUNNER
+#!/bin/sh
+# Lethe from the GPU kit: the bundled runtime, the bundled jars. LETHE_JAVA_OPTS adds JVM options.
+kit=\$(cd "\$(dirname "\$0")/.." && pwd)
+exec "\$kit/runtime/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED $unsafe \\
+  -Dorg.bytedeco.javacpp.maxPhysicalBytes=0 -Dorg.bytedeco.javacpp.maxBytes=0 \\
+  -Dorg.bytedeco.javacpp.cachedir="\${LETHE_KIT_CACHE:-\${TMPDIR:-/tmp}/lethe-kit-cache}" \\
+  \${LETHE_JAVA_OPTS:-} -cp "\$kit/lib/*" ai.lethe.cli.Main "\$@"
+RUNNER
+chmod +x "$out.tmp/bin/lethe"
+cp "$root/scripts/gpu-kit/gpu-check.sh" "$root/scripts/gpu-kit/summary.py" "$root/scripts/pytorch_kernel_loops.py" "$out.tmp/"
+chmod +x "$out.tmp/gpu-check.sh"
+git -C "$root" describe --always --dirty > "$out.tmp/VERSION" 2>/dev/null || echo unknown > "$out.tmp/VERSION"
+
+size_kib=$(du -sk "$out.tmp" | cut -f1)
+if (( size_kib > limit_mib * 1024 )); then
+  echo "gpu-kit: the kit is $((size_kib / 1024)) MiB, over the ${limit_mib} MiB a device call carries" >&2
+  du -sh "$out.tmp"/* >&2
+  exit 1
+fi
+rm -rf "$out"
+mv "$out.tmp" "$out"
+echo "[gpu-kit] $out: $((size_kib / 1024)) MiB (runtime $(du -sh "$out/runtime" | cut -f1), jars $(du -sh "$out/lib" | cut -f1)); run $out/gpu-check.sh" >&2

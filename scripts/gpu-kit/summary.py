@@ -1,0 +1,83 @@
+#!/usr/bin/env python3
+"""Summarises a gpu-check run: kernel GB/s against the same-run copy, speed-ups over the PyTorch loops, and
+the targets (every kernel >= 0.85 of copy; accumulate and dampen >= 30x the PyTorch loops). Writes
+summary.json and summary.md in the run's directory and prints the Markdown. Exit 1 when the selftest or the
+benchmark output is missing or failed."""
+import json, os, sys
+
+COPY_TARGET, PYTORCH_TARGET = 0.85, 30.0
+
+
+def load(path):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def main(out):
+    selftest = load(os.path.join(out, "selftest.json"))
+    kernels = load(os.path.join(out, "kernels.json"))
+    torch = load(os.path.join(out, "pytorch.json"))
+    device = open(os.path.join(out, "device.txt")).read().strip() if os.path.exists(os.path.join(out, "device.txt")) else ""
+    lines, summary, ok = [], {"device": device}, True
+    lines.append("# Lethe GPU check\n")
+    lines.append("Device: " + (device.splitlines()[-1] if device else "unknown") + "\n")
+    if selftest is None:
+        lines.append("Selftest: **no result**\n")
+        ok = False
+    else:
+        summary["selftest"] = {"backend": selftest["description"], "checks": selftest["checks"], "failed": selftest["failed"]}
+        lines.append("Selftest on %s: %d checks, %d failed\n" % (selftest["description"], selftest["checks"], selftest["failed"]))
+        for r in selftest["results"]:
+            if not r["passed"]:
+                lines.append("- FAILED %s: %s" % (r["name"], r["message"]))
+        ok = ok and selftest["failed"] == 0
+    if kernels is None:
+        lines.append("\nKernel benchmark: **no result**\n")
+        ok = False
+    else:
+        by = {k["name"]: k for k in kernels["kernels"]}
+        lines.append("\nKernels on %s, %d tensors, %d floats (medians of %d back-to-back copy/kernel pairs)\n"
+                     % (kernels["description"], kernels["tensors"], kernels["params"], kernels["repetitions"]))
+        lines.append("| kernel | ms | GB/s | copy GB/s | ratio to copy | >= %.2f |" % COPY_TARGET)
+        lines.append("|---|---:|---:|---:|---:|:---:|")
+        rows = []
+        for k in kernels["kernels"]:
+            if k["name"] == "copy":
+                continue
+            met = k["ratio_to_copy"] >= COPY_TARGET
+            rows.append({"kernel": k["name"], "ms": k["ms"], "gbps": k["gbps"], "copy_gbps": k["copy_gbps"],
+                         "ratio_to_copy": k["ratio_to_copy"], "target_met": met})
+            lines.append("| %s | %.4f | %.1f | %.1f | %.2f | %s |" % (k["name"], k["ms"], k["gbps"], k["copy_gbps"],
+                                                                  k["ratio_to_copy"], "yes" if met else "**no**"))
+        summary["kernels"] = rows
+        if torch is not None:
+            acc = torch["accumulate_ms"] / by["accumulate_square"]["ms"]
+            damp = torch["dampen_ms"] / by["ssd_dampen"]["ms"]
+            summary["pytorch"] = {"torch": torch["torch"], "device": torch["device"], "accumulate_ms": torch["accumulate_ms"],
+                                  "dampen_ms": torch["dampen_ms"], "accumulate_speedup": acc, "dampen_speedup": damp,
+                                  "target_met": acc >= PYTORCH_TARGET and damp >= PYTORCH_TARGET}
+            lines.append("\nAgainst the PyTorch %s loops on %s, same shapes:\n" % (torch["torch"], torch["device"]))
+            lines.append("| loop | PyTorch ms | Lethe ms | speed-up | >= %.0fx |" % PYTORCH_TARGET)
+            lines.append("|---|---:|---:|---:|:---:|")
+            lines.append("| accumulate (imp += g.clone().pow(2)) | %.3f | %.4f | %.1fx | %s |"
+                         % (torch["accumulate_ms"], by["accumulate_square"]["ms"], acc, "yes" if acc >= PYTORCH_TARGET else "**no**"))
+            lines.append("| SSD dampen (where + indexing) | %.3f | %.4f | %.1fx | %s |"
+                         % (torch["dampen_ms"], by["ssd_dampen"]["ms"], damp, "yes" if damp >= PYTORCH_TARGET else "**no**"))
+            if torch["params"] != kernels["params"]:
+                lines.append("\n(note: PyTorch ran %d floats, Lethe %d)" % (torch["params"], kernels["params"]))
+        else:
+            lines.append("\nPyTorch comparison: not run (no python3 with torch)")
+    text = "\n".join(lines) + "\n"
+    with open(os.path.join(out, "summary.md"), "w") as f:
+        f.write(text)
+    with open(os.path.join(out, "summary.json"), "w") as f:
+        json.dump(summary, f, indent=2)
+    print(text)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else "gpu-check-out"))
