@@ -43,7 +43,13 @@ public final class Libtorch {
                 return;
             }
             try {
-                Loader.cacheResources("/org/bytedeco/pytorch/" + Loader.getPlatform() + "/");
+                // The CPU build's natives sit under linux-x86_64/, the CUDA build's (mvn -Pgpu) under linux-x86_64-gpu/.
+                for (String dir : new String[] {Loader.getPlatform() + "-gpu", Loader.getPlatform()}) {
+                    if (Libtorch.class.getResource("/org/bytedeco/pytorch/" + dir + "/") != null) {
+                        Loader.cacheResources("/org/bytedeco/pytorch/" + dir + "/");
+                        break;
+                    }
+                }
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot extract libtorch into JavaCPP's cache ("
                         + System.getProperty("org.bytedeco.javacpp.cachedir", "~/.javacpp/cache") + "): " + e.getMessage(), e);
