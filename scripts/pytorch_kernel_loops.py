@@ -48,7 +48,10 @@ def main():
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--repetitions", type=int, default=15)
     ap.add_argument("--alpha", type=float, default=10.0)
+    ap.add_argument("--threads", type=int, default=0, help="intra-op threads on the CPU (default: PyTorch's choice)")
     a = ap.parse_args()
+    if a.threads > 0:
+        torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     shapes = resnet18_shapes()
     params = [torch.nn.Parameter(torch.randn(s, device=a.device) * 0.05) for s in shapes]

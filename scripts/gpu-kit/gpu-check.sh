@@ -53,7 +53,8 @@ torch_device=$device
 [[ $device == cuda* ]] || torch_device=cpu
 if "$py" -c "import torch" >/dev/null 2>&1; then
   echo "[gpu-check] PyTorch reference loops ($torch_device)" >&2
-  "$py" "$kit/pytorch_kernel_loops.py" --device "${torch_device/cuda:*/cuda}" --repetitions "$reps" >"$out/pytorch.json" 2>"$out/pytorch.err" \
+  threads=""; [[ $torch_device == cpu ]] && threads="--threads $(nproc)"
+  "$py" "$kit/pytorch_kernel_loops.py" --device "${torch_device/cuda:*/cuda}" --repetitions "$reps" $threads >"$out/pytorch.json" 2>"$out/pytorch.err" \
     || echo "[gpu-check] PyTorch loops failed (see $out/pytorch.err)" >&2
 else
   echo "[gpu-check] no python3 with torch: PyTorch comparison skipped" >&2

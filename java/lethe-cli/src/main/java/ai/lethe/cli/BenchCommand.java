@@ -101,46 +101,22 @@ final class BenchCommand implements Runnable {
             })
     static final class Forget implements Callable<Integer> {
 
-        @Option(names = "--model", paramLabel = "M.pt", description = "Model (default: the bundled demo CNN).")
-        Path model;
-
-        @Option(names = "--data", paramLabel = "DATA", defaultValue = "fashion-mnist", description = "Data (default: ${DEFAULT-VALUE}).")
-        String data;
-
-        @Option(names = "--train-limit", paramLabel = "N", defaultValue = "10000", description = "Training samples (default: ${DEFAULT-VALUE}).")
-        int trainLimit;
-
-        @Option(names = "--forget-class", paramLabel = "C", defaultValue = "1", description = "Class to forget (default: ${DEFAULT-VALUE}).")
-        int forgetClass;
-
-        @Option(names = "--method", paramLabel = "METHOD", defaultValue = "ssd", converter = Converters.MethodConverter.class,
-                description = "ssd or lfssd (default: ${DEFAULT-VALUE}).")
-        Method method;
-
-        @Option(names = "--repetitions", paramLabel = "R", defaultValue = "3", description = "Pairs of requests (default: ${DEFAULT-VALUE}).")
-        int repetitions;
-
-        @Option(names = "--json", description = "Print one JSON object.")
-        boolean json;
-
         @CommandLine.Mixin
-        DeviceOption device;
+        RequestOptions options;
 
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
 
         @Override
         public Integer call() throws Exception {
-            if (repetitions < 1) {
-                throw new CommandLine.ParameterException(spec.commandLine(), "--repetitions must be at least 1");
+            if (options.method != Method.SSD && options.method != Method.LFSSD) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "bench forget times ssd or lfssd (the methods with a reusable I_D)");
             }
-            try (ModelFile m = ModelFile.orBundled(model)) {
-                ForgetRequest request = ForgetRequest.of(data, ForgetSet.classes(forgetClass))
-                        .method(method).trainLimit(trainLimit);
-                request.validate();
-                ForgetBenchmark.Report r = ForgetBenchmark.run(m.path(), device.name, request, repetitions);
+            ForgetRequest request = options.request(spec.commandLine());
+            try (ModelFile m = ModelFile.orBundled(options.model)) {
+                ForgetBenchmark.Report r = ForgetBenchmark.run(m.path(), options.device.name, request, options.repetitions);
                 PrintWriter out = spec.commandLine().getOut();
-                if (json) {
+                if (options.json) {
                     out.println(Json.write(r));
                 } else {
                     out.printf(Locale.ROOT, "%s, %s on %s, forgetting %s; medians of %d pairs after a warm-up request%n",
@@ -166,6 +142,39 @@ final class BenchCommand implements Runnable {
             })
     static final class ProfilerOverhead implements Callable<Integer> {
 
+        @CommandLine.Mixin
+        RequestOptions options;
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() throws Exception {
+            ForgetRequest request = options.request(spec.commandLine());
+            try (ModelFile m = ModelFile.orBundled(options.model)) {
+                ProfilerOverheadBenchmark.Report r =
+                        ProfilerOverheadBenchmark.run(m.path(), options.device.name, request, options.repetitions);
+                PrintWriter out = spec.commandLine().getOut();
+                if (options.json) {
+                    out.println(Json.write(r));
+                } else {
+                    out.printf(Locale.ROOT, "%s, %s forgetting %s; medians of %d pairs after a warm-up request%n", r.device(),
+                            r.method(), r.forgetSet(), r.repetitions());
+                    out.printf(Locale.ROOT, "plain request %.3f s, profiled request %.3f s; %d spans and %d kernel calls per request%n",
+                            r.plainSeconds(), r.profiledSeconds(), r.spansPerRequest(), r.kernelCallsPerRequest());
+                    out.printf(Locale.ROOT, "disabled span: %.2f ns -> cost when off %.2e of the request (%.5f%%)%n", r.disabledSpanNanos(), r.overheadOff(),
+                            r.overheadOff() * 100);
+                    out.printf(Locale.ROOT, "cost when on (recording, kernel decorator): %+.1f%%%n", r.overheadOn() * 100);
+                }
+                out.flush();
+            }
+            return 0;
+        }
+    }
+
+    /** What the request benchmarks run: model, data, class, method, repetitions, device. */
+    static final class RequestOptions {
+
         @Option(names = "--model", paramLabel = "M.pt", description = "Model (default: the bundled demo CNN).")
         Path model;
 
@@ -179,7 +188,7 @@ final class BenchCommand implements Runnable {
         int forgetClass;
 
         @Option(names = "--method", paramLabel = "METHOD", defaultValue = "ssd", converter = Converters.MethodConverter.class,
-                description = "Any method (default: ${DEFAULT-VALUE}).")
+                description = "Method (default: ${DEFAULT-VALUE}; bench forget takes ssd or lfssd).")
         Method method;
 
         @Option(names = "--repetitions", paramLabel = "R", defaultValue = "3", description = "Pairs of requests (default: ${DEFAULT-VALUE}).")
@@ -191,35 +200,17 @@ final class BenchCommand implements Runnable {
         @CommandLine.Mixin
         DeviceOption device;
 
-        @CommandLine.Spec
-        CommandLine.Model.CommandSpec spec;
-
-        @Override
-        public Integer call() throws Exception {
+        ForgetRequest request(CommandLine cmd) {
             if (repetitions < 1) {
-                throw new CommandLine.ParameterException(spec.commandLine(), "--repetitions must be at least 1");
+                throw new CommandLine.ParameterException(cmd, "--repetitions must be at least 1");
             }
-            try (ModelFile m = ModelFile.orBundled(model)) {
-                ForgetRequest request = ForgetRequest.of(data, ForgetSet.classes(forgetClass))
-                        .method(method).trainLimit(trainLimit);
+            try {
+                ForgetRequest request = ForgetRequest.of(data, ForgetSet.classes(forgetClass)).method(method).trainLimit(trainLimit);
                 request.validate();
-                ProfilerOverheadBenchmark.Report r =
-                        ProfilerOverheadBenchmark.run(m.path(), device.name, request, repetitions);
-                PrintWriter out = spec.commandLine().getOut();
-                if (json) {
-                    out.println(Json.write(r));
-                } else {
-                    out.printf(Locale.ROOT, "%s, %s forgetting %s; medians of %d pairs after a warm-up request%n", r.device(),
-                            r.method(), r.forgetSet(), r.repetitions());
-                    out.printf(Locale.ROOT, "plain request %.3f s, profiled request %.3f s; %d spans and %d kernel calls per request%n",
-                            r.plainSeconds(), r.profiledSeconds(), r.spansPerRequest(), r.kernelCallsPerRequest());
-                    out.printf(Locale.ROOT, "disabled span: %.2f ns -> cost when off %.4f%% of the request%n", r.disabledSpanNanos(),
-                            r.overheadOff() * 100);
-                    out.printf(Locale.ROOT, "cost when on (recording, kernel decorator): %+.1f%%%n", r.overheadOn() * 100);
-                }
-                out.flush();
+                return request;
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.ParameterException(cmd, e.getMessage());
             }
-            return 0;
         }
     }
 
