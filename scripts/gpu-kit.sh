@@ -32,7 +32,10 @@ if [[ $build == 1 ]]; then
 fi
 cli="$root/java/lethe-cli/target"
 [[ -f "$cli/lethe-cli.jar" && -d "$cli/lib" ]] || { echo "gpu-kit: $cli/lethe-cli.jar is missing; build first (mvn package)" >&2; exit 1; }
-core=$(ls "$cli"/lib/lethe-core-*.jar)
+cores=("$cli"/lib/lethe-core-*.jar)
+[[ ${#cores[@]} == 1 && -f ${cores[0]} ]] || { echo "gpu-kit: expected one lethe-core jar in $cli/lib, found: ${cores[*]}" >&2; exit 1; }
+core=${cores[0]}
+command -v unzip >/dev/null || { echo "gpu-kit: needs unzip (to look inside $core)" >&2; exit 1; }
 if ! unzip -Z1 "$core" | grep 'liblethe_cuda\.so' >/dev/null; then
   echo "gpu-kit: $core has no liblethe_cuda.so: the CUDA back end was not built (nvcc missing or LETHE_CUDA=off)" >&2
   [[ $allow_no_cuda == 1 ]] || exit 1
@@ -47,7 +50,7 @@ if [[ -z "$jdk" ]]; then
 fi
 [[ -n "$jdk" && -x "$jdk/bin/jlink" ]] || { echo "gpu-kit: no JDK with jlink found; set LETHE_KIT_JDK" >&2; exit 1; }
 feature=$("$jdk/bin/java" -XshowSettings:properties -version 2>&1 | awk -F'= ' '/java.specification.version/ {print $2}')
-[[ $feature -ge 17 ]] || { echo "gpu-kit: $jdk is Java $feature; Lethe needs 17 or newer" >&2; exit 1; }
+[[ $feature =~ ^[0-9]+$ && $feature -ge 17 ]] || { echo "gpu-kit: $jdk is Java '$feature'; Lethe needs 17 or newer" >&2; exit 1; }
 
 rm -rf "$out.tmp"
 mkdir -p "$out.tmp/lib" "$out.tmp/bin"

@@ -33,19 +33,19 @@ def timed(fn, device, reps):
         fn()
     out = []
     for _ in range(reps):
-        if device == "cuda":
-            torch.cuda.synchronize()
+        if device.startswith("cuda"):
+            torch.cuda.synchronize(device)
         t = time.perf_counter()
         fn()
-        if device == "cuda":
-            torch.cuda.synchronize()
+        if device.startswith("cuda"):
+            torch.cuda.synchronize(device)
         out.append((time.perf_counter() - t) * 1e3)
     return statistics.median(out)
 
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
     ap.add_argument("--repetitions", type=int, default=15)
     ap.add_argument("--alpha", type=float, default=10.0)
     ap.add_argument("--threads", type=int, default=0, help="intra-op threads on the CPU (default: PyTorch's choice)")

@@ -24,11 +24,13 @@ while [[ $# -gt 0 ]]; do
 done
 out=${OUT:-$PWD/gpu-check-out}
 mkdir -p "$out"
+rm -f "$out"/{device.txt,selftest.json,selftest.err,kernels.json,kernels.err,pytorch.json,pytorch.err,summary.md,summary.json}
 status=0
 echo "[gpu-check] kit $(cat "$kit/VERSION"), device $device, results in $out" >&2
 
 if command -v nvidia-smi >/dev/null 2>&1; then
-  nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.memory --format=csv >"$out/device.txt" 2>&1 || true
+  gpu=0; [[ $device == cuda:* ]] && gpu=${device#cuda:}
+  nvidia-smi -i "$gpu" --query-gpu=name,driver_version,memory.total,clocks.max.memory --format=csv >"$out/device.txt" 2>&1 || true
 else
   echo "no nvidia-smi" >"$out/device.txt"
 fi
@@ -54,7 +56,7 @@ torch_device=$device
 if "$py" -c "import torch" >/dev/null 2>&1; then
   echo "[gpu-check] PyTorch reference loops ($torch_device)" >&2
   threads=""; [[ $torch_device == cpu ]] && threads="--threads $(nproc)"
-  "$py" "$kit/pytorch_kernel_loops.py" --device "${torch_device/cuda:*/cuda}" --repetitions "$reps" $threads >"$out/pytorch.json" 2>"$out/pytorch.err" \
+  "$py" "$kit/pytorch_kernel_loops.py" --device "$torch_device" --repetitions "$reps" $threads >"$out/pytorch.json" 2>"$out/pytorch.err" \
     || echo "[gpu-check] PyTorch loops failed (see $out/pytorch.err)" >&2
 else
   echo "[gpu-check] no python3 with torch: PyTorch comparison skipped" >&2

@@ -28,12 +28,13 @@ def main(out):
         lines.append("Selftest: **no result**\n")
         ok = False
     else:
-        summary["selftest"] = {"backend": selftest["description"], "checks": selftest["checks"], "failed": selftest["failed"]}
-        lines.append("Selftest on %s: %d checks, %d failed\n" % (selftest["description"], selftest["checks"], selftest["failed"]))
-        for r in selftest["results"]:
-            if not r["passed"]:
-                lines.append("- FAILED %s: %s" % (r["name"], r["message"]))
-        ok = ok and selftest["failed"] == 0
+        failed = selftest.get("failed", 1)
+        summary["selftest"] = {"backend": selftest.get("description"), "checks": selftest.get("checks"), "failed": failed}
+        lines.append("Selftest on %s: %s checks, %s failed\n" % (selftest.get("description"), selftest.get("checks"), failed))
+        for r in selftest.get("results", []):
+            if not r.get("passed"):
+                lines.append("- FAILED %s: %s" % (r.get("name"), r.get("message")))
+        ok = ok and failed == 0
     if kernels is None:
         lines.append("\nKernel benchmark: **no result**\n")
         ok = False
@@ -53,7 +54,10 @@ def main(out):
             lines.append("| %s | %.4f | %.1f | %.1f | %.2f | %s |" % (k["name"], k["ms"], k["gbps"], k["copy_gbps"],
                                                                   k["ratio_to_copy"], "yes" if met else "**no**"))
         summary["kernels"] = rows
-        if torch is not None:
+        if torch is not None and torch.get("params") != kernels["params"]:
+            summary["pytorch"] = {"skipped": "PyTorch ran %s floats, Lethe %s: not comparable" % (torch.get("params"), kernels["params"])}
+            lines.append("\nPyTorch comparison: not comparable (PyTorch ran %s floats, Lethe %s)" % (torch.get("params"), kernels["params"]))
+        elif torch is not None:
             acc = torch["accumulate_ms"] / by["accumulate_square"]["ms"]
             damp = torch["dampen_ms"] / by["ssd_dampen"]["ms"]
             summary["pytorch"] = {"torch": torch["torch"], "device": torch["device"], "accumulate_ms": torch["accumulate_ms"],
@@ -66,8 +70,6 @@ def main(out):
                          % (torch["accumulate_ms"], by["accumulate_square"]["ms"], acc, "yes" if acc >= PYTORCH_TARGET else "**no**"))
             lines.append("| SSD dampen (where + indexing) | %.3f | %.4f | %.1fx | %s |"
                          % (torch["dampen_ms"], by["ssd_dampen"]["ms"], damp, "yes" if damp >= PYTORCH_TARGET else "**no**"))
-            if torch["params"] != kernels["params"]:
-                lines.append("\n(note: PyTorch ran %d floats, Lethe %d)" % (torch["params"], kernels["params"]))
         else:
             lines.append("\nPyTorch comparison: not run (no python3 with torch)")
     text = "\n".join(lines) + "\n"

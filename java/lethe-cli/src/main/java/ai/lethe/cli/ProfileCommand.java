@@ -14,7 +14,7 @@ import picocli.CommandLine.Option;
 
 @Command(name = "profile", mixinStandardHelpOptions = true, usageHelpAutoWidth = true,
         description = {
-            "Runs a forget request (the same options as 'lethe forget') under the profiler and reports where the time went.",
+            "Runs a forget request (the same options as 'lethe forget', with --out optional) under the profiler and reports where the time went.",
             "",
             "Per phase and thread (read/decode, h2d, forward, backward, accumulate, update, evaluate): calls, total and self time, share of the wall time. "
                     + "Per kernel: calls, time and GB/s against a copy of the same size measured on the same back end in the same run. "
@@ -47,6 +47,9 @@ final class ProfileCommand implements Callable<Integer> {
     @Option(names = "--out", paramLabel = "OUT.pt", description = "Also write the changed model (TorchScript, or safetensors by the name).")
     Path out;
 
+    @Option(names = "--report", paramLabel = "R.json", description = "Also write the forget report as JSON (as 'lethe forget --report' does).")
+    Path report;
+
     @Option(names = "--json", description = "Print profile.json on stdout instead of the tables.")
     boolean json;
 
@@ -63,6 +66,7 @@ final class ProfileCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         CommandLine cmd = spec.commandLine();
         CliOutput.requireFileTarget(cmd, "--out", out);
+        CliOutput.requireFileTarget(cmd, "--report", report);
         if (Files.exists(profileDir) && !Files.isDirectory(profileDir)) {
             throw new CommandLine.ParameterException(cmd, "--profile-dir " + profileDir + " exists and is not a directory");
         }
@@ -73,6 +77,9 @@ final class ProfileCommand implements Callable<Integer> {
                 lethe.save(out);
             }
             r.write(profileDir);
+            if (report != null) {
+                ai.lethe.io.AtomicFiles.writeString(report, Json.write(r.forget()) + "\n");
+            }
             if (json) {
                 cmd.getOut().println(Json.write(r.summary()));
             } else {
@@ -80,6 +87,9 @@ final class ProfileCommand implements Callable<Integer> {
                 cmd.getOut().printf("%nwrote %s/profile.json, trace.json, profile.html, phases.png, layers.png, ratios.png%n", profileDir);
             }
             cmd.getOut().flush();
+            for (String note : r.forget().notes()) {
+                cmd.getErr().println("note: " + note);
+            }
         }
         return 0;
     }

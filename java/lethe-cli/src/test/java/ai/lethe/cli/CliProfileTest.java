@@ -88,6 +88,15 @@ class CliProfileTest {
             }
         }
         assertTrue(threadNames.keySet().containsAll(tracksWithEvents), "every track is named");
+        double lastEndMicros = 0;
+        for (JsonNode e : trace.get("traceEvents")) {
+            if (e.get("ph").asText().equals("X")) {
+                lastEndMicros = Math.max(lastEndMicros, e.get("ts").asDouble() + e.get("dur").asDouble());
+            }
+        }
+        double wallMicros = p.get("wall_ms").asDouble() * 1000;
+        assertTrue(lastEndMicros <= wallMicros * 1.001 && lastEndMicros > wallMicros * 0.5,
+                "trace times are microseconds from the recording's start: last end " + lastEndMicros + " of " + wallMicros);
         assertTrue(threadNames.containsValue("lethe-prefetch"), threadNames.toString());
         assertTrue(tracksWithEvents.size() >= 2, "the prefetch thread has its own track");
 
@@ -114,6 +123,16 @@ class CliProfileTest {
         assertEquals(JSON.readTree(prof.resolve("profile.json").toFile()), j);
         assertTrue(j.get("kernels").toString().contains("accumulate_abs"), "LFSSD accumulates |g|");
         assertFalse(j.get("phases").toString().contains("\"evaluate\""), "--no-eval: no evaluate phase");
+    }
+
+    @Test
+    void takesEveryOptionOfForget() {
+        picocli.CommandLine main = Main.commandLine();
+        java.util.Set<String> forget = main.getSubcommands().get("forget").getCommandSpec().optionsMap().keySet();
+        java.util.Set<String> profile = main.getSubcommands().get("profile").getCommandSpec().optionsMap().keySet();
+        java.util.Set<String> missing = new java.util.TreeSet<>(forget);
+        missing.removeAll(profile);
+        assertTrue(missing.isEmpty(), "profile lacks " + missing);
     }
 
     @Test

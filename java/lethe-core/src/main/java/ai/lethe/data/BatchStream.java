@@ -113,6 +113,7 @@ public final class BatchStream implements Iterator<Batch>, AutoCloseable {
     }
 
     private void produce(Dataset dataset, int[] labels, List<IntPredicate> passes) {
+        Profiler.Span reading = null; // one span per batch, from its first read to its hand-over
         try {
             int per = dataset.sampleSize();
             int[] shape = dataset.sampleShape();
@@ -121,7 +122,6 @@ public final class BatchStream implements Iterator<Batch>, AutoCloseable {
             int[] y = new int[batchSize];
             int[] idx = new int[batchSize];
             int n = 0;
-            Profiler.Span reading = null;
             for (IntPredicate accept : passes) {
                 int last = -1;
                 for (int i = dataset.size() - 1; i >= 0; i--) {
@@ -138,7 +138,7 @@ public final class BatchStream implements Iterator<Batch>, AutoCloseable {
                         if (!accept.test(i)) {
                             continue;
                         }
-                        if (reading == null) { // one span per batch, from its first read to its hand-over
+                        if (reading == null) {
                             reading = Profiler.span("read/decode");
                         }
                         reader.skipTo(i, scratch); // a seek where the file allows it
@@ -161,6 +161,7 @@ public final class BatchStream implements Iterator<Batch>, AutoCloseable {
             }
             if (n > 0) {
                 reading.close();
+                reading = null;
                 put(new Batch(Arrays.copyOf(x, n * per), Arrays.copyOf(y, n), Arrays.copyOf(idx, n), n, shape));
             }
             put(END);
@@ -171,6 +172,10 @@ public final class BatchStream implements Iterator<Batch>, AutoCloseable {
                 put(new Failure(e));
             } catch (InterruptedException ignored) {
                 Thread.currentThread().interrupt();
+            }
+        } finally {
+            if (reading != null) {
+                reading.close(); // a failed read still ends its span (and its NVTX range)
             }
         }
     }

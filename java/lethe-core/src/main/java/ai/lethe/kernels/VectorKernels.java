@@ -422,9 +422,10 @@ public final class VectorKernels extends HostKernels {
     }
 
     /**
-     * The common case, every value finite: plain adds and max. A NaN or infinity anywhere (or a float sum
-     * that overflows) makes the sum non-finite, and the caller redoes the chunk with masks; when every value
-     * is finite both paths perform the same operations, so the result does not depend on the path.
+     * The common case, every value finite: plain adds and max. A NaN or infinity anywhere makes the sum
+     * non-finite and the caller redoes the chunk with masks (so does a float sum that overflows, which the
+     * masked path reproduces: both sum in float lanes). When every value is finite both paths perform the
+     * same operations, so the result does not depend on the path.
      */
     private static boolean statsAllFinite(StatsAcc s, int t, float[] v, int from, int to) {
         // Two accumulators, so consecutive adds do not wait on each other.

@@ -100,21 +100,38 @@ public final class ProfileReport {
         List<Phase> out = new ArrayList<>();
         Map<List<String>, double[]> merged = new LinkedHashMap<>();
         for (Map.Entry<Long, List<Profiler.Event>> t : byThread.entrySet()) {
-            List<Profiler.Event> list = t.getValue();
-            list.sort(Comparator.comparingLong(Profiler.Event::startNanos).thenComparing(e -> -e.durationNanos()));
+            // Outer spans first: by start, then longer first, then the one closed later (recorded later) first.
+            List<Profiler.Event> recorded = t.getValue();
+            List<Integer> order = new ArrayList<>();
+            for (int i = 0; i < recorded.size(); i++) {
+                order.add(i);
+            }
+            order.sort(Comparator.<Integer>comparingLong(i -> recorded.get(i).startNanos())
+                    .thenComparing(i -> -recorded.get(i).durationNanos()).thenComparing(i -> -i));
+            List<Profiler.Event> list = new ArrayList<>();
+            for (int i : order) {
+                list.add(recorded.get(i));
+            }
             Map<String, double[]> acc = new LinkedHashMap<>(); // calls, total, exclusive
             Deque<long[]> open = new ArrayDeque<>();            // {end, index}
             double[] exclusive = new double[list.size()];
             for (int i = 0; i < list.size(); i++) {
                 Profiler.Event e = list.get(i);
+                long end = e.startNanos() + e.durationNanos();
                 while (!open.isEmpty() && open.peek()[0] <= e.startNanos()) {
                     open.pop();
                 }
                 exclusive[i] = e.durationNanos();
                 if (!open.isEmpty()) {
-                    exclusive[(int) open.peek()[1]] -= e.durationNanos();
+                    // only the part inside the enclosing span is its time (spans should nest; if one overlaps
+                    // its neighbour's end, the overhang is not taken from the neighbour)
+                    long[] parent = open.peek();
+                    exclusive[(int) parent[1]] -= Math.min(parent[0], end) - e.startNanos();
                 }
-                open.push(new long[] {e.startNanos() + e.durationNanos(), i});
+                open.push(new long[] {end, i});
+            }
+            for (int i = 0; i < exclusive.length; i++) {
+                exclusive[i] = Math.max(0, exclusive[i]);
             }
             for (int i = 0; i < list.size(); i++) {
                 double[] a = acc.computeIfAbsent(list.get(i).name(), k -> new double[3]);

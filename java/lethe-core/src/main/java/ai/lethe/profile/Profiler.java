@@ -5,6 +5,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Phase timing for {@code lethe profile}. Code marks its phases with {@code try (Span s = Profiler.span("forward"))};
@@ -91,9 +92,15 @@ public final class Profiler {
                 listener.push(name);
             }
             long start = System.nanoTime();
+            AtomicBoolean closed = new AtomicBoolean();
             return () -> {
                 long end = System.nanoTime();
-                if (listener != null) {
+                if (!closed.compareAndSet(false, true)) {
+                    return; // a second close records nothing
+                }
+                // Ranges are per-thread stacks (NVTX): only the opening thread may pop. A span closed elsewhere
+                // still records its interval, on the opening thread's track.
+                if (listener != null && Thread.currentThread() == t) {
                     listener.pop();
                 }
                 events.add(new Event(name, category, t.getId(), start, end - start, args));

@@ -8,6 +8,7 @@ import ai.lethe.importance.Importance;
 import ai.lethe.kernels.Kernels;
 import ai.lethe.kernels.TensorList;
 import ai.lethe.kernels.TensorStats;
+import ai.lethe.kernels.cuda.CudaKernels;
 import ai.lethe.model.ParameterInfo;
 
 /** The measurements a profile adds after the run: a same-run copy, per-tensor statistics, the ratio histogram. */
@@ -21,16 +22,26 @@ public final class Profiling {
     private Profiling() {
     }
 
-    /** GB/s of a plain copy of buffers of these sizes on this back end (median of 15, 8 bytes per element). */
+    /**
+     * GB/s of a plain copy of buffers of these sizes on this back end (median of 15, 8 bytes per element): on
+     * CUDA a device-to-device cudaMemcpy timed with events, as {@code lethe bench kernels} measures it.
+     */
     public static double copyGbps(Kernels kernels, long[] sizes) {
         long n = Arrays.stream(sizes).sum();
+        CudaKernels cuda = kernels instanceof CudaKernels c ? c : null;
         try (TensorList a = kernels.allocate(sizes); TensorList b = kernels.allocate(sizes)) {
             double[] ms = new double[15];
             for (int i = -5; i < ms.length; i++) {
-                long t = System.nanoTime();
-                kernels.copy(a, b);
+                double m;
+                if (cuda != null) {
+                    m = cuda.deviceMillis(() -> cuda.memcpy(a, b));
+                } else {
+                    long t = System.nanoTime();
+                    kernels.copy(a, b);
+                    m = (System.nanoTime() - t) / 1e6;
+                }
                 if (i >= 0) {
-                    ms[i] = (System.nanoTime() - t) / 1e6;
+                    ms[i] = m;
                 }
             }
             Arrays.sort(ms);
@@ -63,7 +74,18 @@ public final class Profiling {
                 }
                 selected = (double) s / numel;
             }
-            long bad = (fullStats == null ? 0 : fullStats[t].nonFinite()) + (forgetStats == null ? 0 : forgetStats[t].nonFinite());
+            long bad = 0; // elements where either importance is NaN or infinite, each counted once
+            if (fullStats != null && forgetStats != null) {
+                if (fullStats[t].nonFinite() + forgetStats[t].nonFinite() > 0) {
+                    float[] d = full.values()[t];
+                    float[] f = forget.values()[t];
+                    for (int j = 0; j < d.length; j++) {
+                        bad += Float.isFinite(d[j]) && Float.isFinite(f[j]) ? 0 : 1;
+                    }
+                }
+            } else {
+                bad = fullStats != null ? fullStats[t].nonFinite() : forgetStats != null ? forgetStats[t].nonFinite() : 0;
+            }
             out.add(new ProfileReport.TensorRow(params.get(t).name(), numel,
                     fullStats == null ? null : fullStats[t].mean(), fullStats == null ? null : (double) fullStats[t].max(),
                     forgetStats == null ? null : forgetStats[t].mean(), forgetStats == null ? null : (double) forgetStats[t].max(),

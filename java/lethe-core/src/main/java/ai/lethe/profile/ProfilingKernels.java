@@ -6,29 +6,47 @@ import java.util.Map;
 import ai.lethe.kernels.Kernels;
 import ai.lethe.kernels.TensorList;
 import ai.lethe.kernels.TensorStats;
+import ai.lethe.kernels.cuda.CudaKernels;
 
 /**
  * A kernel back end that records every call as a "kernel" span with the bytes it must move (ALGORITHMS.md
  * section 4's cost model), so the profile can report per-kernel call counts, time and GB/s. Only installed
- * while profiling: outside a profile the kernels run undecorated.
+ * while profiling: outside a profile the kernels run undecorated. CUDA kernels are queued on a stream and return
+ * at once, so on CUDA every recorded call waits for the device before and after: its span is its device time,
+ * not the time to queue it (profiling serialises the stream; that is the price of per-call figures).
  */
 public final class ProfilingKernels implements Kernels {
 
     private final Kernels inner;
+    private final CudaKernels cuda;
 
     public ProfilingKernels(Kernels inner) {
         this.inner = inner;
+        this.cuda = inner instanceof CudaKernels c ? c : null;
     }
 
     public Kernels inner() {
         return inner;
     }
 
-    private static Profiler.Span kernel(String name, long elements, int bytesPerElement) {
+    private Profiler.Span kernel(String name, long elements, int bytesPerElement) {
         Map<String, Object> args = new LinkedHashMap<>();
         args.put("elements", elements);
         args.put("bytes", elements * bytesPerElement);
-        return Profiler.span(name, "kernel", args);
+        return onDevice(() -> Profiler.span(name, "kernel", args));
+    }
+
+    /** On CUDA: work queued earlier is not this call's, and this call is not over until the device is done. */
+    private Profiler.Span onDevice(java.util.function.Supplier<Profiler.Span> open) {
+        if (cuda == null) {
+            return open.get();
+        }
+        cuda.synchronize();
+        Profiler.Span span = open.get();
+        return () -> {
+            cuda.synchronize();
+            span.close();
+        };
     }
 
     @Override
@@ -57,14 +75,14 @@ public final class ProfilingKernels implements Kernels {
         for (float[] a : host) {
             n += a.length;
         }
-        try (Profiler.Span s = inner.hostMemory() ? kernel("copy_in", n, 8) : Profiler.span("h2d")) {
+        try (Profiler.Span s = inner.hostMemory() ? kernel("copy_in", n, 8) : onDevice(() -> Profiler.span("h2d"))) {
             return inner.upload(host);
         }
     }
 
     @Override
     public void upload(float[][] host, TensorList dst) {
-        try (Profiler.Span s = inner.hostMemory() ? kernel("copy_in", dst.totalSize(), 8) : Profiler.span("h2d")) {
+        try (Profiler.Span s = inner.hostMemory() ? kernel("copy_in", dst.totalSize(), 8) : onDevice(() -> Profiler.span("h2d"))) {
             inner.upload(host, dst);
         }
     }

@@ -79,6 +79,33 @@ class ProfilerTest {
     }
 
     @Test
+    void aSpanClosedTwiceIsRecordedOnceAndOneOpenedBeforeTheRecordingNotAtAll() {
+        Profiler.Span early = Profiler.span("forward"); // opened while off: the shared no-op
+        Profiler.start(null);
+        early.close();
+        Profiler.Span s = Profiler.span("update");
+        s.close();
+        s.close();
+        Profiler.Recording r = Profiler.stop();
+        assertEquals(1, r.events().size(), r.events().toString());
+        assertEquals("update", r.events().get(0).name());
+    }
+
+    @Test
+    void overlappingSpansNeverGiveNegativeSelfTime() {
+        // A [0, 100) and B [50, 150) overlap without nesting: A keeps the 50 ns B does not cover
+        List<ProfileReport.Phase> phases = ProfileReport.phases(List.of(event("a", 1, 0, 100), event("b", 1, 50, 100)),
+                Map.of(1L, "main"), 1e-3);
+        assertEquals(50e-6, find(phases, "a").exclusiveMs(), 1e-12);
+        assertEquals(100e-6, find(phases, "b").exclusiveMs(), 1e-12);
+        // equal start and length: the one recorded later closed later, so it is the outer one
+        List<ProfileReport.Phase> same = ProfileReport.phases(List.of(event("inner", 1, 0, 100), event("outer", 1, 0, 100)),
+                Map.of(1L, "main"), 1e-3);
+        assertEquals(0, find(same, "outer").exclusiveMs(), 1e-12);
+        assertEquals(100e-6, find(same, "inner").exclusiveMs(), 1e-12);
+    }
+
+    @Test
     void selfTimeSubtractsNestedSpansOnTheSameThreadOnly() {
         // main: evaluate [0, 100) containing forward [10, 40) and forward [50, 70); prefetch: read/decode [0, 30)
         List<Profiler.Event> events = List.of(
