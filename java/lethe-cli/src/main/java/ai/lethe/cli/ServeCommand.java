@@ -67,8 +67,9 @@ final class ServeCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         CommandLine cmd = spec.commandLine();
         loggingDefaults();
-        if (maxUploadMb < 1 || maxUploadMb > Long.MAX_VALUE >> 20) {
-            throw new CommandLine.ParameterException(cmd, "--max-upload-mb must be at least 1, got " + maxUploadMb);
+        long maxMb = 1L << 30; // a petabyte: far beyond any model, and no overflow with the multipart allowance
+        if (maxUploadMb < 1 || maxUploadMb > maxMb) {
+            throw new CommandLine.ParameterException(cmd, "--max-upload-mb must be between 1 and " + maxMb + ", got " + maxUploadMb);
         }
         ServerConfig config = ServerConfig.of(dataDir != null ? dataDir : defaultDataDir(System.getenv()))
                 .bind(bind).port(port).allowedRoot(allowedRoot).token(token != null ? token : System.getenv("LETHE_TOKEN"))

@@ -78,7 +78,8 @@ final class Api {
                 new Route(HandlerType.POST, "/jobs/{id}/cancel", false, this::cancelJob),
                 new Route(HandlerType.GET, "/jobs/{id}/report", false, this::getReport),
                 new Route(HandlerType.GET, "/jobs/{id}/model", false, this::downloadModel));
-        this.auth = new BearerAuth(config.token(), routes.stream().filter(Route::open).map(Route::path).collect(Collectors.toSet()));
+        this.auth = new BearerAuth(config.token(), routes.stream().filter(Route::open).map(Route::path).collect(Collectors.toSet()),
+                config.bind());
     }
 
     List<Route> routes() {
@@ -149,12 +150,16 @@ final class Api {
             }
             m = models.register(candidate, new ModelRegistry.Registration(ctx.formParam("name"), ctx.formParam("format"),
                     ctx.formParam("base_model")), "upload", file.filename() == null ? "upload" : file.filename());
-        } else {
+        } else if (type.startsWith("application/octet-stream")) {
             allowQuery(ctx, "name", "format", "base_model");
             requireDeclaredSize(ctx, 0);
             Path candidate = Uploads.receive(ctx.req().getInputStream(), dir.tmp(), limit);
             m = models.register(candidate, new ModelRegistry.Registration(ctx.queryParam("name"), ctx.queryParam("format"),
                     ctx.queryParam("base_model")), "upload", "upload");
+        } else {
+            throw new ApiException(415, "send the model as application/octet-stream (the file as the body), multipart/form-data "
+                    + "(part 'file') or application/json ({\"path\": ...} under the allowed root)"
+                    + (type.isEmpty() ? "" : "; got '" + type + "'"));
         }
         ctx.status(201).header("Location", "/models/" + m.id()).json(Views.model(m));
     }
@@ -257,6 +262,13 @@ final class Api {
             return;
         }
         j = job(j.id());
+        if (j.state() == JobState.RUNNING && runner.orphaned(j.id())) {
+            // running in the store but on no worker of this process: its worker ended without recording how
+            // (the store failed at that moment); end it here rather than answer 202 forever
+            store.ended(j.id(), JobState.CANCELLED, "cancelled by a client; its worker had stopped without recording an outcome");
+            ctx.json(Views.job(job(j.id()), null));
+            return;
+        }
         if (j.state() == JobState.RUNNING) {
             runner.cancel(j.id());
             ctx.status(202).json(Views.job(j, runner.progress(j.id()).orElse(null)));
@@ -313,6 +325,12 @@ final class Api {
 
     /** Parses the body as {@code type}; a 400 that says what is wrong when it is not that JSON. */
     private static <T> T readJson(Context ctx, Class<T> type) {
+        String contentType = ctx.contentType() == null ? "" : ctx.contentType().toLowerCase(Locale.ROOT);
+        if (!contentType.startsWith("application/json")) {
+            // also what keeps a web page from posting here: browsers send text/plain and forms without asking
+            throw new ApiException(415, "send the body as JSON with 'Content-Type: application/json'"
+                    + (contentType.isEmpty() ? "" : " (got '" + contentType + "')"));
+        }
         byte[] body = ctx.bodyAsBytes();
         if (body.length == 0) {
             throw ApiException.badRequest("the request body is empty; expected a JSON object");

@@ -42,6 +42,9 @@ final class JobRunner implements AutoCloseable {
     private final List<Thread> threads = new ArrayList<>();
     private final Map<String, JobProgress> running = new ConcurrentHashMap<>();
     private final Set<String> cancelRequests = ConcurrentHashMap.newKeySet();
+    /** Jobs a worker of this process has claimed and not yet recorded the end of. */
+    private final Set<String> claimed = ConcurrentHashMap.newKeySet();
+    private final Object claimLock = new Object();
     private final Object signal = new Object();
     private volatile boolean stopping;
 
@@ -80,6 +83,16 @@ final class JobRunner implements AutoCloseable {
         return p == null ? Optional.empty() : Optional.of(p.snapshot());
     }
 
+    /**
+     * Whether the store says the job is running while no worker of this process has it: its worker ended
+     * without recording an outcome (the store failed at that moment), so nothing will ever end it.
+     */
+    boolean orphaned(String jobId) {
+        synchronized (claimLock) {
+            return !claimed.contains(jobId) && store.job(jobId).map(j -> j.state() == JobState.RUNNING).orElse(false);
+        }
+    }
+
     /** Asks a running job to stop at its next batch; it then ends as cancelled. */
     void cancel(String jobId) {
         cancelRequests.add(jobId);
@@ -93,7 +106,10 @@ final class JobRunner implements AutoCloseable {
         while (!stopping) {
             Optional<StoredJob> next;
             try {
-                next = store.claimNext();
+                synchronized (claimLock) { // a claimed job is in `claimed` before anyone can look (see orphaned)
+                    next = store.claimNext();
+                    next.ifPresent(j -> claimed.add(j.id()));
+                }
             } catch (RuntimeException e) {
                 LOG.error("cannot take a job from the queue", e);
                 pause(5_000);
@@ -105,8 +121,10 @@ final class JobRunner implements AutoCloseable {
             }
             try {
                 execute(next.get());
-            } catch (RuntimeException e) { // recording the outcome failed; the job stays running and a restart recovers it
+            } catch (Throwable e) { // recording the outcome failed; the job stays running and a restart recovers it
                 LOG.error("{}: cannot record how the job ended", next.get().id(), e);
+            } finally {
+                claimed.remove(next.get().id());
             }
         }
     }

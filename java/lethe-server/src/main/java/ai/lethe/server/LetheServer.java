@@ -47,6 +47,11 @@ public final class LetheServer implements AutoCloseable {
     private boolean closing;
     private boolean closed;
 
+    /** The job store (tests reach behind the API with it). */
+    JobStore store() {
+        return store;
+    }
+
     private LetheServer(ServerConfig config, DataDirectory dir, JobStore store, JobRunner runner, Api api, Javalin app,
                         String backend) {
         this.config = config;

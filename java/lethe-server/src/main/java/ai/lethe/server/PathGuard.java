@@ -39,11 +39,31 @@ final class PathGuard {
         return real;
     }
 
-    /** A directory under the root: absolute, or relative to the root. */
+    /**
+     * A directory under the root: absolute, or relative to the root. The loaders open files inside it by
+     * name, so every entry must stay under the root too: a symbolic link in the directory that points out is
+     * refused like the directory itself would be.
+     */
     Path directory(String requested) {
         Path real = resolve(requested);
         if (!Files.isDirectory(real)) {
             throw ApiException.badRequest("'" + requested + "' is not a directory");
+        }
+        try (java.nio.file.DirectoryStream<Path> entries = Files.newDirectoryStream(real)) {
+            for (Path entry : entries) {
+                Path target;
+                try {
+                    target = entry.toRealPath();
+                } catch (IOException e) {
+                    continue; // a dangling link opens nothing
+                }
+                if (!target.startsWith(root)) {
+                    throw ApiException.forbidden("'" + requested + "/" + entry.getFileName()
+                            + "' leads outside the allowed root through a symbolic link");
+                }
+            }
+        } catch (IOException e) {
+            throw ApiException.badRequest("cannot list '" + requested + "': " + e.getMessage());
         }
         return real;
     }
