@@ -20,7 +20,8 @@ import ai.lethe.kernels.cuda.DeviceTensors;
 
 /**
  * Every kernel of a back end against {@link ScalarKernels}: seeded random data of odd sizes, lists of many
- * tensors of mixed sizes, ResNet-18's parameter list, special values (zeros, denormals, NaN, ±inf) and the
+ * tensors of mixed sizes, ResNet-18's parameter list, special values (zeros and denormals everywhere; NaN and
+ * ±inf in the values and gradients the element-wise kernels and stats read) and the
  * literal per-element rules of the spec. The JUnit contract test and {@code lethe selftest} run these same
  * checks, so a GPU machine without Maven checks exactly what CI checks on the CPU.
  *
@@ -115,7 +116,7 @@ public final class KernelChecks {
 
     static void elementwise(Kernels kernels, ScalarKernels reference, Shape s) {
         SplittableRandom r = random(s.name(), "elementwise");
-        float[][] x = KernelInputs.signedList(r, s.sizes());
+        float[][] x = KernelInputs.withNonFinite(KernelInputs.signedList(r, s.sizes()));
         float[][] y = KernelInputs.signedList(r, s.sizes());
         float[][] refY = KernelInputs.deepCopy(y);
         reference.scaleAdd(HostTensors.wrap(refY), HostTensors.wrap(x), -0.731f);
@@ -142,7 +143,7 @@ public final class KernelChecks {
     static void accumulateSquare(Kernels kernels, ScalarKernels reference, Shape s) {
         SplittableRandom r = random(s.name(), "square");
         float[][] acc = KernelInputs.importanceList(r, s.sizes());
-        float[][] g = KernelInputs.signedList(r, s.sizes());
+        float[][] g = KernelInputs.withNonFinite(KernelInputs.signedList(r, s.sizes()));
         float[][] ref = KernelInputs.deepCopy(acc);
         reference.accumulateSquare(HostTensors.wrap(ref), HostTensors.wrap(g), 1f / 3f);
         reference.accumulateSquare(HostTensors.wrap(ref), HostTensors.wrap(g), 0.5f);
@@ -156,7 +157,7 @@ public final class KernelChecks {
     static void accumulateAbs(Kernels kernels, ScalarKernels reference, Shape s) {
         SplittableRandom r = random(s.name(), "abs");
         float[][] acc = KernelInputs.importanceList(r, s.sizes());
-        float[][] g = KernelInputs.signedList(r, s.sizes());
+        float[][] g = KernelInputs.withNonFinite(KernelInputs.signedList(r, s.sizes()));
         float[][] ref = KernelInputs.deepCopy(acc);
         reference.accumulateAbs(HostTensors.wrap(ref), HostTensors.wrap(g), 0.125f);
         try (TensorList da = kernels.upload(acc); TensorList dg = kernels.upload(g)) {
@@ -177,7 +178,7 @@ public final class KernelChecks {
                 m[j] = m[j] > 0 ? 1f : 0f;
             }
         }
-        float[][][] grads = {KernelInputs.signedList(r, s.sizes()), KernelInputs.signedList(r, s.sizes())};
+        float[][][] grads = {KernelInputs.signedList(r, s.sizes()), KernelInputs.withNonFinite(KernelInputs.signedList(r, s.sizes()))};
         for (boolean masked : new boolean[] {false, true}) {
             float[][] refTheta = KernelInputs.deepCopy(theta);
             float[][] refVelocity = KernelInputs.deepCopy(velocity);
@@ -200,7 +201,7 @@ public final class KernelChecks {
 
     static void ssdDampen(Kernels kernels, ScalarKernels reference, Shape s) {
         SplittableRandom r = random(s.name(), "ssd");
-        float[][] theta = KernelInputs.signedList(r, s.sizes());
+        float[][] theta = KernelInputs.withNonFinite(KernelInputs.signedList(r, s.sizes()));
         float[][] iD = KernelInputs.importanceList(r, s.sizes());
         float[][] iF = KernelInputs.importanceNearList(r, iD);
         for (float[] alphaLambda : new float[][] {{2f, 1f}, {10f, 1f}, {0.5f, 0.1f}, {1f, 50f}}) {
@@ -219,7 +220,7 @@ public final class KernelChecks {
 
     static void ratioReset(Kernels kernels, ScalarKernels reference, Shape s) {
         SplittableRandom r = random(s.name(), "reset");
-        float[][] theta = KernelInputs.signedList(r, s.sizes());
+        float[][] theta = KernelInputs.withNonFinite(KernelInputs.signedList(r, s.sizes()));
         float[][] iR = KernelInputs.importanceList(r, s.sizes());
         float[][] iF = KernelInputs.importanceNearList(r, iR);
         float[][] mask = KernelInputs.signedList(r, s.sizes()); // garbage in: every element must be overwritten

@@ -70,6 +70,20 @@ public final class KernelInputs {
         return a;
     }
 
+    /**
+     * {@code x} with NaN, +inf and −inf at every 1013th element (from a per-tensor offset): element-wise kernels
+     * must propagate them exactly as the reference does.
+     */
+    public static float[][] withNonFinite(float[][] x) {
+        for (int t = 0; t < x.length; t++) {
+            for (int j = (t * 7) % 1013; j < x[t].length; j += 1013) {
+                int k = (j / 1013 + t) % 3;
+                x[t][j] = k == 0 ? Float.NaN : k == 1 ? Float.POSITIVE_INFINITY : Float.NEGATIVE_INFINITY;
+            }
+        }
+        return x;
+    }
+
     public static float[][] signedList(SplittableRandom r, long[] sizes) {
         float[][] out = new float[sizes.length][];
         for (int i = 0; i < sizes.length; i++) {
