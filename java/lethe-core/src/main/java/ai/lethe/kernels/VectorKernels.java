@@ -423,9 +423,9 @@ public final class VectorKernels extends HostKernels {
 
     /**
      * The common case, every value finite: plain adds and max. A NaN or infinity anywhere makes the sum
-     * non-finite and the caller redoes the chunk with masks (so does a float sum that overflows, which the
-     * masked path reproduces: both sum in float lanes). When every value is finite both paths perform the
-     * same operations, so the result does not depend on the path.
+     * non-finite and the caller redoes the chunk with masks (so does a float sum that overflows; the masked
+     * path then notices the overflow and sums in doubles). When every value is finite both paths perform
+     * the same operations, so the result does not depend on the path.
      */
     private static boolean statsAllFinite(StatsAcc s, int t, float[] v, int from, int to) {
         // Two accumulators, so consecutive adds do not wait on each other.
@@ -478,7 +478,9 @@ public final class VectorKernels extends HostKernels {
             max = max.lanewise(VectorOperators.MAX, a, fa).lanewise(VectorOperators.MAX, b, fb);
             bad += 2L * LANES - fa.trueCount() - fb.trueCount();
         }
-        double sum = (double) sum0.reduceLanes(VectorOperators.ADD) + sum1.reduceLanes(VectorOperators.ADD);
+        float lanes0 = sum0.reduceLanes(VectorOperators.ADD);
+        float lanes1 = sum1.reduceLanes(VectorOperators.ADD);
+        double sum = (double) lanes0 + lanes1;
         float m = max.reduceLanes(VectorOperators.MAX);
         for (; j < to; j++) {
             if (Float.isFinite(v[j])) {
@@ -488,9 +490,24 @@ public final class VectorKernels extends HostKernels {
                 bad++;
             }
         }
+        if (!Float.isFinite(lanes0) || !Float.isFinite(lanes1)) {
+            // Only finite values were added, so the float lanes overflowed (values near Float.MAX_VALUE):
+            // rare enough to redo the sum one element at a time in doubles, as the reference does.
+            sum = finiteSumInDoubles(v, from, to);
+        }
         s.sum[t] += sum;
         s.max[t] = Math.max(s.max[t], m);
         s.bad[t] += bad;
+    }
+
+    private static double finiteSumInDoubles(float[] v, int from, int to) {
+        double sum = 0;
+        for (int j = from; j < to; j++) {
+            if (Float.isFinite(v[j])) {
+                sum += v[j];
+            }
+        }
+        return sum;
     }
 
     /**

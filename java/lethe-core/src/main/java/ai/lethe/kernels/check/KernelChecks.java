@@ -332,11 +332,22 @@ public final class KernelChecks {
 
     // ---- stats ----------------------------------------------------------------------------------
 
-    /** With NaN and infinities sprinkled in, then all finite (the common case, which back ends may take faster). */
+    /**
+     * All finite (the common case, which back ends may take faster), then values so large that a float sum
+     * overflows although every value is finite (the reference sums in doubles), then with NaN and
+     * infinities sprinkled in.
+     */
     static void stats(Kernels kernels, ScalarKernels reference, Shape s) {
         SplittableRandom r = random(s.name(), "stats");
         float[][] x = KernelInputs.signedList(r, s.sizes());
         stats(kernels, reference, KernelInputs.deepCopy(x), "all finite");
+        float[][] huge = KernelInputs.deepCopy(x);
+        for (float[] a : huge) {
+            for (int j = 0; j < a.length; j++) {
+                a[j] = (1 + j % 10) * 1e37f; // 1e37 to 1e38: a few dozen of them pass Float.MAX_VALUE
+            }
+        }
+        stats(kernels, reference, huge, "finite values whose float sum overflows");
         for (float[] a : x) {
             for (int j = 0; j < a.length; j += 997) {
                 a[j] = j % 3 == 0 ? Float.NaN : j % 3 == 1 ? Float.POSITIVE_INFINITY : Float.NEGATIVE_INFINITY;
