@@ -83,11 +83,31 @@ public final class AtomicFiles {
         }
     }
 
-    private static void move(Path from, Path to) throws IOException {
+    /**
+     * Renames {@code from} to {@code to} (atomically where the file system can) and then flushes the
+     * directory, so that after a power loss the new name is there as well as the content.
+     */
+    public static void move(Path from, Path to) throws IOException {
         try {
             Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } catch (AtomicMoveNotSupportedException e) {
             Files.move(from, to, StandardCopyOption.REPLACE_EXISTING);
+        }
+        syncDirectory(to.toAbsolutePath().getParent());
+    }
+
+    /**
+     * Flushes a directory's entries to disk. Linux allows fsync on a directory opened for reading; where the
+     * platform refuses (Windows), the rename is already as durable as that platform makes it.
+     */
+    public static void syncDirectory(Path dir) {
+        if (dir == null) {
+            return;
+        }
+        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+            ch.force(true);
+        } catch (IOException | UnsupportedOperationException e) {
+            // best effort, see above
         }
     }
 }

@@ -46,6 +46,8 @@ final class ApiErrors {
 
     /** The most of a refused request's body that is read and discarded so that the client gets the error. */
     private static final long DRAIN_MAX_BYTES = 32L << 20;
+    /** The same for a client that has not authenticated, who must not make the server read megabytes. */
+    private static final long UNAUTHENTICATED_DRAIN_MAX_BYTES = 64L << 10;
 
     private ApiErrors() {
     }
@@ -70,7 +72,9 @@ final class ApiErrors {
         } else if (status == 429) {
             ctx.header("Retry-After", "10");
         }
-        if (close || !drainBody(ctx)) {
+        // A client without a valid token gets little of the server's reading: enough for a small JSON body.
+        long drainLimit = status == 401 || status == 403 ? UNAUTHENTICATED_DRAIN_MAX_BYTES : DRAIN_MAX_BYTES;
+        if (close || !drainBody(ctx, drainLimit)) {
             // The rest of the body stays unread, so the connection cannot carry another request: say so, or a client
             // that reuses it sends its next request into a socket the server is about to close.
             ctx.header("Connection", "close");
@@ -80,16 +84,16 @@ final class ApiErrors {
 
     /**
      * Reads and discards what is left of a request body that the handler refused before reading it, up to
-     * {@link #DRAIN_MAX_BYTES}: a client still sending (most do not wait for an early response) then reads the error
+     * {@code limit}: a client still sending (most do not wait for an early response) then reads the error
      * instead of finding its connection reset. Returns false when part of the body is left unread.
      */
-    private static boolean drainBody(Context ctx) {
+    private static boolean drainBody(Context ctx, long limit) {
         long declared = ctx.req().getContentLengthLong();
         boolean chunked = declared < 0 && ctx.header("Transfer-Encoding") != null;
         if (declared == 0 || (declared < 0 && !chunked)) {
             return true;
         }
-        if (declared > DRAIN_MAX_BYTES || ctx.header("Expect") != null) {
+        if (declared > limit || ctx.header("Expect") != null) {
             return false; // too much to swallow, or a client waiting for 100-continue that need not send it at all
         }
         try {
@@ -98,7 +102,7 @@ final class ApiErrors {
             long total = 0;
             for (int n; !in.isFinished() && (n = in.read(buffer)) >= 0; ) {
                 total += n;
-                if (total > DRAIN_MAX_BYTES) {
+                if (total > limit) {
                     return false;
                 }
             }

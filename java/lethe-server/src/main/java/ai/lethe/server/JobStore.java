@@ -533,8 +533,9 @@ final class JobStore implements AutoCloseable {
     private void requeue(String id, String note, boolean refundAttempt) throws SQLException {
         List<String> notes = new ArrayList<>(jobOrThrow(id).notes());
         notes.add(note);
-        try (PreparedStatement p = db.prepareStatement("UPDATE jobs SET state = ?, notes = ?, attempts = attempts - ?"
-                + " WHERE id = ? AND state = ?")) {
+        // The old run's progress goes: a queued job showing "evaluating, 5 of 40" would look stuck.
+        try (PreparedStatement p = db.prepareStatement("UPDATE jobs SET state = ?, notes = ?, attempts = attempts - ?,"
+                + " phase = NULL, done = 0, total = 0, unit = NULL WHERE id = ? AND state = ?")) {
             p.setString(1, JobState.QUEUED.id());
             p.setString(2, Json.compact(notes));
             p.setInt(3, refundAttempt ? 1 : 0);

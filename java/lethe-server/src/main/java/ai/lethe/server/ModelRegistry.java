@@ -14,6 +14,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import ai.lethe.Lethe;
+import ai.lethe.io.AtomicFiles;
 import ai.lethe.model.Weights;
 
 /**
@@ -171,5 +172,6 @@ final class ModelRegistry {
         } catch (AtomicMoveNotSupportedException e) {
             Files.move(from, to);
         }
+        AtomicFiles.syncDirectory(to.getParent());
     }
 }

@@ -36,8 +36,14 @@ class AuthTest {
             anonymous.send(anonymous.request("/models").header("Authorization", "Basic " + TOKEN).GET().build())
                     .expectError(401, "must be 'Bearer <token>'");
             anonymous.get("/no-such-route").expectError(401, "missing bearer token");
-            anonymous.postBytes("/models", ApiClient.demoModel(), "application/octet-stream").expectError(401, "missing bearer token");
-            wrong.postJson("/jobs", "{}").expectError(401, "invalid bearer token");
+            byte[] model = ApiClient.demoModel();
+            assertTrue(model.length > 64 << 10, "the upload is larger than what is read for an unauthenticated client");
+            ApiClient.Response refusedUpload = anonymous.postBytes("/models", model, "application/octet-stream");
+            refusedUpload.expectError(401, "missing bearer token");
+            assertEquals("close", refusedUpload.header("Connection"), "the unread upload ends the connection");
+            ApiClient.Response refusedJson = wrong.postJson("/jobs", "{}");
+            refusedJson.expectError(401, "invalid bearer token");
+            assertEquals(null, refusedJson.header("Connection"), "a small body is read, so the connection stays usable");
 
             assertEquals(0, right.get("/models").expect(200).path("models").size(), "refused uploads registered nothing");
             right.uploadDemoModel();

@@ -2,6 +2,7 @@ package ai.lethe.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -92,6 +93,9 @@ class JobStoreTest {
             StoredJob j = s.job(id).orElseThrow();
             assertEquals(JobState.QUEUED, j.state());
             assertEquals(List.of("the server stopped unexpectedly during attempt 1 (in 'evaluating on train'); queued again"), j.notes());
+            assertNull(j.phase(), "the interrupted run's progress is not shown on the queued job");
+            assertEquals(0, j.done());
+            assertEquals(0, j.total());
             assertEquals(2, s.claimNext().orElseThrow().attempts());
         }
         try (JobStore s = open()) {
@@ -110,9 +114,12 @@ class JobStoreTest {
             addModel(s, "m");
             String id = s.submitForget("m", null, SPEC, 10).id();
             s.claimNext();
+            s.progress(id, "importance over D", 3, 16, "batches");
             s.requeueForShutdown(id);
             StoredJob j = s.job(id).orElseThrow();
             assertEquals(JobState.QUEUED, j.state());
+            assertNull(j.phase());
+            assertEquals(0, j.done());
             assertEquals(0, j.attempts());
             assertEquals(1, j.notes().size());
         }
