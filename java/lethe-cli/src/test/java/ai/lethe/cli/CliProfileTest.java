@@ -47,17 +47,21 @@ class CliProfileTest {
 
         JsonNode p = JSON.readTree(prof.resolve("profile.json").toFile());
         Set<String> phases = new HashSet<>();
+        Map<String, Long> phaseCalls = new HashMap<>();
         for (JsonNode ph : p.get("phases")) {
             phases.add(ph.get("name").asText());
+            phaseCalls.merge(ph.get("name").asText(), ph.get("calls").asLong(), Long::sum);
             assertTrue(ph.get("exclusive_ms").asDouble() <= ph.get("total_ms").asDouble() + 1e-9, ph.toString());
             assertTrue(ph.get("share").asDouble() >= 0 && ph.get("share").asDouble() <= 1, ph.toString());
         }
-        assertTrue(phases.containsAll(Set.of("read/decode", "forward", "backward", "accumulate", "update", "evaluate")), phases.toString());
+        assertTrue(phases.containsAll(Set.of("read/decode", "forward", "backward", "accumulate", "update", "evaluate",
+                "evaluate/forward")), phases.toString());
         Map<String, JsonNode> kernels = new HashMap<>();
         p.get("kernels").forEach(k -> kernels.put(k.get("name").asText(), k));
         // 1000 samples in batches of 64: 16 batches over D; Df (class 1) is about a tenth of it, 2 batches at least
         long batches = kernels.get("accumulate_square").get("calls").asLong();
         assertTrue(batches >= 18 && batches <= 20, "one accumulate per batch of D and Df: " + batches);
+        assertEquals(batches, phaseCalls.get("forward"), "the unlearning's forwards, one per batch; evaluation's are apart");
         assertEquals(1, kernels.get("ssd_dampen").get("calls").asLong());
         assertTrue(kernels.get("accumulate_square").get("gbps").asDouble() > 0);
         assertTrue(kernels.get("accumulate_square").get("copy_gbps").asDouble() > 0);

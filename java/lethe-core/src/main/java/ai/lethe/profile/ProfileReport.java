@@ -29,6 +29,9 @@ import ai.lethe.report.ForgetReport;
  */
 public final class ProfileReport {
 
+    /** The phase that evaluation runs in; phases inside it are reported apart (see {@link #phases}). */
+    static final String EVALUATE = "evaluate";
+
     /** Time spent in one phase on one thread. */
     public record Phase(String name, String thread, long calls, double totalMs, double exclusiveMs, double share) {
     }
@@ -89,7 +92,11 @@ public final class ProfileReport {
         return wallMs;
     }
 
-    /** Exclusive time per (thread, phase): a phase's time minus the phases nested in it on the same thread. */
+    /**
+     * Exclusive time per (thread, phase): a phase's time minus the phases nested in it on the same thread. Phases
+     * nested (at any depth) in an {@value #EVALUATE} phase are reported as {@code evaluate/<name>}, so the
+     * evaluation's forward passes do not swell the unlearning's "forward" row.
+     */
     static List<Phase> phases(List<Profiler.Event> events, Map<Long, String> threads, double wallMs) {
         Map<Long, List<Profiler.Event>> byThread = new TreeMap<>();
         for (Profiler.Event e : events) {
@@ -115,6 +122,7 @@ public final class ProfileReport {
             Map<String, double[]> acc = new LinkedHashMap<>(); // calls, total, exclusive
             Deque<long[]> open = new ArrayDeque<>();            // {end, index}
             double[] exclusive = new double[list.size()];
+            String[] row = new String[list.size()];
             for (int i = 0; i < list.size(); i++) {
                 Profiler.Event e = list.get(i);
                 long end = e.startNanos() + e.durationNanos();
@@ -122,6 +130,13 @@ public final class ProfileReport {
                     open.pop();
                 }
                 exclusive[i] = e.durationNanos();
+                row[i] = e.name();
+                if (!open.isEmpty()) {
+                    String parentRow = row[(int) open.peek()[1]];
+                    if (parentRow.equals(EVALUATE) || parentRow.startsWith(EVALUATE + "/")) {
+                        row[i] = EVALUATE + "/" + e.name();
+                    }
+                }
                 if (!open.isEmpty()) {
                     // only the part inside the enclosing span is its time (spans should nest; if one overlaps
                     // its neighbour's end, the overhang is not taken from the neighbour)
@@ -134,7 +149,7 @@ public final class ProfileReport {
                 exclusive[i] = Math.max(0, exclusive[i]);
             }
             for (int i = 0; i < list.size(); i++) {
-                double[] a = acc.computeIfAbsent(list.get(i).name(), k -> new double[3]);
+                double[] a = acc.computeIfAbsent(row[i], k -> new double[3]);
                 a[0]++;
                 a[1] += list.get(i).durationNanos() / 1e6;
                 a[2] += exclusive[i] / 1e6;
@@ -171,9 +186,9 @@ public final class ProfileReport {
     public String table() {
         StringBuilder b = new StringBuilder();
         b.append(String.format(Locale.ROOT, "profile of %s on %s: %.3f s wall%n%n", forget.method(), device, wallMs / 1e3));
-        b.append(String.format(Locale.ROOT, "%-16s %-22s %8s %11s %11s %7s%n", "phase", "thread", "calls", "total ms", "self ms", "share"));
+        b.append(String.format(Locale.ROOT, "%-18s %-20s %8s %11s %11s %7s%n", "phase", "thread", "calls", "total ms", "self ms", "share"));
         for (Phase p : phases) {
-            b.append(String.format(Locale.ROOT, "%-16s %-22s %8d %11.1f %11.1f %6.1f%%%n", p.name(), p.thread(), p.calls(), p.totalMs(),
+            b.append(String.format(Locale.ROOT, "%-18s %-20s %8d %11.1f %11.1f %6.1f%%%n", p.name(), p.thread(), p.calls(), p.totalMs(),
                     p.exclusiveMs(), p.share() * 100));
         }
         b.append(String.format(Locale.ROOT, "%n%-28s %8s %10s %9s %9s %7s%n", "kernel", "calls", "ms", "GB/s", "copy GB/s", "ratio"));

@@ -106,10 +106,13 @@ class ProfilerTest {
     }
 
     @Test
-    void selfTimeSubtractsNestedSpansOnTheSameThreadOnly() {
-        // main: evaluate [0, 100) containing forward [10, 40) and forward [50, 70); prefetch: read/decode [0, 30)
+    void selfTimeSubtractsNestedSpansOnTheSameThreadOnlyAndEvaluationsPhasesAreRowsOfTheirOwn() {
+        // main: forward [0, 20) (the unlearning's), then evaluate [20, 120) containing forward [30, 60) and
+        // forward [70, 90), the second holding a kernel-free nested span; prefetch: read/decode [0, 30) and [40, 50)
         List<Profiler.Event> events = List.of(
-                event("evaluate", 1, 0, 100), event("forward", 1, 10, 30), event("forward", 1, 50, 20),
+                event("forward", 1, 0, 20),
+                event("evaluate", 1, 20, 100), event("forward", 1, 30, 30), event("forward", 1, 70, 20),
+                event("h2d", 1, 75, 5),
                 event("read/decode", 2, 0, 30), event("read/decode", 3, 40, 10));
         List<ProfileReport.Phase> phases = ProfileReport.phases(events, Map.of(1L, "main", 2L, "lethe-prefetch", 3L, "lethe-prefetch"), 200e-6);
         ProfileReport.Phase evaluate = find(phases, "evaluate");
@@ -117,8 +120,13 @@ class ProfilerTest {
         assertEquals(50e-6, evaluate.exclusiveMs(), 1e-12);
         assertEquals(0.25, evaluate.share(), 1e-9);
         ProfileReport.Phase forward = find(phases, "forward");
-        assertEquals(2, forward.calls());
-        assertEquals(50e-6, forward.exclusiveMs(), 1e-12);
+        assertEquals(1, forward.calls(), "the evaluation's forwards are not the unlearning's");
+        assertEquals(20e-6, forward.exclusiveMs(), 1e-12);
+        ProfileReport.Phase evalForward = find(phases, "evaluate/forward");
+        assertEquals(2, evalForward.calls());
+        assertEquals(50e-6, evalForward.totalMs(), 1e-12);
+        assertEquals(45e-6, evalForward.exclusiveMs(), 1e-12);
+        assertEquals(5e-6, find(phases, "evaluate/h2d").exclusiveMs(), 1e-12, "nested at any depth");
         ProfileReport.Phase read = find(phases, "read/decode");
         assertEquals(2, read.calls(), "threads of one name make one row");
         assertEquals(40e-6, read.exclusiveMs(), 1e-12);
