@@ -4,6 +4,7 @@ import ai.lethe.kernels.HostTensors;
 import ai.lethe.kernels.Kernels;
 import ai.lethe.kernels.TensorList;
 import ai.lethe.model.Model;
+import ai.lethe.profile.Profiler;
 
 /**
  * Stochastic gradient descent through the {@code sgd_step} kernel (PyTorch's SGD: momentum, weight decay, no
@@ -53,8 +54,11 @@ public final class Sgd implements AutoCloseable {
 
     /** One step along the gradient the target holds now (after a backward pass). */
     public void step(float lr) {
-        loadGradient();
-        update(gradList, lr);
+        // The gradient's read-back is part of the step, so a profile's "update" phase holds all of it.
+        try (Profiler.Span s = Profiler.span("update")) {
+            loadGradient();
+            update(gradList, lr);
+        }
     }
 
     /**
@@ -62,11 +66,13 @@ public final class Sgd implements AutoCloseable {
      * batches (NegGrad: +1 on a retain batch, −γ on a forget batch). {@link #stepCombined} applies and clears it.
      */
     public void addToCombined(float weight) {
-        loadGradient();
-        if (combined == null) {
-            combined = kernels.allocate(target.sizes());
+        try (Profiler.Span s = Profiler.span("update")) {
+            loadGradient();
+            if (combined == null) {
+                combined = kernels.allocate(target.sizes());
+            }
+            kernels.scaleAdd(combined, gradList, weight);
         }
-        kernels.scaleAdd(combined, gradList, weight);
     }
 
     /** One step along the combined gradient, which then starts again from zero. */
@@ -74,8 +80,10 @@ public final class Sgd implements AutoCloseable {
         if (combined == null) {
             throw new IllegalStateException("no gradient was added with addToCombined");
         }
-        update(combined, lr);
-        kernels.fill(combined, 0f);
+        try (Profiler.Span s = Profiler.span("update")) {
+            update(combined, lr);
+            kernels.fill(combined, 0f);
+        }
     }
 
     private void loadGradient() {
@@ -86,13 +94,11 @@ public final class Sgd implements AutoCloseable {
     }
 
     private void update(TensorList gradient, float lr) {
-        try (ai.lethe.profile.Profiler.Span s = ai.lethe.profile.Profiler.span("update")) {
-            kernels.sgdStep(thetaList, velocity, gradient, mask, lr, momentum, weightDecay);
-            if (!kernels.hostMemory()) {
-                kernels.download(thetaList, theta);
-            }
-            target.write(theta);
+        kernels.sgdStep(thetaList, velocity, gradient, mask, lr, momentum, weightDecay);
+        if (!kernels.hostMemory()) {
+            kernels.download(thetaList, theta);
         }
+        target.write(theta);
         steps++;
     }
 
