@@ -2,6 +2,7 @@ package ai.lethe.report;
 
 import java.awt.Color;
 import java.awt.Font;
+import java.awt.FontMetrics;
 import java.awt.Graphics2D;
 import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
@@ -55,6 +56,10 @@ public final class Charts {
         }
         int groupW = (width - left - 20) / Math.max(1, groups);
         int barW = Math.max(4, (groupW - 14) / Math.max(1, series.size()));
+        // Labels that do not fit under their own bars go on two alternating rows, each then twice as wide.
+        FontMetrics fm = g.getFontMetrics();
+        boolean stagger = groups > 10 || labels.stream().anyMatch(l -> fm.stringWidth(l) > groupW - 6);
+        int labelW = stagger ? 2 * groupW - 10 : groupW - 6;
         for (int i = 0; i < groups; i++) {
             int x0 = left + i * groupW + 7;
             for (int k = 0; k < series.size(); k++) {
@@ -68,12 +73,25 @@ public final class Charts {
             }
             g.setColor(Color.DARK_GRAY);
             String label = labels.get(i);
-            g.drawString(label.length() > 14 ? label.substring(0, 13) + "…" : label, x0, top + plotH + 16 + (groups > 10 && i % 2 == 1 ? 14 : 0));
+            g.drawString(fit(label, fm, labelW), x0, top + plotH + 16 + (stagger && i % 2 == 1 ? 14 : 0));
         }
         g.drawLine(left, top + plotH, width - 20, top + plotH);
         legend(g, series, left, height - 26);
         g.dispose();
         return img;
+    }
+
+    /** The label, shortened with an ellipsis to at most {@code maxWidth} pixels. */
+    static String fit(String label, FontMetrics fm, int maxWidth) {
+        if (fm.stringWidth(label) <= maxWidth) {
+            return label;
+        }
+        String ellipsis = fm.getFont().canDisplay('\u2026') ? "\u2026" : "...";
+        int n = label.length();
+        while (n > 0 && fm.stringWidth(label.substring(0, n) + ellipsis) > maxWidth) {
+            n--;
+        }
+        return label.substring(0, n) + ellipsis;
     }
 
     /** A histogram: counts per bin, bins labelled by their lower edge. */
