@@ -52,7 +52,7 @@ final class EvalCommand implements Callable<Integer> {
         if (batchSize < 1) {
             throw new CommandLine.ParameterException(cmd, "--batch-size must be at least 1");
         }
-        CliOutput.requireFileTarget(cmd, "--report", report);
+        forget.inputs(model.inputs(CliOutput.paths(cmd))).data(data.data).output("--report", report).check();
         var forgetSet = forget.required(cmd);
         try (Lethe lethe = model.open(device.name).progress(progressOptions.progress())) {
             Metrics m = lethe.evaluate(data.data, data.trainLimit, forgetSet, batchSize);

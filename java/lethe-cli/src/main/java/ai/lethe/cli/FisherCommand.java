@@ -65,7 +65,7 @@ final class FisherCommand implements Callable<Integer> {
         if (batchSize < 1) {
             throw new CommandLine.ParameterException(cmd, "--batch-size must be at least 1");
         }
-        CliOutput.requireFileTarget(cmd, "--out", out);
+        forget.inputs(model.inputs(CliOutput.paths(cmd))).data(data.data).output("--out", out).check();
         try (Lethe lethe = model.open(device.name).progress(progressOptions.progress())) {
             long t = System.nanoTime();
             Importance imp = lethe.importance(data.data, data.trainLimit, subset, forget.optional(cmd), estimator, batchSize);

@@ -60,8 +60,8 @@ final class ForgetCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         CommandLine cmd = spec.commandLine();
-        CliOutput.requireFileTarget(cmd, "--out", out);
-        CliOutput.requireFileTarget(cmd, "--report", report);
+        methodOptions.paths(forget.inputs(model.inputs(CliOutput.paths(cmd)))).data(data.data)
+                .output("--out", out).output("--report", report).check();
         ForgetRequest request = methodOptions.request(cmd, data, forget);
         try (Lethe lethe = model.open(device.name).progress(progressOptions.progress())) {
             Lethe.ForgetResult result = lethe.forget(request);

@@ -32,6 +32,11 @@ final class ForgetSetOptions {
             description = "Seed of everything random in the run: --forget-random, shuffling, LoRA initialisation, retraining, --alpha auto's hold-out (default: ${DEFAULT-VALUE}).")
     long seed;
 
+    /** Registers the file these options read. */
+    CliOutput.Paths inputs(CliOutput.Paths paths) {
+        return paths.input("--forget-indices", choice == null ? null : choice.indices);
+    }
+
     boolean present() {
         return choice != null;
     }

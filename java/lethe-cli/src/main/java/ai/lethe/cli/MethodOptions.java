@@ -110,6 +110,17 @@ final class MethodOptions {
     @Option(names = "--no-eval", description = "Skip the before/after evaluation (faster).")
     boolean noEval;
 
+    /** Registers the files these options read and write. */
+    CliOutput.Paths paths(CliOutput.Paths paths) {
+        paths.input("--reference-model", referenceModel).input("--codes", codes).input("--retain-importance", retainImportance);
+        if (saveImportances != null) {
+            // Saving a reused I_D again over itself is harmless (it was read in full first), so only a fresh one counts.
+            paths.output("--save-importances", retainImportance != null ? null : saveImportances.resolve("importance_full.safetensors"))
+                    .output("--save-importances", saveImportances.resolve("importance_forget.safetensors"));
+        }
+        return paths;
+    }
+
     /** The request these options (with the data and forget set) describe, validated; a usage error otherwise. */
     ForgetRequest request(CommandLine cmd, DataOptions data, ForgetSetOptions forget) throws java.io.IOException {
         try {

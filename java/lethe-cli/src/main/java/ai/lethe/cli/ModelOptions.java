@@ -22,6 +22,11 @@ final class ModelOptions {
             description = "Load the parameters from this safetensors file (keys = parameter names, as a PyTorch state_dict) into the model.")
     Path weights;
 
+    /** Registers the files these options read. */
+    CliOutput.Paths inputs(CliOutput.Paths paths) {
+        return paths.input("--model", model).input("--weights", weights);
+    }
+
     /** Opens the model on the given device, with the --weights applied. */
     Lethe open(String device) throws IOException {
         Lethe lethe = Lethe.load(model, arch, device);

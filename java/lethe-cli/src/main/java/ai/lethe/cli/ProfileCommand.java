@@ -65,8 +65,8 @@ final class ProfileCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         CommandLine cmd = spec.commandLine();
-        CliOutput.requireFileTarget(cmd, "--out", out);
-        CliOutput.requireFileTarget(cmd, "--report", report);
+        methodOptions.paths(forget.inputs(model.inputs(CliOutput.paths(cmd)))).data(data.data)
+                .output("--out", out).output("--report", report).check();
         if (Files.exists(profileDir) && !Files.isDirectory(profileDir)) {
             throw new CommandLine.ParameterException(cmd, "--profile-dir " + profileDir + " exists and is not a directory");
         }

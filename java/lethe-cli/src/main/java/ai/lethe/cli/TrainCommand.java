@@ -85,7 +85,7 @@ final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         CommandLine cmd = spec.commandLine();
-        CliOutput.requireFileTarget(cmd, "--out", out);
+        CliOutput.paths(cmd).data(data.data).output("--out", out).check();
         Trainer.Settings settings;
         String a;
         try {

@@ -173,4 +173,45 @@ class CliBadInputTest {
         assertEquals(2, r.code(), r.toString());
         assertTrue(r.err().contains("is a directory"), r.err());
     }
+
+    @Test
+    void anOutputThatIsAnInputAnotherOutputOrNotAFileIsRefusedBeforeAnyWork() throws Exception {
+        Path model = dir.resolve("model.pt");
+        Files.copy(CliRunner.model(), model);
+        byte[] original = Files.readAllBytes(model);
+        Path link = dir.resolve("model-link.pt");
+        Files.createSymbolicLink(link, model.getFileName());
+        String[] base = {"--model", model.toString(), "--data", "fashion-mnist", "--train-limit", "200", "--forget-class", "1", "-q",
+                         "--no-eval"};
+
+        assertFails(CliRunner.run(concat(new String[] {"forget", "--out", model.toString()}, base)), 2,
+                "is the input given as --model");
+        assertFails(CliRunner.run(concat(new String[] {"forget", "--out", link.toString()}, base)), 2,
+                "is the input given as --model");
+        assertFails(CliRunner.run(concat(new String[] {"forget", "--out", out().toString(), "--report", out().toString()}, base)), 2,
+                "--report and --out name the same file");
+        Path indices = dir.resolve("forget.txt");
+        Files.writeString(indices, "3\n5\n");
+        assertFails(CliRunner.run("fisher", "--model", model.toString(), "--data", "fashion-mnist", "--train-limit", "200",
+                "--subset", "forget", "--forget-indices", indices.toString(), "--out", indices.toString(), "-q"), 2,
+                "is the input given as --forget-indices");
+        assertFails(CliRunner.run("eval", "--model", link.toString(), "--data", "fashion-mnist", "--train-limit", "200",
+                "--forget-class", "1", "--report", dir.resolve("..").resolve(dir.getFileName()).resolve("model.pt").toString(), "-q"), 2,
+                "is the input given as --model");
+        assertFails(CliRunner.run(concat(new String[] {"forget", "--out", ""}, base)), 2, "--out needs a file name");
+        Path fifo = dir.resolve("pipe");
+        if (new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor() == 0) {
+            assertFails(CliRunner.run(concat(new String[] {"forget", "--out", out().toString(), "--report", fifo.toString()}, base)), 2,
+                    "is not a regular file");
+            assertFalse(Files.isRegularFile(fifo), "the pipe is still a pipe");
+        }
+        assertTrue(Files.isSymbolicLink(link));
+        assertTrue(Arrays.equals(original, Files.readAllBytes(model)), "the model is untouched");
+    }
+
+    private static String[] concat(String[] a, String[] b) {
+        String[] out = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
 }

@@ -34,7 +34,7 @@ public final class AtomicFiles {
 
     /** Lets {@code writer} fill a temporary file (it may open it any way it likes), then renames it to target. */
     public static void write(Path target, PathWriter writer) throws IOException {
-        Path absolute = target.toAbsolutePath();
+        Path absolute = resolveTarget(target);
         Path dir = absolute.getParent();
         if (dir != null) {
             Files.createDirectories(dir);
@@ -53,6 +53,26 @@ public final class AtomicFiles {
                 Files.deleteIfExists(tmp);
             }
         }
+    }
+
+    /**
+     * Where the content really goes: a symlink is written through (its target replaced, the link kept), and an
+     * existing file that is not a regular one (a device such as /dev/null, a pipe) is refused, since renaming
+     * over it would replace it.
+     */
+    private static Path resolveTarget(Path target) throws IOException {
+        Path absolute = target.toAbsolutePath();
+        if (Files.isSymbolicLink(absolute)) {
+            Path link = Files.readSymbolicLink(absolute);
+            absolute = absolute.resolveSibling(link).normalize();
+            if (Files.isSymbolicLink(absolute)) {
+                absolute = absolute.toRealPath(); // a chain of links: the file at its end (fails if it dangles)
+            }
+        }
+        if (Files.exists(absolute) && !Files.isRegularFile(absolute)) {
+            throw new IOException(target + " exists and is not a regular file (a directory, device, pipe or socket)");
+        }
+        return absolute;
     }
 
     /** Streams the content into a temporary file, then renames it to target. */

@@ -3,6 +3,7 @@ package ai.lethe.io;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -70,5 +71,33 @@ class AtomicFilesTest {
         Files.writeString(target, "old");
         AtomicFiles.writeString(target, "new");
         assertEquals("new", Files.readString(target));
+    }
+
+    @Test
+    void aSymlinkIsWrittenThroughAndKept() throws IOException {
+        Path real = dir.resolve("sub").resolve("model.pt");
+        Files.createDirectories(real.getParent());
+        Files.writeString(real, "old");
+        Path link = dir.resolve("latest.pt");
+        Files.createSymbolicLink(link, Path.of("sub", "model.pt")); // relative, as users make them
+        AtomicFiles.writeString(link, "new");
+        assertTrue(Files.isSymbolicLink(link), "the link is still a link");
+        assertEquals("new", Files.readString(real));
+        try (var left = Files.list(real.getParent())) {
+            assertEquals(1, left.count(), "no temporary file left beside the target");
+        }
+    }
+
+    @Test
+    void aTargetThatIsNotARegularFileIsRefusedAndKept() throws Exception {
+        Path sub = Files.createDirectory(dir.resolve("empty-dir"));
+        IOException e = assertThrows(IOException.class, () -> AtomicFiles.writeString(sub, "x"));
+        assertTrue(e.getMessage().contains("not a regular file"), e.getMessage());
+        assertTrue(Files.isDirectory(sub));
+        Path fifo = dir.resolve("pipe");
+        if (new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor() == 0) {
+            assertThrows(IOException.class, () -> AtomicFiles.writeString(fifo, "x"));
+            assertTrue(Files.exists(fifo) && !Files.isRegularFile(fifo), "the pipe is still a pipe");
+        }
     }
 }
