@@ -88,7 +88,7 @@ public final class ForgetRequest {
     /** Batch size of the importance passes (default 64). */
     public ForgetRequest batchSize(int b) {
         if (b < 1) {
-            throw new IllegalArgumentException("--batch-size must be at least 1, got " + b);
+            throw new ai.lethe.InvalidSettingException("--batch-size must be at least 1, got " + b);
         }
         this.batchSize = b;
         return this;
@@ -97,7 +97,7 @@ public final class ForgetRequest {
     /** Use only the first n training samples (0 = all). */
     public ForgetRequest trainLimit(int n) {
         if (n < 0) {
-            throw new IllegalArgumentException("--train-limit must not be negative, got " + n);
+            throw new ai.lethe.InvalidSettingException("--train-limit must not be negative, got " + n);
         }
         this.trainLimit = n;
         return this;
@@ -123,7 +123,7 @@ public final class ForgetRequest {
 
     public ForgetRequest evalBatchSize(int b) {
         if (b < 1) {
-            throw new IllegalArgumentException("evaluation batch size must be at least 1");
+            throw new ai.lethe.InvalidSettingException("evaluation batch size must be at least 1");
         }
         this.evalBatchSize = b;
         return this;
@@ -231,7 +231,7 @@ public final class ForgetRequest {
 
     public ForgetRequest trainBatchSize(int b) {
         if (b < 1) {
-            throw new IllegalArgumentException("training batch size must be at least 1, got " + b);
+            throw new ai.lethe.InvalidSettingException("training batch size must be at least 1, got " + b);
         }
         this.trainBatchSize = b;
         return this;
@@ -306,42 +306,58 @@ public final class ForgetRequest {
             } else {
                 SsdDampening.validate(1f, lambda);
                 if (!(holdoutFraction > 0 && holdoutFraction < 0.9)) {
-                    throw new IllegalArgumentException("hold-out fraction must be within (0, 0.9), got " + holdoutFraction);
+                    throw new ai.lethe.InvalidSettingException("hold-out fraction must be within (0, 0.9), got " + holdoutFraction);
                 }
                 if (!(maxRetainDrop >= 0 && maxRetainDrop <= 1)) {
-                    throw new IllegalArgumentException("--max-retain-drop must be within [0, 1], got " + maxRetainDrop);
+                    throw new ai.lethe.InvalidSettingException("--max-retain-drop must be within [0, 1], got " + maxRetainDrop);
                 }
                 if (targetForgetAcc != null && !(targetForgetAcc >= 0 && targetForgetAcc <= 1)) {
-                    throw new IllegalArgumentException("--target-forget-acc must be within [0, 1], got " + targetForgetAcc);
+                    throw new ai.lethe.InvalidSettingException("--target-forget-acc must be within [0, 1], got " + targetForgetAcc);
                 }
             }
         }
         if (method == Method.MNEMONIC && (!(lambda1 > 0) || !(lambda2 > 0))) {
-            throw new IllegalArgumentException("--lambda1 and --lambda2 must be positive");
+            throw new ai.lethe.InvalidSettingException("--lambda1 and --lambda2 must be positive");
         }
         if (method == Method.DEEPCLEAN) {
             if (gamma != null && resetFraction != null) {
-                throw new IllegalArgumentException("give --gamma or --reset-fraction, not both");
+                throw new ai.lethe.InvalidSettingException("give --gamma or --reset-fraction, not both");
             }
             if (resetFraction != null && !(resetFraction > 0 && resetFraction < 1)) {
-                throw new IllegalArgumentException("--reset-fraction must be within (0, 1), got " + resetFraction);
+                throw new ai.lethe.InvalidSettingException("--reset-fraction must be within (0, 1), got " + resetFraction);
             }
             if (!(epsilon > 0)) {
-                throw new IllegalArgumentException("--epsilon must be positive");
+                throw new ai.lethe.InvalidSettingException("--epsilon must be positive");
+            }
+            if (gamma != null && !(gamma > 0 && Float.isFinite(gamma))) {
+                throw new ai.lethe.InvalidSettingException("--gamma must be a positive number, got " + gamma);
             }
         }
         if (epochs != null && epochs < 0) {
-            throw new IllegalArgumentException("--epochs must not be negative");
+            throw new ai.lethe.InvalidSettingException("--epochs must not be negative");
         }
-        if (lr != null && !(lr > 0)) {
-            throw new IllegalArgumentException("--lr must be positive");
+        // Methods that are nothing but training: zero epochs would return the model unchanged as if it had forgotten.
+        if (epochs != null && epochs == 0 && (method == Method.FINETUNE || method == Method.NEGGRAD || method == Method.RETRAIN
+                || method == Method.RFA)) {
+            throw new ai.lethe.InvalidSettingException("--epochs must be at least 1 for " + method.id());
+        }
+        if (method == Method.NEGGRAD && !(forgetWeight > 0 && Float.isFinite(forgetWeight))) {
+            throw new ai.lethe.InvalidSettingException("--forget-weight must be a positive number, got " + forgetWeight);
+        }
+        if (lr != null && !(lr > 0 && Float.isFinite(lr))) {
+            throw new ai.lethe.InvalidSettingException("--lr must be positive");
         }
         if (method == Method.RFA) {
             if (rank < 1 || loraLayers < 1) {
-                throw new IllegalArgumentException("--rank and --lora-layers must be at least 1");
+                throw new ai.lethe.InvalidSettingException("--rank and --lora-layers must be at least 1");
+            }
+            if (!(rfaBeta >= 0 && Float.isFinite(rfaBeta)) || !(rfaShiftScale >= 0 && Float.isFinite(rfaShiftScale))
+                    || !(ceWeight >= 0 && Float.isFinite(ceWeight))) {
+                throw new ai.lethe.InvalidSettingException("--rfa-beta, --rfa-shift-scale and the cross-entropy weight must be"
+                        + " non-negative numbers, got " + rfaBeta + ", " + rfaShiftScale + ", " + ceWeight);
             }
             if (!rfaShift.equals("mean-other") && !rfaShift.equals("random")) {
-                throw new IllegalArgumentException("--rfa-shift must be mean-other or random, got '" + rfaShift + "'");
+                throw new ai.lethe.InvalidSettingException("--rfa-shift must be mean-other or random, got '" + rfaShift + "'");
             }
         }
     }

@@ -28,6 +28,7 @@ import ai.lethe.method.MethodContext;
 import ai.lethe.method.Outcome;
 import ai.lethe.method.UnlearningMethod;
 import ai.lethe.model.Model;
+import ai.lethe.model.ModelException;
 import ai.lethe.model.Models;
 import ai.lethe.profile.ProfileReport;
 import ai.lethe.profile.Profiler;
@@ -119,6 +120,10 @@ public final class Lethe implements AutoCloseable {
                 request.forgetSet(), request.settings());
         long start = System.nanoTime();
         Prepared p = prepare(request.data(), request.trainLimit(), request.forgetSet());
+        if (p.forget.retainCount() == 0) {
+            throw new ai.lethe.io.LetheFormatException("the retain set is empty: the forget set (" + p.forget.description()
+                    + ") covers all " + p.forget.forgetCount() + " training samples, and every method needs samples to keep");
+        }
         String inputFingerprint = model.fingerprint();
         Evaluator evaluator = new Evaluator(request.evalBatchSize(), progress);
         Metrics before = null;
@@ -137,6 +142,12 @@ public final class Lethe implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             model.writeParameters(original); // a failed method leaves the model as it was
             throw e;
+        }
+        String broken = nonFiniteParameters(model.readParameters());
+        if (broken != null) {
+            model.writeParameters(original);
+            throw new ModelException(request.method().id() + " diverged: the result holds " + broken
+                    + "; the model was left as it was (try a smaller --lr or step)");
         }
         double totalSeconds = seconds(unlearnStart);
         double updateSeconds = Math.max(0, totalSeconds - outcome.importanceFullSeconds() - outcome.importanceForgetSeconds());
@@ -218,7 +229,7 @@ public final class Lethe implements AutoCloseable {
     public Importance importance(String data, int trainLimit, String subset, ForgetSet forgetSet, Estimator estimator,
                                  int batchSize) throws IOException {
         if (batchSize < 1) {
-            throw new IllegalArgumentException("--batch-size must be at least 1, got " + batchSize);
+            throw new ai.lethe.InvalidSettingException("--batch-size must be at least 1, got " + batchSize);
         }
         DataSource source = DataSource.open(data, trainLimit);
         int[] labels = source.train().labels();
@@ -243,7 +254,7 @@ public final class Lethe implements AutoCloseable {
             case "forget":
             case "retain": {
                 if (forgetSet == null) {
-                    throw new IllegalArgumentException("--subset " + subset + " needs a forget set (--forget-class, --forget-indices or --forget-random)");
+                    throw new ai.lethe.InvalidSettingException("--subset " + subset + " needs a forget set (--forget-class, --forget-indices or --forget-random)");
                 }
                 ForgetSet.Resolved r = forgetSet.resolve(labels, classes);
                 ForgetSplit split = new ForgetSplit(source.train(), labels, r);
@@ -253,12 +264,16 @@ public final class Lethe implements AutoCloseable {
                 }
             }
             default:
-                throw new IllegalArgumentException("unknown --subset '" + subset + "' (expected full, forget or retain)");
+                throw new ai.lethe.InvalidSettingException("unknown --subset '" + subset + "' (expected full, forget or retain)");
         }
     }
 
     /** Accuracies and MIA of the model as it is now. */
     public Metrics evaluate(String data, int trainLimit, ForgetSet forgetSet, int batchSize) throws IOException {
+        String broken = nonFiniteParameters(model.readParameters());
+        if (broken != null) {
+            throw new ModelException("the model holds " + broken + ": its outputs mean nothing, so it is not evaluated");
+        }
         Prepared p = prepare(data, trainLimit, forgetSet);
         return new Evaluator(batchSize, progress).evaluate(model, p.split, p.data.test(), p.testLabels);
     }
@@ -298,6 +313,23 @@ public final class Lethe implements AutoCloseable {
     }
 
     // ---- helpers --------------------------------------------------------------------------------
+
+    /** "N NaN/Inf values (first in NAME)", or null when every parameter value is finite. */
+    private String nonFiniteParameters(float[][] values) {
+        long bad = 0;
+        String first = null;
+        for (int t = 0; t < values.length; t++) {
+            for (float v : values[t]) {
+                if (!Float.isFinite(v)) {
+                    bad++;
+                    if (first == null) {
+                        first = model.parameters().get(t).name();
+                    }
+                }
+            }
+        }
+        return bad == 0 ? null : bad + " NaN/Inf parameter values (first in " + first + ")";
+    }
 
     /** Data opened and checked against the model: shapes accepted, labels in range, forget set resolved. */
     private record Prepared(DataSource data, int[] testLabels, ForgetSet.Resolved forget, ForgetSplit split) {

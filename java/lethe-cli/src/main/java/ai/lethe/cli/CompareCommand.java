@@ -26,7 +26,7 @@ import picocli.CommandLine.Option;
         description = {
             "Runs several unlearning methods from the same starting model and compares them: accuracy on forget/retain train/test, the membership-inference rate, and unlearning seconds, as DIR/compare.json, compare.md and compare.html with a bar chart (compare.png). The changed models are written to DIR too.",
             "",
-            "Without --model it first trains one (--arch, --epochs, --lr; with mnemonic codes, so that every method can run) into DIR/base.safetensors. retrain runs first, with the same training budget, and its forget accuracy becomes the target of SSD/LFSSD's --alpha auto. A method that cannot run on the model (mnemonic without codes, rfa or retrain on TorchScript) is listed as not run, with the reason."
+            "Without --model it first trains one (--arch, --epochs, --lr; with mnemonic codes, so that every method can run) into DIR/base.safetensors. retrain runs first, with the same training budget, and its forget accuracy becomes the target of SSD/LFSSD's --alpha auto. A method that cannot run on the model (mnemonic without codes, rfa or retrain on TorchScript) is listed as not run, with the reason, and the exit status is then 1 (with the reasons on stderr); a bad option fails before any work with status 2."
         })
 final class CompareCommand implements Callable<Integer> {
 
@@ -92,6 +92,16 @@ final class CompareCommand implements Callable<Integer> {
         if (epochs < 1) {
             throw new CommandLine.ParameterException(cmd, "--epochs must be at least 1");
         }
+        List<Method> list = new ArrayList<>(new java.util.LinkedHashSet<>(methods));
+        java.util.function.UnaryOperator<ai.lethe.ForgetRequest> configure = req -> {
+            req.seed(seed).alpha(alphaValue).alphaAuto(auto);
+            if (req.method() == Method.RETRAIN) {
+                req.epochs(epochs).lr(lr);
+            }
+            return req;
+        };
+        Comparison.validate(data.data, data.trainLimit, ForgetSet.classes(forgetClasses), list, configure);
+        CliOutput.paths(cmd).input("--model", model).data(data.data).check();
         Progress progress = progressOptions.progress();
         Files.createDirectories(report);
         Path base = model;
@@ -104,19 +114,21 @@ final class CompareCommand implements Callable<Integer> {
                 cmd.getErr().printf(Locale.ROOT, "base model: %s, test accuracy %.4f%n", base, t.testAcc());
             }
         }
-        List<Method> list = new ArrayList<>(new java.util.LinkedHashSet<>(methods));
         ComparisonReport r = Comparison.run(base, data.data, data.trainLimit, ForgetSet.classes(forgetClasses), list, device.name,
-                req -> {
-                    req.seed(seed).alpha(alphaValue).alphaAuto(auto);
-                    if (req.method() == Method.RETRAIN) {
-                        req.epochs(epochs).lr(lr);
-                    }
-                    return req;
-                }, report, progress);
+                configure, report, progress);
         r.writeAll(report);
         cmd.getOut().print(r.markdown());
         cmd.getOut().printf("wrote %s/compare.json, compare.md, compare.html, compare.png%n", report);
         cmd.getOut().flush();
-        return r.failures().isEmpty() ? 0 : 1;
+        if (r.failures().isEmpty()) {
+            return 0;
+        }
+        // The table lists them too, but a caller (or -q) must see on stderr why the exit status is 1.
+        StringBuilder why = new StringBuilder();
+        r.failures().forEach((m, reason) -> why.append(why.length() == 0 ? "" : "; ").append(m).append(": ").append(reason));
+        cmd.getErr().println(spec.qualifiedName() + ": " + r.failures().size() + " of " + list.size() + " methods did not run ("
+                + why + ")");
+        cmd.getErr().flush();
+        return 1;
     }
 }

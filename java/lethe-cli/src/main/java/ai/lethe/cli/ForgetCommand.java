@@ -101,6 +101,7 @@ final class ForgetCommand implements Callable<Integer> {
     }
 
     private static String num(double v) {
-        return v == Math.rint(v) ? String.valueOf((long) v) : String.valueOf(v);
+        // whole numbers without ".0", as long as a long holds them exactly (1e30 stays 1.0E30)
+        return v == Math.rint(v) && Math.abs(v) < 1e15 ? String.valueOf((long) v) : String.valueOf(v);
     }
 }

@@ -49,6 +49,13 @@ public final class Main implements Runnable {
         CommandLine cl = new CommandLine(new Main());
         cl.setExecutionExceptionHandler((ex, cmd, parseResult) -> {
             PrintWriter err = cmd.getErr();
+            if (invalidSetting(ex) != null) {
+                // a setting the core found invalid is a usage error, reported as picocli reports its own
+                String name = cmd.getCommandSpec().qualifiedName();
+                err.println(name + ": " + invalidSetting(ex).getMessage() + " (see '" + name + " --help')");
+                err.flush();
+                return CommandLine.ExitCode.USAGE;
+            }
             err.println(cmd.getCommandSpec().qualifiedName() + ": error: " + Errors.message(ex));
             if (Boolean.getBoolean("lethe.debug")) {
                 ex.printStackTrace(err);
@@ -65,6 +72,15 @@ public final class Main implements Runnable {
             return CommandLine.ExitCode.USAGE;
         });
         return cl;
+    }
+
+    private static ai.lethe.InvalidSettingException invalidSetting(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c instanceof ai.lethe.InvalidSettingException e) {
+                return e;
+            }
+        }
+        return null;
     }
 
     @Override

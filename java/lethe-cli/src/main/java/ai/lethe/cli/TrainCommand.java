@@ -88,6 +88,9 @@ final class TrainCommand implements Callable<Integer> {
         CliOutput.paths(cmd).data(data.data).output("--out", out).check();
         Trainer.Settings settings;
         String a;
+        if (width < 1 || hidden < 1) {
+            throw new CommandLine.ParameterException(cmd, "--width and --hidden must be at least 1, got " + width + " and " + hidden);
+        }
         try {
             a = Zoo.normalise(arch);
             settings = new Trainer.Settings(epochs, batchSize, lr, momentum, weightDecay, Schedule.parse(schedule), seed);

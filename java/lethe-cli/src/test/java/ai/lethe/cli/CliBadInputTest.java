@@ -86,7 +86,7 @@ class CliBadInputTest {
     @Test
     void missingOrUnknownData() {
         assertFails(forget("--model", model(), "--data", "idx:" + dir.resolve("nowhere"), "--forget-class", "1"), 1, "nowhere");
-        assertFails(forget("--model", model(), "--data", "cifar-100", "--forget-class", "1"), 1, "unknown --data");
+        assertFails(forget("--model", model(), "--data", "cifar-100", "--forget-class", "1"), 2, "unknown --data");
     }
 
     @Test
@@ -213,5 +213,36 @@ class CliBadInputTest {
         String[] out = Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, out, a.length, b.length);
         return out;
+    }
+
+    @Test
+    void settingsTheCoreRefusesAreUsageErrorsAndComparisonsCheckThemBeforeAnyWork() {
+        assertFails(forget("--model", model(), "--data", "fashion-mnist", "--train-limit", "-1", "--forget-class", "1"), 2,
+                "--train-limit");
+        assertFails(forget("--model", model(), "--data", "fashion-mnist", "--forget-class", "1", "--method", "neggrad",
+                "--forget-weight", "NaN"), 2, "--forget-weight must be a positive number");
+        assertFails(forget("--model", model(), "--data", "fashion-mnist", "--forget-class", "1", "--method", "deepclean",
+                "--gamma", "-1"), 2, "--gamma must be a positive number");
+        assertFails(forget("--model", model(), "--data", "fashion-mnist", "--forget-class", "1", "--method", "finetune",
+                "--epochs", "0"), 2, "--epochs must be at least 1 for finetune");
+        assertFails(CliRunner.run("train", "--arch", "mlp", "--data", "fashion-mnist", "--momentum", "1.5", "--out",
+                out().toString(), "-q"), 2, "--momentum must be within [0, 1)");
+        Path compareDir = dir.resolve("cmp");
+        assertFails(CliRunner.run("compare", "--model", model(), "--data", "fashion-mnist", "--train-limit", "200",
+                "--forget-class", "1", "--methods", "ssd,deepclean", "--alpha", "-1", "--report", compareDir.toString(), "-q"), 2,
+                "--alpha must be a positive number");
+        assertFalse(Files.exists(compareDir), "nothing was started");
+    }
+
+    @Test
+    void anEmptyRetainSetAndImportancesGivenAsWeightsAreRefused() throws Exception {
+        assertFails(forget("--model", model(), "--data", "fashion-mnist", "--train-limit", "3", "--forget-class", "0,9"), 1,
+                "the retain set is empty");
+        Path importance = dir.resolve("imp.safetensors");
+        CliRunner.Result fisher = CliRunner.run("fisher", "--model", model(), "--data", "fashion-mnist", "--train-limit", "64",
+                "--subset", "full", "--out", importance.toString(), "-q");
+        assertEquals(0, fisher.code(), fisher.toString());
+        assertFails(CliRunner.run("eval", "--model", model(), "--weights", importance.toString(), "--data", "fashion-mnist",
+                "--train-limit", "64", "--forget-class", "1", "-q"), 1, "holds importances");
     }
 }

@@ -47,7 +47,7 @@ public final class ParameterShapes {
     /** The same 62 shapes rescaled so that they hold {@code total} floats together. */
     public static long[] resnet18Scaled(long total) {
         if (total < 1) {
-            throw new IllegalArgumentException("--params must be at least 1, got " + total);
+            throw new ai.lethe.InvalidSettingException("--params must be at least 1, got " + total);
         }
         long[] base = resnet18();
         long baseTotal = 0;

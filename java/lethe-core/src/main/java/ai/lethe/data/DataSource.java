@@ -32,7 +32,7 @@ public record DataSource(String spec, Dataset train, Dataset test) {
         if (trainLimit > 0) {
             d = new DataSource(d.spec, d.train.limit(trainLimit), d.test);
         } else if (trainLimit < 0) {
-            throw new IllegalArgumentException("--train-limit must be positive, got " + trainLimit);
+            throw new ai.lethe.InvalidSettingException("--train-limit must be positive, got " + trainLimit);
         }
         if (!java.util.Arrays.equals(d.train.sampleShape(), d.test.sampleShape())) {
             throw new ai.lethe.io.LetheFormatException("train and test samples differ in shape: "
@@ -68,7 +68,7 @@ public record DataSource(String spec, Dataset train, Dataset test) {
                     break;
             }
         }
-        throw new IllegalArgumentException("unknown --data '" + spec + "' (expected " + FORMS + ")");
+        throw new ai.lethe.InvalidSettingException("unknown --data '" + spec + "' (expected " + FORMS + ")");
     }
 
     private static DataSource idx(String name, Path dir) throws IOException {

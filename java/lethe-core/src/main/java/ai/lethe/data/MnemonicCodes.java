@@ -43,10 +43,10 @@ public final class MnemonicCodes {
     public static MnemonicCodes draw(int classes, int[] sampleShape, long seed, String distribution, double tMix) {
         String d = distribution.toLowerCase(Locale.ROOT);
         if (!d.equals("uniform") && !d.equals("normal")) {
-            throw new IllegalArgumentException("code distribution must be uniform or normal, got '" + distribution + "'");
+            throw new ai.lethe.InvalidSettingException("--code-distribution must be uniform or normal, got '" + distribution + "'");
         }
         if (!(tMix >= 0 && tMix <= 1)) {
-            throw new IllegalArgumentException("--t-mix must be within [0, 1], got " + tMix);
+            throw new ai.lethe.InvalidSettingException("--t-mix must be within [0, 1], got " + tMix);
         }
         int per = Arrays.stream(sampleShape).reduce(1, (a, b) -> a * b);
         SplittableRandom r = new SplittableRandom(seed);

@@ -26,6 +26,17 @@ public final class Comparison {
     }
 
     /**
+     * Checks every method's settings before any work (training a base model, running the first methods), so a
+     * bad option fails at once rather than as one "did not run" row after minutes.
+     */
+    public static void validate(String data, int trainLimit, ForgetSet forgetSet, List<Method> methods,
+                                UnaryOperator<ForgetRequest> configure) {
+        for (Method m : methods) {
+            configure.apply(ForgetRequest.of(data, forgetSet).method(m).trainLimit(trainLimit)).validate();
+        }
+    }
+
+    /**
      * @param base      the starting model
      * @param methods   methods to run, in any order
      * @param configure per-method settings on top of the defaults (data, forget set and train limit are set)
@@ -34,6 +45,7 @@ public final class Comparison {
     public static ComparisonReport run(Path base, String data, int trainLimit, ForgetSet forgetSet, List<Method> methods,
                                        String device, UnaryOperator<ForgetRequest> configure, Path outDir, Progress progress)
             throws IOException {
+        validate(data, trainLimit, forgetSet, methods, configure);
         Files.createDirectories(outDir);
         List<Method> order = new ArrayList<>(methods);
         if (order.remove(Method.RETRAIN)) {

@@ -133,6 +133,11 @@ public final class Importance {
                 params.add(new ParameterInfo(e.name(), e.shape()));
                 float[] v = f.readFloats(e.name());
                 for (int j = 0; j < v.length; j++) {
+                    // Importances are means of squares or absolute values: anything else is a damaged file.
+                    if (!(v[j] >= 0) || v[j] == Float.POSITIVE_INFINITY) {
+                        throw new LetheFormatException(path + ": tensor " + e.name() + " holds " + v[j] + " at element " + j
+                                + "; importances are finite and non-negative");
+                    }
                     v[j] *= count;
                 }
                 sums[i++] = v;

@@ -25,7 +25,7 @@ public final class Backends {
                 || d.matches("cuda:\\d{1,3}")) {
             return d;
         }
-        throw new IllegalArgumentException("unknown device '" + device + "' (expected one of " + NAMES + ", or cuda:N)");
+        throw new ai.lethe.InvalidSettingException("unknown device '" + device + "' (expected one of " + NAMES + ", or cuda:N)");
     }
 
     /**

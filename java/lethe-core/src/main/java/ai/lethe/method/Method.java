@@ -47,14 +47,14 @@ public enum Method {
             return defaultEstimator;
         }
         if (defaultEstimator == null) {
-            throw new IllegalArgumentException(id + " does not use an importance estimator; drop --estimator");
+            throw new ai.lethe.InvalidSettingException(id + " does not use an importance estimator; drop --estimator");
         }
         if (this == LFSSD && requested != Estimator.LABEL_FREE) {
-            throw new IllegalArgumentException("lfssd uses the label-free estimator by definition; --estimator "
+            throw new ai.lethe.InvalidSettingException("lfssd uses the label-free estimator by definition; --estimator "
                     + requested + " would make it ssd (use --method ssd)");
         }
         if (this == SSD && requested == Estimator.LABEL_FREE) {
-            throw new IllegalArgumentException("ssd with the label-free estimator is lfssd: use --method lfssd");
+            throw new ai.lethe.InvalidSettingException("ssd with the label-free estimator is lfssd: use --method lfssd");
         }
         return requested;
     }
@@ -68,7 +68,7 @@ public enum Method {
                 return m;
             }
         }
-        throw new IllegalArgumentException("unknown method '" + s + "' (expected one of " + NAMES + ")");
+        throw new ai.lethe.InvalidSettingException("unknown method '" + s + "' (expected one of " + NAMES + ")");
     }
 
     @Override

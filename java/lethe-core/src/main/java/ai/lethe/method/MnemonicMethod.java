@@ -32,7 +32,7 @@ final class MnemonicMethod implements UnlearningMethod {
         Model model = ctx.model();
         var forgetSet = ctx.split().forgetSet();
         if (!forgetSet.byClass()) {
-            throw new IllegalArgumentException("mnemonic unlearning forgets whole classes: use --forget-class");
+            throw new ai.lethe.InvalidSettingException("mnemonic unlearning forgets whole classes: use --forget-class");
         }
         MnemonicCodes codes = r.codes() != null ? MnemonicCodes.load(r.codes()) : MnemonicCodes.of(model, ctx.modelPath());
         if (codes == null) {

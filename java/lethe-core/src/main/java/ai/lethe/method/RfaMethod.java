@@ -60,7 +60,7 @@ final class RfaMethod implements UnlearningMethod {
         Net net = zoo.net();
         List<String> adaptable = net.adaptableLayers();
         if (r.loraLayers() > adaptable.size()) {
-            throw new IllegalArgumentException("--lora-layers " + r.loraLayers() + " but " + net.arch() + " has only "
+            throw new ai.lethe.InvalidSettingException("--lora-layers " + r.loraLayers() + " but " + net.arch() + " has only "
                     + adaptable.size() + " linear/convolutional layers");
         }
         List<String> layers = adaptable.subList(adaptable.size() - r.loraLayers(), adaptable.size());

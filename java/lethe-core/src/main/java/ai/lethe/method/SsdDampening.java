@@ -33,10 +33,10 @@ public final class SsdDampening {
 
     public static void validate(float alpha, float lambda) {
         if (!(alpha > 0) || !Float.isFinite(alpha)) {
-            throw new IllegalArgumentException("--alpha must be a positive number, got " + alpha);
+            throw new ai.lethe.InvalidSettingException("--alpha must be a positive number, got " + alpha);
         }
         if (!(lambda > 0) || !Float.isFinite(lambda)) {
-            throw new IllegalArgumentException("--lambda must be a positive number, got " + lambda);
+            throw new ai.lethe.InvalidSettingException("--lambda must be a positive number, got " + lambda);
         }
     }
 

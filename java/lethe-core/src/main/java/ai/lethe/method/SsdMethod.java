@@ -88,7 +88,7 @@ final class SsdMethod implements UnlearningMethod {
             }
         }
         if (df == 0 || df == forgetSet.forgetCount()) {
-            throw new IllegalArgumentException("--alpha auto needs a forget set large enough to hold some of it out ("
+            throw new ai.lethe.InvalidSettingException("--alpha auto needs a forget set large enough to hold some of it out ("
                     + forgetSet.forgetCount() + " samples, hold-out fraction " + r.holdoutFraction() + ")");
         }
         Importance full = ctx.fullImportance(estimator, out);

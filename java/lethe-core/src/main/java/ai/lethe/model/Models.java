@@ -70,7 +70,7 @@ public final class Models {
     public static Model load(Path path, String arch) throws IOException {
         if (arch != null) {
             if (!ZOO.accepts(path)) {
-                throw new IllegalArgumentException("--arch applies to safetensors state_dicts, not " + path.getFileName());
+                throw new ai.lethe.InvalidSettingException("--arch applies to safetensors state_dicts, not " + path.getFileName());
             }
             return ai.lethe.model.zoo.ZooModel.load(path, arch);
         }

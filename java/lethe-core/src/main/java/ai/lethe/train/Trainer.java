@@ -35,9 +35,21 @@ public final class Trainer {
     public record Settings(int epochs, int batchSize, float lr, float momentum, float weightDecay, Schedule schedule,
                            long seed) {
         public Settings {
-            if (epochs < 1 || batchSize < 1 || !(lr > 0) || momentum < 0 || weightDecay < 0) {
-                throw new IllegalArgumentException("invalid training settings: epochs " + epochs + ", batch size " + batchSize
-                        + ", lr " + lr + ", momentum " + momentum + ", weight decay " + weightDecay);
+            // Each setting named on its own, so the message says which one is wrong.
+            if (epochs < 1) {
+                throw new ai.lethe.InvalidSettingException("--epochs must be at least 1, got " + epochs);
+            }
+            if (batchSize < 1) {
+                throw new ai.lethe.InvalidSettingException("--batch-size must be at least 1, got " + batchSize);
+            }
+            if (!(lr > 0 && Float.isFinite(lr))) {
+                throw new ai.lethe.InvalidSettingException("--lr must be a positive number, got " + lr);
+            }
+            if (!(momentum >= 0 && momentum < 1)) {
+                throw new ai.lethe.InvalidSettingException("--momentum must be within [0, 1), got " + momentum);
+            }
+            if (!(weightDecay >= 0 && Float.isFinite(weightDecay))) {
+                throw new ai.lethe.InvalidSettingException("--weight-decay must be a non-negative number, got " + weightDecay);
             }
         }
     }

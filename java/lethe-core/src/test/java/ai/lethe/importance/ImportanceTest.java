@@ -150,6 +150,25 @@ class ImportanceTest {
         assertMessage(() -> forgetOnly.requireUsableAs(model, Estimator.BATCH, 64, data, "f"), "forget subset");
     }
 
+    @Test
+    void aStoredImportanceWithNaNInfinityOrNegativeValuesIsRefused() throws IOException {
+        Importance imp = pass(Estimator.BATCH, 64, i -> i < 64);
+        float[] bad = {Float.NaN, Float.POSITIVE_INFINITY, -1e-3f};
+        for (float v : bad) {
+            float[][] sums = imp.sums();
+            float[][] copy = new float[sums.length][];
+            for (int t = 0; t < sums.length; t++) {
+                copy[t] = sums[t].clone();
+            }
+            copy[6][17] = v;
+            Path f = dir.resolve("damaged-" + v + ".safetensors");
+            new Importance(imp.parameters(), copy, imp.count(), imp.provenance()).save(f);
+            ai.lethe.io.LetheFormatException e = assertThrows(ai.lethe.io.LetheFormatException.class, () -> Importance.load(f));
+            assertTrue(e.getMessage().contains(model.parameters().get(6).name()) && e.getMessage().contains("element 17"),
+                    e.getMessage());
+        }
+    }
+
     private static void assertMessage(org.junit.jupiter.api.function.Executable e, String fragment) {
         IllegalArgumentException x = assertThrows(IllegalArgumentException.class, e);
         assertTrue(x.getMessage().contains(fragment), x.getMessage());

@@ -151,6 +151,17 @@ class MethodsTest {
     }
 
     @Test
+    void aMethodThatDivergesLeavesTheModelAsItWasAndSaysSo() throws IOException {
+        try (Lethe lethe = Lethe.load(model, "cpu")) {
+            String before = lethe.model().fingerprint();
+            ai.lethe.model.ModelException e = assertThrows(ai.lethe.model.ModelException.class,
+                    () -> lethe.forget(request(Method.NEGGRAD).trainLimit(1000).evaluate(false).lr(1e30f).epochs(3)));
+            assertTrue(e.getMessage().startsWith("neggrad diverged") && e.getMessage().contains("NaN/Inf"), e.getMessage());
+            assertEquals(before, lethe.model().fingerprint(), "no half-forgotten, non-finite model is left behind");
+        }
+    }
+
+    @Test
     void retrainReinitialisesEveryLayerAndNeverSeesTheForgetSet() throws IOException {
         try (Lethe lethe = Lethe.load(model, "cpu")) {
             ForgetReport r = lethe.forget(request(Method.RETRAIN).trainLimit(TRAIN).epochs(3)).report();

@@ -20,14 +20,14 @@ public final class Zoo {
             case "cnn" -> new CnnNet(config, seed);
             case "resnet18-cifar" -> new ResNet18Net(true, config, seed);
             case "resnet18" -> new ResNet18Net(false, config, seed);
-            default -> throw new IllegalArgumentException("unknown architecture '" + arch + "' (expected one of " + ARCHITECTURES + ")");
+            default -> throw new ai.lethe.InvalidSettingException("unknown architecture '" + arch + "' (expected one of " + ARCHITECTURES + ")");
         };
     }
 
     public static String normalise(String arch) {
         String a = arch.strip().toLowerCase(Locale.ROOT);
         if (!ARCHITECTURES.contains(a)) {
-            throw new IllegalArgumentException("unknown architecture '" + arch + "' (expected one of " + ARCHITECTURES + ")");
+            throw new ai.lethe.InvalidSettingException("unknown architecture '" + arch + "' (expected one of " + ARCHITECTURES + ")");
         }
         return a;
     }
