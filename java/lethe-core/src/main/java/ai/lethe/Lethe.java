@@ -236,7 +236,7 @@ public final class Lethe implements AutoCloseable {
         int classes = model.numClasses(source.train().sampleShape());
         requireLabelsInRange(labels, classes, "training");
         ImportanceEstimator est = new ImportanceEstimator(estimator, kernels, progress);
-        String description = source.train().description();
+        String description = ForgetSplit.identity(source.train(), labels);
         switch (subset) {
             case "full": {
                 if (forgetSet == null) {

@@ -54,7 +54,9 @@ public record DataSource(String spec, Dataset train, Dataset test) {
         int colon = s.indexOf(':');
         if (colon > 0) {
             String kind = lower.substring(0, colon);
-            Path dir = Path.of(s.substring(colon + 1));
+            // Absolute, so that descriptions (and the importance files that record them) name the same files
+            // whatever the working directory.
+            Path dir = Path.of(s.substring(colon + 1)).toAbsolutePath().normalize();
             switch (kind) {
                 case "idx":
                     return idx("idx:" + dir, dir);

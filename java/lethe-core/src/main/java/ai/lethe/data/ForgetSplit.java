@@ -29,6 +29,28 @@ public final class ForgetSplit {
         return labels;
     }
 
+    /**
+     * The training data as an importance file records it: the dataset's description (its absolute location and
+     * limit) and a digest of its labels, so that a stored importance is refused when the files behind the same
+     * name were replaced or relabelled.
+     */
+    public String dataIdentity() {
+        return identity(train, labels);
+    }
+
+    public static String identity(Dataset train, int[] labels) {
+        try {
+            java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(labels.length * 4);
+            b.asIntBuffer().put(labels);
+            md.update(b.array());
+            String hex = java.util.HexFormat.of().formatHex(md.digest());
+            return train.description() + ", labels sha256:" + hex.substring(0, 16);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e); // every JDK has SHA-256
+        }
+    }
+
     public ForgetSet.Resolved forgetSet() {
         return forget;
     }

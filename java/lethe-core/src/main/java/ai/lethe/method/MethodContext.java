@@ -80,7 +80,7 @@ public final class MethodContext {
     /** One importance pass over a stream, with provenance (subset, order) for its file. */
     Importance importance(Estimator estimator, BatchStream stream, String label, String subset, String order) {
         try (stream) {
-            Provenance p = new Provenance(fingerprint, estimator, request.batchSize(), split.train().description(), subset, order,
+            Provenance p = new Provenance(fingerprint, estimator, request.batchSize(), split.dataIdentity(), subset, order,
                     split.forgetSet().description());
             return new ImportanceEstimator(estimator, kernels, progress)
                     .estimate(model, stream, stream.expectedBatches(), label + " (" + stream.expectedSamples() + " samples)", p);
@@ -125,7 +125,7 @@ public final class MethodContext {
             Path file = request.retainImportance();
             full = Importance.load(file);
             try {
-                full.requireUsableAs(model, estimator, request.batchSize(), split.train().description(), file.toString());
+                full.requireUsableAs(model, estimator, request.batchSize(), split.dataIdentity(), file.toString());
             } catch (IllegalArgumentException e) {
                 throw new LetheFormatException(e.getMessage());
             }

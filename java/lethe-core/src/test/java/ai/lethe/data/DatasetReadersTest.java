@@ -165,4 +165,27 @@ class DatasetReadersTest {
         assertThrows(NoSuchFileException.class, () -> DataSource.open("idx:" + dir.resolve("missing"), 0));
         assertThrows(IllegalArgumentException.class, () -> DataSource.open("idx:" + dir, -1));
     }
+
+    @Test
+    void theDataIdentityNamesTheFilesAbsolutelyAndChangesWithTheLabels() throws IOException {
+        Path d = Files.createDirectory(dir.resolve("set"));
+        for (String split : new String[] {"train", "test"}) {
+            SyntheticData.npy(d.resolve(split + "_x.npy"), "|u1", new long[] {Y.length, 3, 2}, SyntheticData.uint8Images(Y.length, 6), false);
+            SyntheticData.npy(d.resolve(split + "_y.npy"), "<i8", new long[] {Y.length}, SyntheticData.int64(Y), false);
+        }
+        Path cwd = Path.of("").toAbsolutePath();
+        String absolute = identity("npy:" + d);
+        assertEquals(absolute, identity("npy:" + cwd.relativize(d)), "a relative spec names the same files");
+        assertEquals(absolute, identity("npy:" + d.resolve("..").resolve("set")));
+        assertTrue(absolute.contains(d.toString()) && absolute.contains("labels sha256:"), absolute);
+        int[] relabelled = Y.clone();
+        relabelled[2] = 0;
+        SyntheticData.npy(d.resolve("train_y.npy"), "<i8", new long[] {Y.length}, SyntheticData.int64(relabelled), false);
+        assertFalse(absolute.equals(identity("npy:" + d)), "relabelled files behind the same name are other data");
+    }
+
+    private static String identity(String spec) throws IOException {
+        DataSource s = DataSource.open(spec, 0);
+        return ForgetSplit.identity(s.train(), s.train().labels());
+    }
 }

@@ -46,8 +46,8 @@ final class ApiErrors {
 
     /** The most of a refused request's body that is read and discarded so that the client gets the error. */
     private static final long DRAIN_MAX_BYTES = 32L << 20;
-    /** The same for a client that has not authenticated, who must not make the server read megabytes. */
-    private static final long UNAUTHENTICATED_DRAIN_MAX_BYTES = 64L << 10;
+    /** The same for a client that has not authenticated, who must not make the server read tens of megabytes. */
+    static final long UNAUTHENTICATED_DRAIN_MAX_BYTES = 1L << 20;
 
     private ApiErrors() {
     }
