@@ -37,6 +37,7 @@ final class RecordReader implements SampleReader, RandomAccess {
     private final int count;
     private final int values;
     private final Encoding encoding;
+    private final Path file;
     private final int recordBytes;
     private final ByteBuffer block;
     private final int recordsPerBlock;
@@ -53,6 +54,7 @@ final class RecordReader implements SampleReader, RandomAccess {
     RecordReader(Path file, long dataOffset, int count, int values, Encoding encoding, String what, int declared)
             throws IOException {
         this.channel = FileChannel.open(file, StandardOpenOption.READ);
+        this.file = file;
         this.dataOffset = dataOffset;
         this.count = count;
         this.values = values;
@@ -76,12 +78,12 @@ final class RecordReader implements SampleReader, RandomAccess {
         if (next < blockFirst || next >= blockFirst + blockCount) {
             fill(next);
         }
-        decode(block, (next - blockFirst) * recordBytes, dst, offset);
+        decode(block, (next - blockFirst) * recordBytes, dst, offset, next);
         next++;
         return true;
     }
 
-    private void decode(ByteBuffer from, int at, float[] dst, int offset) {
+    private void decode(ByteBuffer from, int at, float[] dst, int offset, int index) throws LetheFormatException {
         if (encoding == Encoding.U8_SCALED) {
             for (int i = 0; i < values; i++) {
                 dst[offset + i] = (from.get(at + i) & 0xFF) / 255f;
@@ -90,6 +92,7 @@ final class RecordReader implements SampleReader, RandomAccess {
             for (int i = 0; i < values; i++) {
                 dst[offset + i] = from.getFloat(at + 4 * i);
             }
+            SampleReader.requireFinite(dst, offset, values, file, index);
         }
     }
 
@@ -130,7 +133,7 @@ final class RecordReader implements SampleReader, RandomAccess {
             }
             pos += r;
         }
-        decode(single, 0, dst, offset);
+        decode(single, 0, dst, offset, index);
     }
 
     private void fill(int first) throws IOException {

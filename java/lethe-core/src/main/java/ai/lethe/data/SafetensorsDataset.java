@@ -106,6 +106,8 @@ public final class SafetensorsDataset implements Dataset {
                     for (int i = 0; i < per; i++) {
                         dst[offset + i] /= 255f;
                     }
+                } else {
+                    SampleReader.requireFinite(dst, offset, per, path, index);
                 }
             }
 
@@ -144,6 +146,7 @@ public final class SafetensorsDataset implements Dataset {
                     }
                 } else {
                     System.arraycopy(block, at, dst, offset, per);
+                    SampleReader.requireFinite(dst, offset, per, path, read);
                 }
                 read++;
                 return true;

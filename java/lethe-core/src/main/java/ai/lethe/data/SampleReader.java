@@ -22,4 +22,17 @@ public interface SampleReader extends Closeable {
      * files seek; compressed streams decode what lies between.
      */
     void skipTo(int index, float[] scratch) throws IOException;
+
+    /**
+     * Refuses a float sample holding NaN or an infinity: it would make every accuracy computed on it meaningless
+     * and every gradient non-finite, so the file is reported where it is read.
+     */
+    static void requireFinite(float[] dst, int offset, int n, Object file, int index) throws ai.lethe.io.LetheFormatException {
+        for (int i = 0; i < n; i++) {
+            if (!Float.isFinite(dst[offset + i])) {
+                throw new ai.lethe.io.LetheFormatException(file + ": sample " + index + " holds " + dst[offset + i]
+                        + " at value " + i + "; images must be finite");
+            }
+        }
+    }
 }

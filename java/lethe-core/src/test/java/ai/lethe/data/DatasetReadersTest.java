@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -187,5 +189,35 @@ class DatasetReadersTest {
     private static String identity(String spec) throws IOException {
         DataSource s = DataSource.open(spec, 0);
         return ForgetSplit.identity(s.train(), s.train().labels());
+    }
+
+    @Test
+    void floatImagesWithNaNOrInfinityAreRefusedWhereTheyAreRead() throws IOException {
+        Path st = dir.resolve("nan.safetensors");
+        SyntheticData.safetensors(st, Y.length, 3, 2, Y, Float.NaN);
+        Dataset s = SafetensorsDataset.open("syn", st);
+        float[] dst = new float[6];
+        try (SampleReader r = s.openReader()) {
+            for (int i = 0; i < Y.length - 1; i++) {
+                assertTrue(r.next(dst, 0));
+            }
+            LetheFormatException e = assertThrows(LetheFormatException.class, () -> r.next(dst, 0));
+            assertTrue(e.getMessage().contains("sample " + (Y.length - 1)) && e.getMessage().contains("NaN"), e.getMessage());
+        }
+        try (RandomAccess r = s.openRandomAccess()) {
+            assertThrows(LetheFormatException.class, () -> r.read(Y.length - 1, dst, 0));
+        }
+        ByteBuffer f = ByteBuffer.allocate(Y.length * 6 * 4).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < Y.length * 6; i++) {
+            f.putFloat(i == 13 ? Float.POSITIVE_INFINITY : 0.5f);
+        }
+        SyntheticData.npy(dir.resolve("inf_x.npy"), "<f4", new long[] {Y.length, 1, 3, 2}, f.array(), false);
+        SyntheticData.npy(dir.resolve("inf_y.npy"), "<i8", new long[] {Y.length}, SyntheticData.int64(Y), false);
+        Dataset n = NpyDataset.open("syn", dir.resolve("inf_x.npy"), dir.resolve("inf_y.npy"));
+        try (SampleReader r = n.openReader()) {
+            assertTrue(r.next(dst, 0) && r.next(dst, 0), "samples 0 and 1 are finite");
+            LetheFormatException e = assertThrows(LetheFormatException.class, () -> r.next(dst, 0));
+            assertTrue(e.getMessage().contains("sample 2") && e.getMessage().contains("Infinity"), e.getMessage());
+        }
     }
 }

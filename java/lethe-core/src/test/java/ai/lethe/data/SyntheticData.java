@@ -81,8 +81,8 @@ public final class SyntheticData {
     }
 
     /**
-     * A split as safetensors: float x [n, 1, rows, cols] and int64 y [n]. A non-null {@code poison} replaces the
-     * first pixel of the last sample (for NaN/Inf tests).
+     * A split as safetensors: float x [n, 1, rows, cols] and int64 y [n]. A non-null {@code poison} replaces every
+     * pixel of the last sample (NaN for reader tests; Float.MAX_VALUE for activations that overflow).
      */
     public static void safetensors(Path p, int n, int rows, int cols, int[] y, Float poison) throws IOException {
         float[] x = new float[n * rows * cols];
@@ -92,7 +92,7 @@ public final class SyntheticData {
             }
         }
         if (poison != null) {
-            x[(n - 1) * rows * cols] = poison;
+            java.util.Arrays.fill(x, (n - 1) * rows * cols, n * rows * cols, poison);
         }
         long[] labels = new long[n];
         for (int i = 0; i < n; i++) {
