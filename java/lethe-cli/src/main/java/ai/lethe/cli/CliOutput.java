@@ -42,7 +42,10 @@ final class CliOutput {
         while (dir != null && !Files.exists(dir)) {
             dir = dir.getParent(); // missing directories are created: the nearest existing one must be writable
         }
-        if (dir != null && (!Files.isDirectory(dir) || !Files.isWritable(dir))) {
+        if (dir != null && !Files.isDirectory(dir)) {
+            throw new CommandLine.ParameterException(cmd, option + " " + target + ": " + dir + " is a file, not a directory");
+        }
+        if (dir != null && !Files.isWritable(dir)) {
             throw new CommandLine.ParameterException(cmd, option + " " + target + ": cannot write in " + dir);
         }
     }

@@ -108,6 +108,9 @@ class CliBadInputTest {
                 x[i] = (i % 97) / 97f;
             }
             x[0] = firstPixel;
+            if (firstPixel == Float.MAX_VALUE) {
+                Arrays.fill(x, 0, c * h * w, firstPixel); // the whole first sample: activations overflow
+            }
             long[] labels = Arrays.stream(y).asLongStream().toArray();
             new SafetensorsWriter().addFloats("x", new long[] {y.length, c, h, w}, x).addLongs("y", new long[] {y.length}, labels)
                     .write(d.resolve(split + ".safetensors"));
@@ -130,9 +133,12 @@ class CliBadInputTest {
     }
 
     @Test
-    void nonFiniteGradients() throws Exception {
-        Path d = data(1, 28, 28, new int[] {0, 1, 2, 1}, Float.NaN);
-        assertFails(forget("--model", model(), "--data", "safetensors:" + d, "--forget-class", "1"), 1, "NaN/Inf");
+    void nonFiniteImagesAndGradients() throws Exception {
+        Path nan = data(1, 28, 28, new int[] {0, 1, 2, 1}, Float.NaN);
+        assertFails(forget("--model", model(), "--data", "safetensors:" + nan, "--forget-class", "1"), 1,
+                "sample 0 holds NaN at value 0; images must be finite");
+        Path huge = data(1, 28, 28, new int[] {0, 1, 2, 1}, Float.MAX_VALUE);
+        assertFails(forget("--model", model(), "--data", "safetensors:" + huge, "--forget-class", "1"), 1, "NaN/Inf");
     }
 
     @Test

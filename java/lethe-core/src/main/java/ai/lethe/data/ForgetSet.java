@@ -69,6 +69,9 @@ public abstract sealed class ForgetSet permits ForgetSet.Classes, ForgetSet.Indi
     /** Reads one training index per line (blank lines and lines starting with # are ignored). */
     public static ForgetSet indicesFile(Path file) throws IOException {
         List<Integer> out = new ArrayList<>();
+        if (Files.isDirectory(file)) {
+            throw new ai.lethe.io.LetheFormatException(file + " is a directory, not a file of training indices");
+        }
         try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
             String line;
             int lineNo = 0;

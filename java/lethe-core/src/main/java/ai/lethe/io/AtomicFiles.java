@@ -39,7 +39,13 @@ public final class AtomicFiles {
         if (dir != null) {
             Files.createDirectories(dir);
         }
-        Path tmp = createTemporary(dir, absolute.getFileName().toString());
+        Path tmp;
+        try {
+            tmp = createTemporary(dir, absolute.getFileName().toString());
+        } catch (IOException e) {
+            // name what the user asked for, not the temporary file
+            throw new IOException("cannot write " + target + ": " + reason(e), e);
+        }
         boolean done = false;
         try {
             writer.write(tmp);
@@ -53,6 +59,16 @@ public final class AtomicFiles {
                 Files.deleteIfExists(tmp);
             }
         }
+    }
+
+    private static String reason(IOException e) {
+        if (e instanceof java.nio.file.NoSuchFileException) {
+            return "the directory does not exist or does not take new files";
+        }
+        if (e instanceof java.nio.file.AccessDeniedException) {
+            return "permission denied";
+        }
+        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
     }
 
     /**
