@@ -10,6 +10,6 @@ final class DataOptions {
     String data;
 
     @Option(names = "--train-limit", paramLabel = "N", defaultValue = "0",
-            description = "Use only the first N training samples, in file order (default: all).")
+            description = "Use only the first N training samples, in file order (default: 0 = all).")
     int trainLimit;
 }

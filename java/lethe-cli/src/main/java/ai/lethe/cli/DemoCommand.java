@@ -55,6 +55,12 @@ final class DemoCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         CliOutput.requireFileTarget(spec.commandLine(), "--out", out);
+        if (method != Method.SSD && method != Method.LFSSD) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "the demo runs ssd or lfssd; for " + method.id()
+                    + " use 'lethe forget' (the demo's model has no mnemonic codes and is not a zoo model)");
+        }
+        ForgetRequest.of("fashion-mnist", ForgetSet.classes(forgetClass)).method(method).alpha(alpha).trainLimit(trainLimit)
+                .validate(); // bad settings fail before any work
         Path model = Files.createTempFile("lethe-demo-", ".pt");
         try {
             try (InputStream in = DemoCommand.class.getResourceAsStream("/ai/lethe/demo/fmnist-cnn.pt")) {

@@ -66,6 +66,9 @@ final class FisherCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(cmd, "--batch-size must be at least 1");
         }
         forget.inputs(model.inputs(CliOutput.paths(cmd))).data(data.data).output("--out", out).check();
+        if (!out.getFileName().toString().endsWith(".safetensors")) {
+            throw new CommandLine.ParameterException(cmd, "--out " + out + ": importances are safetensors; name the file *.safetensors");
+        }
         try (Lethe lethe = model.open(device.name).progress(progressOptions.progress())) {
             long t = System.nanoTime();
             Importance imp = lethe.importance(data.data, data.trainLimit, subset, forget.optional(cmd), estimator, batchSize);

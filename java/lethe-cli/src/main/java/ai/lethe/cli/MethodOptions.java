@@ -1,6 +1,8 @@
 package ai.lethe.cli;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 import ai.lethe.ForgetRequest;
 import ai.lethe.importance.Estimator;
@@ -134,10 +136,77 @@ final class MethodOptions {
                     .forgetWeight(forgetWeight).rank(rank).loraLayers(loraLayers).rfaBeta(rfaBeta).rfaShift(rfaShift)
                     .rfaShiftScale(rfaShiftScale);
             request.validate();
+            noteIgnoredOptions(cmd, method, auto);
             return request;
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(cmd, e.getMessage());
         }
+    }
+
+    /** The options that only some methods read, and those methods. */
+    private static final java.util.Map<String, java.util.Set<Method>> METHOD_OPTIONS = methodOptions();
+
+    private static java.util.Map<String, java.util.Set<Method>> methodOptions() {
+        java.util.Map<String, java.util.Set<Method>> m = new java.util.LinkedHashMap<>();
+        java.util.Set<Method> ssd = java.util.EnumSet.of(Method.SSD, Method.LFSSD);
+        java.util.Set<Method> fisher = java.util.EnumSet.of(Method.SSD, Method.LFSSD, Method.DEEPCLEAN);
+        java.util.Set<Method> training = java.util.EnumSet.of(Method.DEEPCLEAN, Method.RFA, Method.FINETUNE, Method.NEGGRAD,
+                Method.RETRAIN);
+        for (String o : new String[] {"--alpha", "--lambda", "--target-forget-acc", "--max-retain-drop", "--reference-model",
+                                      "--retain-importance"}) {
+            m.put(o, ssd);
+        }
+        for (String o : new String[] {"--estimator", "--batch-size", "--save-importances"}) {
+            m.put(o, fisher);
+        }
+        for (String o : new String[] {"--lambda1", "--lambda2", "--codes"}) {
+            m.put(o, java.util.EnumSet.of(Method.MNEMONIC));
+        }
+        for (String o : new String[] {"--gamma", "--reset-fraction", "--finetune-epochs"}) {
+            m.put(o, java.util.EnumSet.of(Method.DEEPCLEAN));
+        }
+        for (String o : new String[] {"--epochs", "--lr", "--train-batch-size"}) {
+            m.put(o, training);
+        }
+        m.put("--forget-weight", java.util.EnumSet.of(Method.NEGGRAD));
+        for (String o : new String[] {"--rank", "--lora-layers", "--rfa-beta", "--rfa-shift", "--rfa-shift-scale"}) {
+            m.put(o, java.util.EnumSet.of(Method.RFA));
+        }
+        return m;
+    }
+
+    /**
+     * Says on stderr which of the given options the chosen method does not read: a setting silently ignored
+     * (a --gamma given to ssd, a --retain-importance to finetune) looks as if it had been applied.
+     */
+    private static void noteIgnoredOptions(CommandLine cmd, Method method, boolean alphaAuto) {
+        CommandLine.ParseResult parsed = cmd.getParseResult();
+        if (parsed == null) {
+            return;
+        }
+        List<String> ignored = new ArrayList<>();
+        METHOD_OPTIONS.forEach((option, methods) -> {
+            if (parsed.hasMatchedOption(option) && !methods.contains(method)) {
+                ignored.add(option);
+            }
+        });
+        List<String> autoOnly = new ArrayList<>();
+        if (!alphaAuto && (method == Method.SSD || method == Method.LFSSD)) {
+            for (String o : new String[] {"--target-forget-acc", "--max-retain-drop", "--reference-model"}) {
+                if (parsed.hasMatchedOption(o)) {
+                    autoOnly.add(o);
+                }
+            }
+        }
+        if (!ignored.isEmpty()) {
+            cmd.getErr().println("note: " + String.join(", ", ignored) + (ignored.size() == 1 ? " does" : " do")
+                    + " not apply to " + method.id() + " and " + (ignored.size() == 1 ? "is" : "are") + " ignored");
+        }
+        if (!autoOnly.isEmpty()) {
+            cmd.getErr().println("note: " + String.join(", ", autoOnly) + (autoOnly.size() == 1 ? " only applies" : " only apply")
+                    + " with --alpha auto and " + (autoOnly.size() == 1 ? "is" : "are") + " ignored");
+        }
+        cmd.getErr().flush();
     }
 
     private static double parseAlpha(String v) {

@@ -50,7 +50,7 @@ final class ServeCommand implements Callable<Integer> {
     int queueLimit;
 
     @Option(names = "--workers", paramLabel = "N", defaultValue = "0",
-            description = "Jobs run at the same time (default: 1 on a CUDA device, else a quarter of the cores, at least 1; each job already uses every core). A CUDA device always runs one job at a time.")
+            description = "Jobs run at the same time (0, the default: 1 on a CUDA device, else a quarter of the cores, at least 1; each job already uses every core). A CUDA device always runs one job at a time.")
     int workers;
 
     @Option(names = "--max-attempts", paramLabel = "N", defaultValue = "" + ServerConfig.DEFAULT_MAX_ATTEMPTS,

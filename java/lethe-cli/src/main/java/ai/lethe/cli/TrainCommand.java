@@ -86,6 +86,10 @@ final class TrainCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         CommandLine cmd = spec.commandLine();
         CliOutput.paths(cmd).data(data.data).output("--out", out).check();
+        if (!out.getFileName().toString().endsWith(".safetensors")) {
+            throw new CommandLine.ParameterException(cmd, "--out " + out + ": a trained model is a safetensors state_dict;"
+                    + " name the file *.safetensors");
+        }
         Trainer.Settings settings;
         String a;
         if (width < 1 || hidden < 1) {

@@ -232,7 +232,11 @@ class CliBadInputTest {
         assertFails(forget("--model", model(), "--data", "fashion-mnist", "--forget-class", "1", "--method", "finetune",
                 "--epochs", "0"), 2, "--epochs must be at least 1 for finetune");
         assertFails(CliRunner.run("train", "--arch", "mlp", "--data", "fashion-mnist", "--momentum", "1.5", "--out",
-                out().toString(), "-q"), 2, "--momentum must be within [0, 1)");
+                dir.resolve("m.safetensors").toString(), "-q"), 2, "--momentum must be within [0, 1)");
+        assertFails(CliRunner.run("train", "--arch", "mlp", "--data", "fashion-mnist", "--out", out().toString(), "-q"), 2,
+                "name the file *.safetensors");
+        assertFails(CliRunner.run("demo", "--method", "deepclean", "-q"), 2, "the demo runs ssd or lfssd");
+        assertFails(CliRunner.run("demo", "--alpha", "-2", "-q"), 2, "--alpha must be a positive number");
         Path compareDir = dir.resolve("cmp");
         assertFails(CliRunner.run("compare", "--model", model(), "--data", "fashion-mnist", "--train-limit", "200",
                 "--forget-class", "1", "--methods", "ssd,deepclean", "--alpha", "-1", "--report", compareDir.toString(), "-q"), 2,
@@ -250,5 +254,19 @@ class CliBadInputTest {
         assertEquals(0, fisher.code(), fisher.toString());
         assertFails(CliRunner.run("eval", "--model", model(), "--weights", importance.toString(), "--data", "fashion-mnist",
                 "--train-limit", "64", "--forget-class", "1", "-q"), 1, "holds importances");
+    }
+
+    @Test
+    void optionsTheMethodDoesNotReadAreNamedOnStderr() {
+        CliRunner.Result r = CliRunner.run("forget", "--model", model(), "--data", "fashion-mnist", "--train-limit", "200",
+                "--forget-class", "1", "--method", "ssd", "--gamma", "3", "--rank", "8", "--max-retain-drop", "0.1", "--no-eval", "-q",
+                "--out", out().toString());
+        assertEquals(0, r.code(), r.toString());
+        assertTrue(r.err().contains("note: --gamma, --rank do not apply to ssd and are ignored"), r.err());
+        assertTrue(r.err().contains("note: --max-retain-drop only applies with --alpha auto and is ignored"), r.err());
+        CliRunner.Result plain = CliRunner.run("forget", "--model", model(), "--data", "fashion-mnist", "--train-limit", "200",
+                "--forget-class", "1", "--method", "ssd", "--alpha", "5", "--no-eval", "-q", "--out", out().toString());
+        assertEquals(0, plain.code(), plain.toString());
+        assertFalse(plain.err().contains("note:"), plain.err());
     }
 }
