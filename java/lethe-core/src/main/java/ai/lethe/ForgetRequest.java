@@ -351,10 +351,15 @@ public final class ForgetRequest {
             if (rank < 1 || loraLayers < 1) {
                 throw new ai.lethe.InvalidSettingException("--rank and --lora-layers must be at least 1");
             }
-            if (!(rfaBeta >= 0 && Float.isFinite(rfaBeta)) || !(rfaShiftScale >= 0 && Float.isFinite(rfaShiftScale))
-                    || !(ceWeight >= 0 && Float.isFinite(ceWeight))) {
-                throw new ai.lethe.InvalidSettingException("--rfa-beta, --rfa-shift-scale and the cross-entropy weight must be"
-                        + " non-negative numbers, got " + rfaBeta + ", " + rfaShiftScale + ", " + ceWeight);
+            if (!(rfaBeta >= 0 && Float.isFinite(rfaBeta))) {
+                throw new ai.lethe.InvalidSettingException("--rfa-beta must be a non-negative number, got " + rfaBeta);
+            }
+            if (!(rfaShiftScale >= 0 && Float.isFinite(rfaShiftScale))) {
+                throw new ai.lethe.InvalidSettingException("--rfa-shift-scale must be a non-negative number, got " + rfaShiftScale);
+            }
+            if (!(ceWeight >= 0 && Float.isFinite(ceWeight))) {
+                throw new ai.lethe.InvalidSettingException("the RFA cross-entropy weight must be a non-negative number, got "
+                        + ceWeight);
             }
             if (!rfaShift.equals("mean-other") && !rfaShift.equals("random")) {
                 throw new ai.lethe.InvalidSettingException("--rfa-shift must be mean-other or random, got '" + rfaShift + "'");
@@ -378,7 +383,8 @@ public final class ForgetRequest {
                 m.put("alpha", alphaAuto ? "auto" : alpha);
                 m.put("lambda", lambda);
                 if (alphaAuto) {
-                    m.put("target_forget_acc", targetForgetAcc);
+                    m.put("target_forget_acc", targetForgetAcc != null ? targetForgetAcc
+                            : referenceModel != null ? "the reference model's" : "chance level");
                     m.put("max_retain_drop", maxRetainDrop);
                     m.put("holdout_fraction", holdoutFraction);
                 }

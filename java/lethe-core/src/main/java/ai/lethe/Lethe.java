@@ -155,7 +155,9 @@ public final class Lethe implements AutoCloseable {
         if (request.saveImportances() != null && (outcome.importanceFull() != null || outcome.importanceForget() != null)) {
             Files.createDirectories(request.saveImportances());
             if (outcome.importanceFull() != null) {
-                outcome.importanceFull().save(request.saveImportances().resolve("importance_full.safetensors"));
+                // named by what it covers: D for SSD (importance_full), Dr for DeepClean (importance_retain)
+                outcome.importanceFull().save(request.saveImportances().resolve(
+                        "importance_" + outcome.importanceFull().provenance().subset() + ".safetensors"));
             }
             if (outcome.importanceForget() != null) {
                 outcome.importanceForget().save(request.saveImportances().resolve("importance_forget.safetensors"));
@@ -257,6 +259,10 @@ public final class Lethe implements AutoCloseable {
                     throw new ai.lethe.InvalidSettingException("--subset " + subset + " needs a forget set (--forget-class, --forget-indices or --forget-random)");
                 }
                 ForgetSet.Resolved r = forgetSet.resolve(labels, classes);
+                if (subset.equals("retain") && r.retainCount() == 0) {
+                    throw new LetheFormatException("the retain set is empty: the forget set (" + r.description() + ") covers all "
+                            + r.forgetCount() + " training samples");
+                }
                 ForgetSplit split = new ForgetSplit(source.train(), labels, r);
                 try (BatchStream s = subset.equals("forget") ? split.forget(batchSize) : split.retain(batchSize)) {
                     return est.estimate(model, s, s.expectedBatches(), "importance over " + subset + " set",
@@ -285,16 +291,21 @@ public final class Lethe implements AutoCloseable {
      */
     public void save(Path path) throws IOException {
         boolean safetensors = ai.lethe.model.Weights.isSafetensors(path);
+        requireSavable(path);
         if (model instanceof ai.lethe.model.zoo.ZooModel) {
-            if (!safetensors) {
-                throw new IllegalArgumentException("a zoo model is written as a safetensors state_dict: name the output "
-                        + path.getFileName() + " with a .safetensors suffix");
-            }
             model.save(path);
         } else if (safetensors) {
             ai.lethe.model.Weights.save(model, path);
         } else {
             model.save(path);
+        }
+    }
+
+    /** Refuses, before any work, an output path that {@link #save} could not write this model to. */
+    public void requireSavable(Path path) {
+        if (model instanceof ai.lethe.model.zoo.ZooModel && !ai.lethe.model.Weights.isSafetensors(path)) {
+            throw new ai.lethe.InvalidSettingException("a zoo model is written as a safetensors state_dict: name the output "
+                    + path.getFileName() + " with a .safetensors suffix");
         }
     }
 

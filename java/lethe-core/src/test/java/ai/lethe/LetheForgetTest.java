@@ -1,6 +1,7 @@
 package ai.lethe;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -94,8 +95,19 @@ class LetheForgetTest {
                     assertEquals(first[t][j], second[t][j], 1e-6);
                 }
             }
-            assertTrue(r2.seconds().importanceFull() < r1.seconds().importanceFull(), "loading beats computing");
         }
+    }
+
+    @Test
+    void deepCleanSavesItsRetainImportanceUnderItsOwnName() throws IOException {
+        Path out = dir.resolve("deepclean");
+        try (Lethe lethe = open()) {
+            lethe.forget(fixtureRequest(Method.DEEPCLEAN).resetFraction(0.001).epochs(0).saveImportances(out).evaluate(false));
+        }
+        assertTrue(Files.exists(out.resolve("importance_retain.safetensors")), "I_r, over Dr");
+        assertTrue(Files.exists(out.resolve("importance_forget.safetensors")));
+        assertFalse(Files.exists(out.resolve("importance_full.safetensors")), "I_r is not an importance over all of D");
+        assertEquals("retain", ai.lethe.importance.Importance.load(out.resolve("importance_retain.safetensors")).provenance().subset());
     }
 
     @Test

@@ -101,7 +101,19 @@ final class CompareCommand implements Callable<Integer> {
             return req;
         };
         Comparison.validate(data.data, data.trainLimit, ForgetSet.classes(forgetClasses), list, configure);
-        CliOutput.paths(cmd).input("--model", model).data(data.data).check();
+        // What the comparison will write into --report: a model that is one of them would be overwritten.
+        CliOutput.Paths paths = CliOutput.paths(cmd).input("--model", model).data(data.data);
+        String suffix = model == null || model.getFileName().toString().endsWith(".safetensors") ? ".safetensors" : ".pt";
+        for (Method m : list) {
+            paths.output("--report", report.resolve(m.id() + suffix));
+        }
+        if (model == null) {
+            paths.output("--report", report.resolve("base.safetensors"));
+        }
+        for (String f : ComparisonReport.FILES) {
+            paths.output("--report", report.resolve(f));
+        }
+        paths.check();
         Progress progress = progressOptions.progress();
         Files.createDirectories(report);
         Path base = model;

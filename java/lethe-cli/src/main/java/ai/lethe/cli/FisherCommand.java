@@ -66,7 +66,7 @@ final class FisherCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(cmd, "--batch-size must be at least 1");
         }
         forget.inputs(model.inputs(CliOutput.paths(cmd))).data(data.data).output("--out", out).check();
-        if (!out.getFileName().toString().endsWith(".safetensors")) {
+        if (!ai.lethe.model.Weights.isSafetensors(out)) {
             throw new CommandLine.ParameterException(cmd, "--out " + out + ": importances are safetensors; name the file *.safetensors");
         }
         try (Lethe lethe = model.open(device.name).progress(progressOptions.progress())) {

@@ -64,6 +64,7 @@ final class ForgetCommand implements Callable<Integer> {
                 .output("--out", out).output("--report", report).check();
         ForgetRequest request = methodOptions.request(cmd, data, forget);
         try (Lethe lethe = model.open(device.name).progress(progressOptions.progress())) {
+            lethe.requireSavable(out);
             Lethe.ForgetResult result = lethe.forget(request);
             lethe.save(out);
             ForgetReport r = result.report();

@@ -106,7 +106,7 @@ final class MethodOptions {
     Path retainImportance;
 
     @Option(names = "--save-importances", paramLabel = "DIR",
-            description = "Also write DIR/importance_full.safetensors and DIR/importance_forget.safetensors.")
+            description = "Also write the importances computed: DIR/importance_full.safetensors (I_D; deepclean: importance_retain.safetensors, I_r) and DIR/importance_forget.safetensors (I_f).")
     Path saveImportances;
 
     @Option(names = "--no-eval", description = "Skip the before/after evaluation (faster).")
@@ -117,7 +117,8 @@ final class MethodOptions {
         paths.input("--reference-model", referenceModel).input("--codes", codes).input("--retain-importance", retainImportance);
         if (saveImportances != null) {
             // Saving a reused I_D again over itself is harmless (it was read in full first), so only a fresh one counts.
-            paths.output("--save-importances", retainImportance != null ? null : saveImportances.resolve("importance_full.safetensors"))
+            String first = method == Method.DEEPCLEAN ? "importance_retain.safetensors" : "importance_full.safetensors";
+            paths.output("--save-importances", retainImportance != null ? null : saveImportances.resolve(first))
                     .output("--save-importances", saveImportances.resolve("importance_forget.safetensors"));
         }
         return paths;

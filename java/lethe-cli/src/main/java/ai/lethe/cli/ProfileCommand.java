@@ -65,13 +65,20 @@ final class ProfileCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         CommandLine cmd = spec.commandLine();
-        methodOptions.paths(forget.inputs(model.inputs(CliOutput.paths(cmd)))).data(data.data)
-                .output("--out", out).output("--report", report).check();
         if (Files.exists(profileDir) && !Files.isDirectory(profileDir)) {
             throw new CommandLine.ParameterException(cmd, "--profile-dir " + profileDir + " exists and is not a directory");
         }
+        CliOutput.Paths paths = methodOptions.paths(forget.inputs(model.inputs(CliOutput.paths(cmd)))).data(data.data)
+                .output("--out", out).output("--report", report);
+        for (String f : ProfileReport.FILES) {
+            paths.output("--profile-dir", profileDir.resolve(f));
+        }
+        paths.check();
         ForgetRequest request = methodOptions.request(cmd, data, forget);
         try (Lethe lethe = model.open(device.name).progress(progressOptions.progress())) {
+            if (out != null) {
+                lethe.requireSavable(out);
+            }
             ProfileReport r = lethe.profile(request);
             if (out != null) {
                 lethe.save(out);

@@ -85,8 +85,12 @@ final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         CommandLine cmd = spec.commandLine();
-        CliOutput.paths(cmd).data(data.data).output("--out", out).check();
-        if (!out.getFileName().toString().endsWith(".safetensors")) {
+        CliOutput.paths(cmd).data(data.data).output("--out", out)
+                .output("--out (its codes file)", mnemonic ? ai.lethe.data.MnemonicCodes.besideModel(out) : null).check();
+        if (!mnemonic && (cmd.getParseResult().hasMatchedOption("--t-mix") || cmd.getParseResult().hasMatchedOption("--code-distribution"))) {
+            cmd.getErr().println("note: --t-mix and --code-distribution only apply with --mnemonic-codes and are ignored");
+        }
+        if (!ai.lethe.model.Weights.isSafetensors(out)) {
             throw new CommandLine.ParameterException(cmd, "--out " + out + ": a trained model is a safetensors state_dict;"
                     + " name the file *.safetensors");
         }

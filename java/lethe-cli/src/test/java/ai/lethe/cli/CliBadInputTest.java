@@ -269,4 +269,21 @@ class CliBadInputTest {
         assertEquals(0, plain.code(), plain.toString());
         assertFalse(plain.err().contains("note:"), plain.err());
     }
+
+    @Test
+    void outputsInsideProfileAndCompareDirectoriesAreCheckedToo() throws Exception {
+        Path prof = dir.resolve("prof");
+        assertFails(CliRunner.run("profile", "--model", model(), "--data", "fashion-mnist", "--train-limit", "200", "--forget-class",
+                "1", "--profile-dir", prof.toString(), "--out", prof.resolve("trace.json").toString(), "-q"), 2,
+                "--profile-dir and --out name the same file");
+        Path cmp = Files.createDirectory(dir.resolve("cmp"));
+        Path model = cmp.resolve("ssd.pt");
+        Files.copy(CliRunner.model(), model);
+        assertFails(CliRunner.run("compare", "--model", model.toString(), "--data", "fashion-mnist", "--train-limit", "200",
+                "--forget-class", "1", "--methods", "ssd", "--alpha", "5", "--report", cmp.toString(), "-q"), 2,
+                "is the input given as --model");
+        assertTrue(Arrays.equals(Files.readAllBytes(CliRunner.model()), Files.readAllBytes(model)), "the model is untouched");
+        assertFails(CliRunner.run("fisher", "--model", model(), "--data", "fashion-mnist", "--train-limit", "3", "--subset", "retain",
+                "--forget-class", "0,9", "--out", dir.resolve("r.safetensors").toString(), "-q"), 1, "the retain set is empty");
+    }
 }

@@ -1,6 +1,7 @@
 package ai.lethe.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -51,8 +52,16 @@ class CliTrainCompareTest {
         assertEquals("mnemonic", JSON.readTree(f.out()).get("method").asText());
         CliRunner.Result pt = CliRunner.run("forget", "--model", out.toString(), "--data", "fashion-mnist", "--train-limit", "1000",
                 "--forget-class", "1", "--method", "mnemonic", "--out", dir.resolve("forgotten.pt").toString(), "--no-eval", "-q");
-        assertEquals(1, pt.code(), "a zoo model is not written as TorchScript: " + pt);
+        assertEquals(2, pt.code(), "a zoo model is not written as TorchScript, and that is known before any work: " + pt);
         assertTrue(pt.err().contains(".safetensors suffix"), pt.err());
+        assertFalse(pt.err().contains("importance"), "refused before the importance passes: " + pt.err());
+        CliRunner.Result imp = CliRunner.run("fisher", "--model", out.toString(), "--data", "fashion-mnist", "--train-limit", "200",
+                "--subset", "full", "--out", dir.resolve("imp.safetensors").toString(), "-q");
+        assertEquals(0, imp.code(), imp.toString());
+        CliRunner.Result asModel = CliRunner.run("eval", "--model", dir.resolve("imp.safetensors").toString(), "--arch", "mlp",
+                "--data", "fashion-mnist", "--train-limit", "200", "--forget-class", "1", "-q");
+        assertEquals(1, asModel.code(), asModel.toString());
+        assertTrue(asModel.err().contains("holds importances"), asModel.err());
     }
 
     @Test

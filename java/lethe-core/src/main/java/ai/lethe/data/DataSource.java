@@ -56,7 +56,15 @@ public record DataSource(String spec, Dataset train, Dataset test) {
             String kind = lower.substring(0, colon);
             // Absolute, so that descriptions (and the importance files that record them) name the same files
             // whatever the working directory.
+            if (s.substring(colon + 1).isBlank()) {
+                throw new ai.lethe.InvalidSettingException("--data " + s + " names no directory (expected " + FORMS + ")");
+            }
             Path dir = Path.of(s.substring(colon + 1)).toAbsolutePath().normalize();
+            try {
+                dir = dir.toRealPath(); // the same files through a symlinked directory are the same data
+            } catch (IOException e) {
+                // missing: the reader below says so
+            }
             switch (kind) {
                 case "idx":
                     return idx("idx:" + dir, dir);

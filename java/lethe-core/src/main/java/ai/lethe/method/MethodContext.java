@@ -130,11 +130,17 @@ public final class MethodContext {
                 throw new LetheFormatException(e.getMessage());
             }
             if (estimator.dependsOnBatching() && !"retain-then-forget".equals(full.provenance().order())) {
-                out.notes.add("the stored I_D was batched in " + full.provenance().order() + " order; the SSD reference batches D"
-                        + " as retain-then-forget, so results differ slightly from a fresh run");
+                // With the batch estimator I_D is a mean of squared batch gradients, so how D is cut into batches
+                // matters: pure forget-set batches (retain-then-forget) and mixed ones can select very different
+                // parameters. Said plainly, with the way out.
+                out.notes.add("the stored I_D was batched in " + full.provenance().order() + " order, a fresh run batches D"
+                        + " retain-then-forget; with the " + estimator.id() + " estimator this can change what is selected"
+                        + " a lot (compare with a fresh run, or store a per-sample importance, which does not depend on"
+                        + " batching)");
             } else if (estimator.dependsOnBatching() && !full.provenance().forgetSet().equals(split.forgetSet().description())) {
-                out.notes.add("the stored I_D was batched for forgetting " + full.provenance().forgetSet()
-                        + "; batches differ slightly from a fresh run for " + split.forgetSet().description());
+                out.notes.add("the stored I_D was batched for forgetting " + full.provenance().forgetSet() + ", not "
+                        + split.forgetSet().description() + "; with the " + estimator.id() + " estimator this can change what"
+                        + " is selected a lot (compare with a fresh run, or store a per-sample importance)");
             }
             out.importanceFullSource = "loaded from " + file;
         } else {

@@ -32,6 +32,10 @@ public final class ProfileReport {
     /** The phase that evaluation runs in; phases inside it are reported apart (see {@link #phases}). */
     static final String EVALUATE = "evaluate";
 
+    /** The files {@link #write} puts in its directory. */
+    public static final List<String> FILES = List.of("profile.json", "trace.json", "profile.html", "phases.png", "layers.png",
+            "ratios.png");
+
     /** Time spent in one phase on one thread. */
     public record Phase(String name, String thread, long calls, double totalMs, double exclusiveMs, double share) {
     }

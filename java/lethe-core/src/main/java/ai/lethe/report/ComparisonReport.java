@@ -68,6 +68,9 @@ public final class ComparisonReport {
         return failures;
     }
 
+    /** The report files {@link #writeAll} puts in its directory (the methods' models go there too). */
+    public static final List<String> FILES = List.of("compare.json", "compare.md", "compare.png", "compare.html");
+
     /** compare.json, compare.md, compare.html and compare.png in {@code dir}, each written atomically. */
     public void writeAll(Path dir) throws IOException {
         Files.createDirectories(dir);
