@@ -166,6 +166,9 @@ final class SsdMethod implements UnlearningMethod {
         }
         model.writeParameters(original);
         dampen(ctx, full, forget, chosen.alpha(), out);
+        // "lower --alpha" is advice for a hand-picked alpha; here the search already tried the lower ones.
+        out.notes.replaceAll(n -> n.replace("(lower --alpha)", "(--alpha auto found no alpha that forgets more within the"
+                + " retain budget: raise --max-retain-drop, or give --alpha by hand)"));
         Map<String, Object> search = new LinkedHashMap<>();
         search.put("chosen_alpha", chosen.alpha());
         search.put("target_forget_acc", target);
