@@ -102,6 +102,7 @@ class CliProfileTest {
         assertTrue(lastEndMicros <= wallMicros * 1.001 && lastEndMicros > wallMicros * 0.5,
                 "trace times are microseconds from the recording's start: last end " + lastEndMicros + " of " + wallMicros);
         assertTrue(threadNames.containsValue("lethe-prefetch"), threadNames.toString());
+        assertTrue(threadNames.containsValue("lethe-prefetch-eval"), "the evaluation's reads are a track of their own: " + threadNames);
         assertTrue(tracksWithEvents.size() >= 2, "the prefetch thread has its own track");
 
         String html = Files.readString(prof.resolve("profile.html"));

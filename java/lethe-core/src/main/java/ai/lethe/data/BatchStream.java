@@ -38,12 +38,26 @@ public final class BatchStream implements Iterator<Batch>, AutoCloseable {
     private Object next;
     private boolean finished;
 
+    /** Name of the prefetch threads this thread starts; profiles show each name as a track of its own. */
+    private static final ThreadLocal<String> PRODUCER_NAME = ThreadLocal.withInitial(() -> "lethe-prefetch");
+
+    /**
+     * Names the prefetch threads that streams opened on this thread start from now on, and returns the previous
+     * name (to restore). The evaluation names its readers apart, so a profile's read/decode rows tell the
+     * unlearning's reading from the evaluation's.
+     */
+    public static String nameProducers(String name) {
+        String previous = PRODUCER_NAME.get();
+        PRODUCER_NAME.set(name);
+        return previous;
+    }
+
     private BatchStream(Dataset dataset, int[] labels, int batchSize, int[] order, SampleTransform transform, int prefetch) {
         requireBatchSize(batchSize);
         this.batchSize = batchSize;
         this.queue = new ArrayBlockingQueue<>(Math.max(1, prefetch));
         this.expectedSamples = order.length;
-        this.producer = new Thread(() -> produceOrdered(dataset, labels, order, transform), "lethe-prefetch");
+        this.producer = new Thread(() -> produceOrdered(dataset, labels, order, transform), PRODUCER_NAME.get());
         this.producer.setDaemon(true);
         this.producer.start();
     }
@@ -67,7 +81,7 @@ public final class BatchStream implements Iterator<Batch>, AutoCloseable {
             }
         }
         this.expectedSamples = expected;
-        this.producer = new Thread(() -> produce(dataset, labels, passes), "lethe-prefetch");
+        this.producer = new Thread(() -> produce(dataset, labels, passes), PRODUCER_NAME.get());
         this.producer.setDaemon(true);
         this.producer.start();
     }

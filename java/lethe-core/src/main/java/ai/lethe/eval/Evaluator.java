@@ -63,8 +63,11 @@ public final class Evaluator {
     }
 
     public Metrics evaluate(Model model, ForgetSplit split, Dataset test, int[] testLabels) throws IOException {
+        String previous = BatchStream.nameProducers("lethe-prefetch-eval");
         try (ai.lethe.profile.Profiler.Span s = ai.lethe.profile.Profiler.span("evaluate")) {
             return measure(model, split, test, testLabels);
+        } finally {
+            BatchStream.nameProducers(previous);
         }
     }
 
