@@ -277,7 +277,7 @@ public final class ProfileReport {
         double max = 0;
         for (int i = 0; i < phases.size(); i++) {
             Phase p = phases.get(i);
-            names.add(p.name() + (p.thread().equals("main") ? "" : " (" + p.thread() + ")"));
+            names.add(p.name() + (p.thread().equals("main") ? "" : " (" + p.thread().replaceFirst("^lethe-", "") + ")"));
             ms[i] = p.exclusiveMs();
             max = Math.max(max, ms[i]);
         }

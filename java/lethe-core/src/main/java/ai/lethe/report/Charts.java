@@ -30,6 +30,8 @@ public final class Charts {
     private Charts() {
     }
 
+    private static final Font LABEL_FONT = new Font(Font.SANS_SERIF, Font.PLAIN, 11);
+
     /**
      * Grouped bars, one group per label. {@code max} is the top of the axis (for example 1 for fractions),
      * {@code percent} labels the axis in %.
@@ -37,7 +39,15 @@ public final class Charts {
     public static BufferedImage bars(String title, List<String> labels, List<Series> series, double max, boolean percent) {
         System.setProperty("java.awt.headless", "true");
         int groups = labels.size();
-        int width = Math.max(640, (30 + 26 * series.size()) * groups + 120);
+        // Wide enough that every label fits on one of two alternating rows (at most 1600 px; longer ones are cut).
+        int longest = 0;
+        Graphics2D probe = new BufferedImage(1, 1, BufferedImage.TYPE_INT_RGB).createGraphics();
+        probe.setFont(LABEL_FONT);
+        for (String l : labels) {
+            longest = Math.max(longest, probe.getFontMetrics().stringWidth(l));
+        }
+        probe.dispose();
+        int width = Math.min(1600, Math.max(Math.max(640, (30 + 26 * series.size()) * groups + 120), (longest + 16) / 2 * groups + 90));
         int height = 440;
         int left = 70;
         int top = 50;
@@ -123,7 +133,7 @@ public final class Charts {
         g.setColor(Color.DARK_GRAY);
         g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 14));
         g.drawString(title, 70, 24);
-        g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 11));
+        g.setFont(LABEL_FONT);
         return g;
     }
 
