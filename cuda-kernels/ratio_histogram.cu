@@ -7,8 +7,12 @@
 
 namespace {
 
+/* RatioKeys.key: order-preserving, and every NaN (the GPU's 0x7FFFFFFF, the JVM's 0xFFC00000) is key 0,
+ * below -inf, so a NaN ratio is never among the largest on any back end. */
 __device__ __forceinline__ unsigned int ratio_key(float f, float r_den) {
-    unsigned int u = __float_as_uint(__fdiv_rn(f, r_den));
+    float r = __fdiv_rn(f, r_den);
+    if (isnan(r)) return 0u;
+    unsigned int u = __float_as_uint(r);
     return (u & 0x80000000u) ? ~u : (u | 0x80000000u);
 }
 

@@ -17,10 +17,16 @@ __global__ void init_stats(double *sums, int *max_keys, unsigned long long *non_
     }
 }
 
+/* The larger of two non-NaN floats with +0.0 above -0.0, as Java's Math.max orders them (v > max and fmaxf
+ * may keep either zero): compared through the order-preserving int keys. */
+__device__ __forceinline__ float java_max(float a, float b) {
+    return lethe::float_to_ordered(a) >= lethe::float_to_ordered(b) ? a : b;
+}
+
 __device__ __forceinline__ void observe(float v, double &sum, float &max, unsigned long long &bad) {
     if (isfinite(v)) {
         sum += v;
-        max = v > max ? v : max;
+        max = java_max(v, max);
     } else {
         ++bad;
     }
@@ -46,13 +52,13 @@ stats_kernel(lethe::TileMap map, float *const *x, double *sums, int *max_keys, u
 
         double block_total = lethe::block_sum(sum);
         unsigned long long block_bad = lethe::block_sum(bad);
-        for (int offset = 16; offset > 0; offset >>= 1) max = fmaxf(max, __shfl_down_sync(0xffffffffu, max, offset));
+        for (int offset = 16; offset > 0; offset >>= 1) max = java_max(max, __shfl_down_sync(0xffffffffu, max, offset));
         __syncthreads();
         if ((threadIdx.x & 31) == 0) warp_max[threadIdx.x >> 5] = max;
         __syncthreads();
         if (threadIdx.x == 0) {
             float m = -INFINITY;
-            for (int w = 0; w < lethe::kThreads / 32; ++w) m = fmaxf(m, warp_max[w]);
+            for (int w = 0; w < lethe::kThreads / 32; ++w) m = java_max(m, warp_max[w]);
             atomicAdd(&sums[span.tensor], block_total);
             atomicMax(&max_keys[span.tensor], lethe::float_to_ordered(m));
             if (block_bad) atomicAdd(&non_finite[span.tensor], block_bad);

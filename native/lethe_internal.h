@@ -50,7 +50,21 @@ cudaError_t ensure_per_tensor(Ctx *ctx, int count);
 /* Lists passed to one kernel must have the same tensor count and sizes. */
 bool same_shape(const List *a, const List *b);
 
-inline Ctx *ctx_of(long long handle) { return reinterpret_cast<Ctx *>(handle); }
+/* The current CUDA device is a per-host-thread setting: every entry point makes its context's device current,
+ * so a context works from any Java thread, beside other contexts, and after libtorch changed the device. */
+inline void use_device(int device) {
+    int current = -1;
+    if (cudaGetDevice(&current) != cudaSuccess || current != device) cudaSetDevice(device);
+}
+
+inline Ctx *ctx_of(long long handle) {
+    Ctx *ctx = reinterpret_cast<Ctx *>(handle);
+    if (ctx) use_device(ctx->device);
+    return ctx;
+}
+
+/* No device switch here: destroying a list only frees memory (cudaFree takes any device's pointer), and a
+ * list may outlive nothing but must never read its context after the context is gone. */
 inline List *list_of(long long handle) { return reinterpret_cast<List *>(handle); }
 
 }  // namespace lethe

@@ -51,6 +51,9 @@ cudaError_t ensure_per_tensor(Ctx *ctx, int count) {
     if (count <= ctx->per_tensor_capacity) return cudaSuccess;
     int cap = std::max(count, 64);
     cudaError_t err;
+    /* grow() frees before it allocates: until all five succeed the old capacity no longer holds, and a
+     * failure half way must not leave a capacity that promises buffers that are gone. */
+    ctx->per_tensor_capacity = 0;
     if ((err = grow(&ctx->d_sums, cap)) != cudaSuccess) return err;
     if ((err = grow(&ctx->d_max_keys, cap)) != cudaSuccess) return err;
     if ((err = grow(&ctx->d_non_finite, cap)) != cudaSuccess) return err;

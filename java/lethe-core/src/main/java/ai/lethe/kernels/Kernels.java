@@ -108,7 +108,9 @@ public interface Kernels extends AutoCloseable {
     /**
      * The threshold γ that makes {@link #ratioReset} select the top fraction {@code fraction} of all elements
      * by {@code r = iF / (iR + epsilon)}: with k = round(fraction·N), γ is the float just below the k-th
-     * largest ratio, so at least k elements (more only on ties) have {@code r > γ}. k = 0 gives +∞.
+     * largest ratio, so at least k elements (more only on ties) have {@code r > γ}. k = 0 gives +∞. NaN ratios
+     * (0/0 with epsilon 0) rank lowest and are never selected: when k counts past every other ratio, γ is
+     * -Float.MAX_VALUE (every non-NaN ratio is selected).
      * Found by a three-pass radix select over histograms, never a sort.
      */
     default float ratioThresholdForFraction(TensorList importanceForget, TensorList importanceRetain, float epsilon,

@@ -28,8 +28,9 @@ public final class RadixSelect {
         if (k == 0) {
             return Float.POSITIVE_INFINITY;
         }
-        float kth = RatioKeys.value(kthLargestKey(k, pass));
-        return Float.isNaN(kth) ? Float.MAX_VALUE : Math.nextDown(kth);
+        int key = kthLargestKey(k, pass);
+        // Key 0 is NaN (lowest): k reaches past every other ratio, so all of them are selected.
+        return key == 0 ? -Float.MAX_VALUE : Math.nextDown(RatioKeys.value(key));
     }
 
     /** The key of the k-th largest element (1-based), given at least k elements. */

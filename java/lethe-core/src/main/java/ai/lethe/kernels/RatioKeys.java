@@ -2,7 +2,8 @@ package ai.lethe.kernels;
 
 /**
  * An order-preserving map from floats to 32-bit keys: comparing keys as unsigned integers orders the
- * floats (-∞ lowest, +∞ then NaN highest). Radix select works on these keys.
+ * floats, with every NaN (whatever its sign and payload, which differ between the JVM and CUDA) mapped to
+ * key 0, below -∞, so a NaN ratio is never among the largest. Radix select works on these keys.
  */
 public final class RatioKeys {
 
@@ -11,6 +12,9 @@ public final class RatioKeys {
 
     /** The key of a float. */
     public static int key(float f) {
+        if (f != f) {
+            return 0;
+        }
         int bits = Float.floatToRawIntBits(f);
         return bits < 0 ? ~bits : bits ^ 0x8000_0000;
     }

@@ -284,8 +284,10 @@ public final class VectorKernels extends HostKernels {
             for (int bound = from + SPECIES.loopBound(to - from); j < bound; j += LANES) {
                 FloatVector ratio = FloatVector.fromArray(SPECIES, f, j).div(FloatVector.fromArray(SPECIES, r, j).add(epsilon));
                 IntVector raw = (IntVector) ratio.reinterpretAsInts();
-                // key = bits ^ (bits < 0 ? 0xFFFFFFFF : 0x80000000): RatioKeys.key, lane-wise.
-                raw.lanewise(VectorOperators.XOR, raw.lanewise(VectorOperators.ASHR, 31).or(0x8000_0000)).intoArray(keys, 0);
+                // key = bits ^ (bits < 0 ? 0xFFFFFFFF : 0x80000000), and 0 for NaN: RatioKeys.key, lane-wise.
+                VectorMask<Integer> nan = ratio.compare(VectorOperators.NE, ratio).cast(raw.species());
+                raw.lanewise(VectorOperators.XOR, raw.lanewise(VectorOperators.ASHR, 31).or(0x8000_0000))
+                        .blend(0, nan).intoArray(keys, 0);
                 for (int key : keys) {
                     if ((key & prefixMask) == prefix) {
                         bins[(key >>> shift) & digitMask]++;

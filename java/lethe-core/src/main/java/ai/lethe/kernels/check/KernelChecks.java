@@ -97,6 +97,7 @@ public final class KernelChecks {
             out.add(new Check("ssdDampen " + s.name(), (k, ref) -> ssdDampen(k, ref, s)));
             out.add(new Check("ratioReset " + s.name(), (k, ref) -> ratioReset(k, ref, s)));
             out.add(new Check("ratioThreshold " + s.name(), (k, ref) -> ratioThreshold(k, ref, s)));
+            out.add(new Check("ratioThreshold with NaN ratios " + s.name(), (k, ref) -> ratioThresholdWithNaN(k, ref, s)));
             out.add(new Check("ratioShift " + s.name(), (k, ref) -> ratioShift(k, ref, s)));
             out.add(new Check("stats " + s.name(), (k, ref) -> stats(k, ref, s)));
         }
@@ -258,6 +259,46 @@ public final class KernelChecks {
                 expectTrue(selected >= k, "at least k = " + k + " ratios lie above the threshold, got " + selected);
                 expectEqual(gamma, reference.ratioThresholdForFraction(HostTensors.wrap(iF), HostTensors.wrap(iR), eps, p), 0,
                         "reference threshold for p=" + p);
+            }
+        }
+    }
+
+    /**
+     * Epsilon 0 and elements with iF = iR = 0 (or both +inf): their ratio is NaN, which the JVM and CUDA encode
+     * differently. Every back end must rank NaN lowest and never select it.
+     */
+    static void ratioThresholdWithNaN(Kernels kernels, ScalarKernels reference, Shape s) {
+        SplittableRandom r = random(s.name(), "threshold-nan");
+        float[][] iR = KernelInputs.importanceList(r, s.sizes());
+        float[][] iF = KernelInputs.importanceNearList(r, iR);
+        long total = 0;
+        for (int t = 0; t < iF.length; t++) {
+            for (int j = 0; j < iF[t].length; j++) {
+                if (j % 13 == 0) {
+                    iF[t][j] = iR[t][j] = 0f;
+                } else if (j % 29 == 0) {
+                    iF[t][j] = iR[t][j] = Float.POSITIVE_INFINITY;
+                }
+                total++;
+            }
+        }
+        float[] all = sortedRatios(iF, iR, 0f);
+        int numbers = 0;
+        while (numbers < all.length && !Float.isNaN(all[numbers])) {
+            numbers++; // Arrays.sort puts NaN last
+        }
+        float[] sorted = Arrays.copyOf(all, numbers);
+        try (TensorList df = kernels.upload(iF); TensorList dr = kernels.upload(iR)) {
+            long[] ref = reference.ratioHistogram(HostTensors.wrap(iF), HostTensors.wrap(iR), 0f, 21, 11, 0, 0);
+            expectTrue(Arrays.equals(ref, kernels.ratioHistogram(df, dr, 0f, 21, 11, 0, 0)), "histogram with NaN ratios differs");
+            for (double p : new double[] {0.001, 0.5, 0.95, 1}) {
+                long k = Math.round(p * total);
+                float gamma = kernels.ratioThresholdForFraction(df, dr, 0f, p);
+                float expected = k == 0 ? Float.POSITIVE_INFINITY
+                        : k > sorted.length ? -Float.MAX_VALUE : Math.nextDown(sorted[(int) (sorted.length - k)]);
+                expectEqual(expected, gamma, 0, "threshold for p=" + p + " with NaN ratios");
+                expectEqual(gamma, reference.ratioThresholdForFraction(HostTensors.wrap(iF), HostTensors.wrap(iR), 0f, p), 0,
+                        "reference threshold for p=" + p + " with NaN ratios");
             }
         }
     }

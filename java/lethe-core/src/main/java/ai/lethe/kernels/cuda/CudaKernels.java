@@ -25,6 +25,8 @@ public final class CudaKernels implements Kernels {
     private final long ctx;
     private final String description;
     private boolean closed;
+    /** Lists created and not yet closed (owned device memory to free when the back end closes). */
+    private final java.util.Set<DeviceTensors> open = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     /** Opens device {@code device}; fails with a clear message when CUDA is unavailable. */
     public CudaKernels(int device) {
@@ -186,13 +188,20 @@ public final class CudaKernels implements Kernels {
     private DeviceTensors wrap(long[] ptrs, long[] sizes, boolean owns) {
         long[] out = new long[1];
         check("lethe_list_create", CudaNative.lethe_list_create(ctx, ptrs, sizes, ptrs.length, out));
-        return new DeviceTensors(this, ptrs, sizes, owns, out[0]);
+        DeviceTensors list = new DeviceTensors(this, ptrs, sizes, owns, out[0]);
+        open.add(list);
+        return list;
     }
 
     void free(long ptr) {
         if (!closed) {
             CudaNative.lethe_free(ctx, ptr);
         }
+    }
+
+    /** A list closed by its user: nothing left for {@link #close} to free. */
+    void closed(DeviceTensors list) {
+        open.remove(list);
     }
 
     @Override
@@ -397,6 +406,11 @@ public final class CudaKernels implements Kernels {
     @Override
     public void close() {
         if (!closed) {
+            // Lists still open free their device memory now, while the context that allocated it exists:
+            // afterwards nothing could (their handles would outlive the context).
+            for (DeviceTensors list : open.toArray(new DeviceTensors[0])) {
+                list.close();
+            }
             CudaNative.lethe_ctx_destroy(ctx);
             closed = true;
         }

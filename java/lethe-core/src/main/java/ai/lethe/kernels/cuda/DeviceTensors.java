@@ -66,5 +66,6 @@ public final class DeviceTensors implements TensorList {
                 owner.free(p);
             }
         }
+        owner.closed(this);
     }
 }
