@@ -22,6 +22,8 @@ import ai.lethe.importance.Provenance;
 import ai.lethe.io.LetheFormatException;
 import ai.lethe.kernels.Backends;
 import ai.lethe.kernels.Kernels;
+import ai.lethe.kernels.TensorList;
+import ai.lethe.kernels.TensorStats;
 import ai.lethe.kernels.cuda.CudaKernels;
 import ai.lethe.method.Method;
 import ai.lethe.method.MethodContext;
@@ -120,10 +122,7 @@ public final class Lethe implements AutoCloseable {
                 request.forgetSet(), request.settings());
         long start = System.nanoTime();
         Prepared p = prepare(request.data(), request.trainLimit(), request.forgetSet());
-        if (p.forget.retainCount() == 0) {
-            throw new ai.lethe.io.LetheFormatException("the retain set is empty: the forget set (" + p.forget.description()
-                    + ") covers all " + p.forget.forgetCount() + " training samples, and every method needs samples to keep");
-        }
+        p.forget.requireRetained();
         String inputFingerprint = model.fingerprint();
         Evaluator evaluator = new Evaluator(request.evalBatchSize(), progress);
         Metrics before = null;
@@ -143,7 +142,7 @@ public final class Lethe implements AutoCloseable {
             model.writeParameters(original); // a failed method leaves the model as it was
             throw e;
         }
-        String broken = nonFiniteParameters(model.readParameters());
+        String broken = nonFiniteParameters();
         if (broken != null) {
             model.writeParameters(original);
             throw new ModelException(request.method().id() + " diverged: the result holds " + broken
@@ -259,9 +258,8 @@ public final class Lethe implements AutoCloseable {
                     throw new ai.lethe.InvalidSettingException("--subset " + subset + " needs a forget set (--forget-class, --forget-indices or --forget-random)");
                 }
                 ForgetSet.Resolved r = forgetSet.resolve(labels, classes);
-                if (subset.equals("retain") && r.retainCount() == 0) {
-                    throw new LetheFormatException("the retain set is empty: the forget set (" + r.description() + ") covers all "
-                            + r.forgetCount() + " training samples");
+                if (subset.equals("retain")) {
+                    r.requireRetained();
                 }
                 ForgetSplit split = new ForgetSplit(source.train(), labels, r);
                 try (BatchStream s = subset.equals("forget") ? split.forget(batchSize) : split.retain(batchSize)) {
@@ -276,7 +274,7 @@ public final class Lethe implements AutoCloseable {
 
     /** Accuracies and MIA of the model as it is now. */
     public Metrics evaluate(String data, int trainLimit, ForgetSet forgetSet, int batchSize) throws IOException {
-        String broken = nonFiniteParameters(model.readParameters());
+        String broken = nonFiniteParameters();
         if (broken != null) {
             throw new ModelException("the model holds " + broken + ": its outputs mean nothing, so it is not evaluated");
         }
@@ -325,18 +323,20 @@ public final class Lethe implements AutoCloseable {
 
     // ---- helpers --------------------------------------------------------------------------------
 
-    /** "N NaN/Inf values (first in NAME)", or null when every parameter value is finite. */
-    private String nonFiniteParameters(float[][] values) {
+    /**
+     * "N NaN/Inf parameter values (first in NAME)", or null when every parameter value is finite: counted by the
+     * stats kernel, the same check that rejects non-finite gradients.
+     */
+    private String nonFiniteParameters() {
         long bad = 0;
         String first = null;
-        for (int t = 0; t < values.length; t++) {
-            for (float v : values[t]) {
-                if (!Float.isFinite(v)) {
-                    bad++;
-                    if (first == null) {
-                        first = model.parameters().get(t).name();
-                    }
+        try (TensorList values = kernels.upload(model.readParameters())) {
+            TensorStats[] stats = kernels.stats(values);
+            for (int t = 0; t < stats.length; t++) {
+                if (stats[t].nonFinite() > 0 && first == null) {
+                    first = model.parameters().get(t).name();
                 }
+                bad += stats[t].nonFinite();
             }
         }
         return bad == 0 ? null : bad + " NaN/Inf parameter values (first in " + first + ")";

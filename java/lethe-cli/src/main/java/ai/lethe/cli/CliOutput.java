@@ -50,6 +50,13 @@ final class CliOutput {
         }
     }
 
+    /** A usage error unless {@code target} is named *.safetensors, the format {@code what} is written in. */
+    static void requireSafetensorsName(CommandLine cmd, String option, Path target, String what) {
+        if (!ai.lethe.model.Weights.isSafetensors(target)) {
+            throw new CommandLine.ParameterException(cmd, option + " " + target + ": " + what + "; name the file *.safetensors");
+        }
+    }
+
     /** The files a command reads and writes, checked before any work starts. */
     static Paths paths(CommandLine cmd) {
         return new Paths(cmd);
@@ -88,13 +95,8 @@ final class CliOutput {
 
         /** The data files of a --data spec that names a directory (each file in it counts as an input). */
         Paths data(String spec) {
-            if (spec == null) {
-                return this;
-            }
-            String s = spec.strip();
-            int colon = s.indexOf(':');
-            Path dir = colon > 0 ? Path.of(s.substring(colon + 1)) : ai.lethe.data.DataSource.FASHION_MNIST_DIR;
-            if (Files.isDirectory(dir)) {
+            Path dir = spec == null ? null : ai.lethe.data.DataSource.directory(spec);
+            if (dir != null && Files.isDirectory(dir)) {
                 try (Stream<Path> files = Files.list(dir)) {
                     files.filter(Files::isRegularFile).forEach(f -> inputs.add(new Named("--data", f)));
                 } catch (IOException e) {

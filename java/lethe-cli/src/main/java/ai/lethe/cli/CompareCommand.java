@@ -102,13 +102,11 @@ final class CompareCommand implements Callable<Integer> {
         };
         Comparison.validate(data.data, data.trainLimit, ForgetSet.classes(forgetClasses), list, configure);
         // What the comparison will write into --report: a model that is one of them would be overwritten.
-        CliOutput.Paths paths = CliOutput.paths(cmd).input("--model", model).data(data.data);
-        String suffix = model == null || model.getFileName().toString().endsWith(".safetensors") ? ".safetensors" : ".pt";
+        Path trainedBase = report.resolve("base.safetensors");
+        CliOutput.Paths paths = CliOutput.paths(cmd).input("--model", model).data(data.data)
+                .output("--report", model == null ? trainedBase : null);
         for (Method m : list) {
-            paths.output("--report", report.resolve(m.id() + suffix));
-        }
-        if (model == null) {
-            paths.output("--report", report.resolve("base.safetensors"));
+            paths.output("--report", Comparison.methodOutput(report, m, model != null ? model : trainedBase));
         }
         for (String f : ComparisonReport.FILES) {
             paths.output("--report", report.resolve(f));
@@ -118,7 +116,7 @@ final class CompareCommand implements Callable<Integer> {
         Files.createDirectories(report);
         Path base = model;
         if (base == null) {
-            base = report.resolve("base.safetensors");
+            base = trainedBase;
             try (Kernels kernels = device.open()) {
                 Training.Result t = Training.run(new Training.Request(arch, 64, 1000,
                         new Trainer.Settings(epochs, 128, lr, 0.9f, 5e-4f, Schedule.COSINE, seed), true, 0.1, "uniform"),

@@ -66,9 +66,7 @@ final class FisherCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(cmd, "--batch-size must be at least 1");
         }
         forget.inputs(model.inputs(CliOutput.paths(cmd))).data(data.data).output("--out", out).check();
-        if (!ai.lethe.model.Weights.isSafetensors(out)) {
-            throw new CommandLine.ParameterException(cmd, "--out " + out + ": importances are safetensors; name the file *.safetensors");
-        }
+        CliOutput.requireSafetensorsName(cmd, "--out", out, "importances are safetensors");
         try (Lethe lethe = model.open(device.name).progress(progressOptions.progress())) {
             long t = System.nanoTime();
             Importance imp = lethe.importance(data.data, data.trainLimit, subset, forget.optional(cmd), estimator, batchSize);

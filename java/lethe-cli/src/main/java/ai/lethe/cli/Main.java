@@ -49,10 +49,11 @@ public final class Main implements Runnable {
         CommandLine cl = new CommandLine(new Main());
         cl.setExecutionExceptionHandler((ex, cmd, parseResult) -> {
             PrintWriter err = cmd.getErr();
-            if (invalidSetting(ex) != null) {
+            ai.lethe.InvalidSettingException invalid = invalidSetting(ex);
+            if (invalid != null) {
                 // a setting the core found invalid is a usage error, reported as picocli reports its own
                 String name = cmd.getCommandSpec().qualifiedName();
-                err.println(name + ": " + invalidSetting(ex).getMessage() + " (see '" + name + " --help')");
+                err.println(name + ": " + invalid.getMessage() + " (see '" + name + " --help')");
                 err.flush();
                 return CommandLine.ExitCode.USAGE;
             }

@@ -90,10 +90,7 @@ final class TrainCommand implements Callable<Integer> {
         if (!mnemonic && (cmd.getParseResult().hasMatchedOption("--t-mix") || cmd.getParseResult().hasMatchedOption("--code-distribution"))) {
             cmd.getErr().println("note: --t-mix and --code-distribution only apply with --mnemonic-codes and are ignored");
         }
-        if (!ai.lethe.model.Weights.isSafetensors(out)) {
-            throw new CommandLine.ParameterException(cmd, "--out " + out + ": a trained model is a safetensors state_dict;"
-                    + " name the file *.safetensors");
-        }
+        CliOutput.requireSafetensorsName(cmd, "--out", out, "a trained model is a safetensors state_dict");
         Trainer.Settings settings;
         String a;
         if (width < 1 || hidden < 1) {

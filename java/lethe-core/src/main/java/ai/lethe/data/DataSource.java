@@ -41,10 +41,40 @@ public record DataSource(String spec, Dataset train, Dataset test) {
         return d;
     }
 
+    /**
+     * The directory a spec reads its files from, resolved as {@link #open} resolves it, or null when the spec names
+     * none (unknown form, no directory after the colon).
+     */
+    public static Path directory(String spec) {
+        String s = spec.strip();
+        String lower = s.toLowerCase(Locale.ROOT);
+        if (isFashionMnist(lower)) {
+            return FASHION_MNIST_DIR;
+        }
+        int colon = s.indexOf(':');
+        if (colon <= 0 || !KINDS.contains(lower.substring(0, colon)) || s.substring(colon + 1).isBlank()) {
+            return null;
+        }
+        // Absolute, so that descriptions (and the importance files that record them) name the same files
+        // whatever the working directory; real, so that a symlinked directory is the same data.
+        Path dir = Path.of(s.substring(colon + 1)).toAbsolutePath().normalize();
+        try {
+            return dir.toRealPath();
+        } catch (IOException e) {
+            return dir; // missing: the reader says so
+        }
+    }
+
+    private static final java.util.Set<String> KINDS = java.util.Set.of("idx", "npy", "safetensors");
+
+    private static boolean isFashionMnist(String lower) {
+        return lower.equals("fashion-mnist") || lower.equals("fashion_mnist") || lower.equals("fmnist");
+    }
+
     private static DataSource open(String spec) throws IOException {
         String s = spec.strip();
         String lower = s.toLowerCase(Locale.ROOT);
-        if (lower.equals("fashion-mnist") || lower.equals("fashion_mnist") || lower.equals("fmnist")) {
+        if (isFashionMnist(lower)) {
             if (!Files.isDirectory(FASHION_MNIST_DIR)) {
                 throw new NoSuchFileException(FASHION_MNIST_DIR.toString(), null,
                         "Fashion-MNIST is not installed; install it with: apt-get install dataset-fashion-mnist");
@@ -52,20 +82,12 @@ public record DataSource(String spec, Dataset train, Dataset test) {
             return idx("fashion-mnist", FASHION_MNIST_DIR);
         }
         int colon = s.indexOf(':');
-        if (colon > 0) {
-            String kind = lower.substring(0, colon);
-            // Absolute, so that descriptions (and the importance files that record them) name the same files
-            // whatever the working directory.
-            if (s.substring(colon + 1).isBlank()) {
-                throw new ai.lethe.InvalidSettingException("--data " + s + " names no directory (expected " + FORMS + ")");
-            }
-            Path dir = Path.of(s.substring(colon + 1)).toAbsolutePath().normalize();
-            try {
-                dir = dir.toRealPath(); // the same files through a symlinked directory are the same data
-            } catch (IOException e) {
-                // missing: the reader below says so
-            }
-            switch (kind) {
+        if (colon > 0 && s.substring(colon + 1).isBlank()) {
+            throw new ai.lethe.InvalidSettingException("--data " + s + " names no directory (expected " + FORMS + ")");
+        }
+        Path dir = directory(s);
+        if (dir != null) {
+            switch (lower.substring(0, colon)) {
                 case "idx":
                     return idx("idx:" + dir, dir);
                 case "npy":
@@ -74,8 +96,6 @@ public record DataSource(String spec, Dataset train, Dataset test) {
                 case "safetensors":
                     return new DataSource(s, SafetensorsDataset.open("safetensors:" + dir + " train", dir.resolve("train.safetensors")),
                             SafetensorsDataset.open("safetensors:" + dir + " test", dir.resolve("test.safetensors")));
-                default:
-                    break;
             }
         }
         throw new ai.lethe.InvalidSettingException("unknown --data '" + spec + "' (expected " + FORMS + ")");

@@ -35,6 +35,14 @@ public abstract sealed class ForgetSet permits ForgetSet.Classes, ForgetSet.Indi
             return trainSize - forgetCount();
         }
 
+        /** Refuses a forget set that leaves nothing to retain: the retain set is what every method keeps. */
+        public void requireRetained() throws LetheFormatException {
+            if (retainCount() == 0) {
+                throw new LetheFormatException("the retain set is empty: the forget set (" + description() + ") covers all "
+                        + forgetCount() + " training samples");
+            }
+        }
+
         /** True for class forgetting: forget-test is then the test samples of these classes. */
         public boolean byClass() {
             return forgetClasses != null;

@@ -62,7 +62,7 @@ public final class Comparison {
             }
             try (Lethe lethe = Lethe.load(base, device).progress(progress)) {
                 ForgetReport report = lethe.forget(r).report();
-                Path out = outDir.resolve(m.id() + suffix(base));
+                Path out = methodOutput(outDir, m, base);
                 lethe.save(out);
                 if (m == Method.RETRAIN) {
                     reference = out;
@@ -77,8 +77,9 @@ public final class Comparison {
         return new ComparisonReport(base.toString(), data, forgetSet.toString(), reports, failures);
     }
 
-    private static String suffix(Path base) {
+    /** Where {@link #run} writes a method's model: DIR/METHOD in the starting model's format. */
+    public static Path methodOutput(Path outDir, Method method, Path base) {
         String n = base.getFileName().toString();
-        return n.endsWith(".safetensors") ? ".safetensors" : ".pt";
+        return outDir.resolve(method.id() + (n.endsWith(".safetensors") ? ".safetensors" : ".pt"));
     }
 }

@@ -20,6 +20,18 @@ public record Provenance(String modelFingerprint, Estimator estimator, int batch
 
     public static final String FORMAT = "lethe-importance/1";
 
+    /**
+     * Refuses a safetensors file whose metadata marks it as an importance file where {@code expected} (weights, a
+     * model) is wanted: its tensors carry parameter names and shapes, so it would otherwise load without complaint.
+     */
+    public static void refuseImportance(Map<String, String> metadata, java.nio.file.Path path, String expected)
+            throws ai.lethe.io.LetheFormatException {
+        if (FORMAT.equals(metadata.get("format"))) {
+            throw new ai.lethe.io.LetheFormatException(path + " holds importances (from 'lethe fisher' or --save-importances),"
+                    + " not " + expected);
+        }
+    }
+
     Map<String, String> toMetadata(long count) {
         Map<String, String> m = new LinkedHashMap<>();
         m.put("format", FORMAT);

@@ -70,8 +70,8 @@ public final class SsdDampening {
         if (selected == 0) {
             notes.add(alpha >= largest
                     ? String.format("nothing was selected: alpha = %s is at or above the largest ratio I_f/I_D = %.4g"
-                            + " of this model, so no parameter can be selected; the model is unchanged (lower --alpha)", alpha, largest)
-                    : "nothing was selected: no parameter has I_f > alpha * I_D; the model is unchanged (lower --alpha)");
+                            + " of this model, so no parameter can be selected; the model is unchanged", alpha, largest)
+                    : "nothing was selected: no parameter has I_f > alpha * I_D; the model is unchanged");
         }
         return new Outcome(selected, total, largest, notes);
     }

@@ -43,16 +43,19 @@ final class SsdMethod implements UnlearningMethod {
         }
         Importance full = ctx.fullImportance(estimator, out);
         Importance forget = ctx.forgetImportance(estimator, out);
-        dampen(ctx, full, forget, r.alpha(), out);
+        dampen(ctx, full, forget, r.alpha(), out, "lower --alpha");
         return out;
     }
 
-    private static void dampen(MethodContext ctx, Importance full, Importance forget, float alpha, Outcome out) {
+    /** {@code advice}: what to do when nothing is selected, which depends on how alpha was chosen. */
+    private static void dampen(MethodContext ctx, Importance full, Importance forget, float alpha, Outcome out, String advice) {
         ForgetRequest r = ctx.request();
         SsdDampening.Outcome d = SsdDampening.apply(ctx.model(), full.values(), forget.values(), alpha, r.lambda(), ctx.kernels());
         out.changed = d.selected();
         out.largestRatio = Double.isFinite(d.largestRatio()) ? (double) d.largestRatio() : null;
-        out.notes.addAll(d.notes());
+        for (String note : d.notes()) {
+            out.notes.add(note + " (" + advice + ")");
+        }
         if (r.estimator() == Estimator.PER_SAMPLE) {
             var f = ctx.split().forgetSet();
             double bound = (double) f.trainSize() / f.forgetCount();
@@ -165,10 +168,9 @@ final class SsdMethod implements UnlearningMethod {
                     chosen.forgetAcc()));
         }
         model.writeParameters(original);
-        dampen(ctx, full, forget, chosen.alpha(), out);
-        // "lower --alpha" is advice for a hand-picked alpha; here the search already tried the lower ones.
-        out.notes.replaceAll(n -> n.replace("(lower --alpha)", "(--alpha auto found no alpha that forgets more within the"
-                + " retain budget: raise --max-retain-drop, or give --alpha by hand)"));
+        dampen(ctx, full, forget, chosen.alpha(), out,
+                "--alpha auto found no alpha that forgets more within the retain budget: raise --max-retain-drop, or give"
+                        + " --alpha by hand");
         Map<String, Object> search = new LinkedHashMap<>();
         search.put("chosen_alpha", chosen.alpha());
         search.put("target_forget_acc", target);

@@ -48,10 +48,7 @@ public final class Weights {
         float[][] values = new float[model.parameters().size()][];
         List<String> ignored = new ArrayList<>();
         try (SafetensorsFile f = SafetensorsFile.open(path)) {
-            if (ai.lethe.importance.Provenance.FORMAT.equals(f.metadata().get("format"))) {
-                throw new LetheFormatException(path + " holds importances (from 'lethe fisher' or --save-importances),"
-                        + " not weights");
-            }
+            ai.lethe.importance.Provenance.refuseImportance(f.metadata(), path, "weights");
             for (int i = 0; i < values.length; i++) {
                 ParameterInfo p = model.parameters().get(i);
                 if (!f.contains(p.name())) {

@@ -4,10 +4,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Locale;
 
 import org.slf4j.Logger;
@@ -74,7 +72,7 @@ final class ModelRegistry {
             String file = DataDirectory.modelFile(id, format);
             Path target = dir.resolve(file);
             Files.createDirectories(target.getParent());
-            moveAtomically(candidate, target);
+            AtomicFiles.move(candidate, target);
             StoredModel m = new StoredModel(id, r.name() == null || r.name().isBlank() ? defaultName : r.name().strip(),
                     format, file, base == null ? null : base.id(), source, loaded.fingerprint(), loaded.parameters(),
                     Files.size(target), JobStore.now());
@@ -164,14 +162,5 @@ final class ModelRegistry {
             return f;
         }
         throw ApiException.badRequest("unknown format '" + format + "' (expected torchscript or safetensors)");
-    }
-
-    private static void moveAtomically(Path from, Path to) throws IOException {
-        try {
-            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
-        } catch (AtomicMoveNotSupportedException e) {
-            Files.move(from, to);
-        }
-        AtomicFiles.syncDirectory(to.getParent());
     }
 }

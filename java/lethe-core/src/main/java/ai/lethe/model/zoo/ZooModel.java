@@ -67,9 +67,7 @@ public final class ZooModel extends LibtorchModel {
         }
         try (SafetensorsFile f = SafetensorsFile.open(path)) {
             Map<String, String> meta = f.metadata();
-            if (ai.lethe.importance.Provenance.FORMAT.equals(meta.get("format"))) {
-                throw new LetheFormatException(path + " holds importances (from 'lethe fisher' or --save-importances), not a model");
-            }
+            ai.lethe.importance.Provenance.refuseImportance(meta, path, "a model");
             String a = arch != null ? Zoo.normalise(arch) : meta.get("lethe.arch");
             if (a == null) {
                 throw new LetheFormatException(path + " is a plain safetensors state_dict without Lethe metadata: say which "
