@@ -283,6 +283,11 @@ class CliBadInputTest {
                 "--forget-class", "1", "--methods", "ssd", "--alpha", "5", "--report", cmp.toString(), "-q"), 2,
                 "is the input given as --model");
         assertTrue(Arrays.equals(Files.readAllBytes(CliRunner.model()), Files.readAllBytes(model)), "the model is untouched");
+        Path data = data(1, 28, 28, new int[] {0, 1, 2, 1}, 0f);
+        byte[] train = Files.readAllBytes(data.resolve("train.safetensors"));
+        assertFails(CliRunner.run("fisher", "--model", model(), "--data", "safetensors:" + data, "--subset", "full",
+                "--out", data.resolve("train.safetensors").toString(), "-q"), 2, "is the input given as --data");
+        assertTrue(Arrays.equals(train, Files.readAllBytes(data.resolve("train.safetensors"))), "the data is untouched");
         assertFails(CliRunner.run("fisher", "--model", model(), "--data", "fashion-mnist", "--train-limit", "3", "--subset", "retain",
                 "--forget-class", "0,9", "--out", dir.resolve("r.safetensors").toString(), "-q"), 1, "the retain set is empty");
     }
