@@ -16,6 +16,18 @@ __device__ __forceinline__ unsigned int ratio_key(float f, float r_den) {
     return (u & 0x80000000u) ? ~u : (u | 0x80000000u);
 }
 
+/* Adds one to `bin` for every lane that passes `hit`. Lanes of a warp that hit the same bin are merged
+ * first (one shared-memory atomic per distinct bin and warp): importance ratios cluster in a few exponents,
+ * so in the first pass most of a warp lands in one bin and per-lane atomics would serialise on it.
+ * Every lane of the warp must call it (the vector loop and the tail are warp-uniform up to the tail's end). */
+__device__ __forceinline__ void count_in_bin(unsigned int *bins, unsigned int bin, bool hit) {
+    unsigned int active = __activemask();
+    unsigned int voters = __ballot_sync(active, hit);
+    if (!hit) return;
+    unsigned int same = __match_any_sync(voters, bin);
+    if ((threadIdx.x & 31) == __ffs(same) - 1) atomicAdd(&bins[bin], static_cast<unsigned int>(__popc(same)));
+}
+
 __global__ void __launch_bounds__(lethe::kThreads)
 ratio_histogram_kernel(lethe::TileMap map, float *const *forget, float *const *retain, float eps, int shift,
                        int bits, unsigned int prefix, unsigned int prefix_mask, unsigned long long *histogram) {
@@ -24,25 +36,14 @@ ratio_histogram_kernel(lethe::TileMap map, float *const *forget, float *const *r
     const unsigned int digit_mask = static_cast<unsigned int>(nbins - 1);
     for (int b = threadIdx.x; b < nbins; b += blockDim.x) bins[b] = 0;
     __syncthreads();
-    for (long long tile = blockIdx.x; tile < map.tiles; tile += gridDim.x) {
+    lethe::BlockTiles range = lethe::block_tiles(map);
+    for (long long tile = range.first; tile < range.last; ++tile) {
         lethe::TileSpan span = lethe::tile_span(map, tile);
-        const float *f = forget[span.tensor] + span.begin;
-        const float *r = retain[span.tensor] + span.begin;
-        long long n = span.end - span.begin;
-        long long head = (lethe::aligned16(f) && lethe::aligned16(r)) ? (n & ~3LL) : 0;
-        for (long long i = 4 * threadIdx.x; i < head; i += 4 * blockDim.x) {
-            float4 a = *reinterpret_cast<const float4 *>(f + i);
-            float4 b = *reinterpret_cast<const float4 *>(r + i);
-            unsigned int k[4] = {ratio_key(a.x, __fadd_rn(b.x, eps)), ratio_key(a.y, __fadd_rn(b.y, eps)),
-                                 ratio_key(a.z, __fadd_rn(b.z, eps)), ratio_key(a.w, __fadd_rn(b.w, eps))};
-#pragma unroll
-            for (int j = 0; j < 4; ++j)
-                if ((k[j] & prefix_mask) == prefix) atomicAdd(&bins[(k[j] >> shift) & digit_mask], 1u);
-        }
-        for (long long i = head + threadIdx.x; i < n; i += blockDim.x) {
-            unsigned int k = ratio_key(f[i], __fadd_rn(r[i], eps));
-            if ((k & prefix_mask) == prefix) atomicAdd(&bins[(k >> shift) & digit_mask], 1u);
-        }
+        float *const p[2] = {forget[span.tensor] + span.begin, retain[span.tensor] + span.begin};
+        lethe::for_each_element<2, 0>(p, span.end - span.begin, [&](float (&v)[2]) {
+            unsigned int k = ratio_key(v[0], __fadd_rn(v[1], eps));
+            count_in_bin(bins, (k >> shift) & digit_mask, (k & prefix_mask) == prefix);
+        });
     }
     __syncthreads();
     for (int b = threadIdx.x; b < nbins; b += blockDim.x)

@@ -1,6 +1,7 @@
 /* Per-tensor statistics: sum and max of the finite values, number of non-finite values. Used to
- * reject NaN/Inf gradients with a clear error, and by the profiler. Each tile belongs to one tensor,
- * so a block reduces its tile and adds the result to that tensor's slot. Java reference:
+ * reject NaN/Inf gradients with a clear error, and by the profiler. Each block reduces a contiguous run
+ * of tiles and adds to a tensor's slot once per tensor it touches (not once per tile: the per-tile
+ * reductions and atomics held the kernel at a quarter of the copy's bandwidth). Java reference:
  * ScalarKernels.stats. */
 #include <cfloat>
 
@@ -17,53 +18,50 @@ __global__ void init_stats(double *sums, int *max_keys, unsigned long long *non_
     }
 }
 
-/* The larger of two non-NaN floats with +0.0 above -0.0, as Java's Math.max orders them (v > max and fmaxf
- * may keep either zero): compared through the order-preserving int keys. */
-__device__ __forceinline__ float java_max(float a, float b) {
-    return lethe::float_to_ordered(a) >= lethe::float_to_ordered(b) ? a : b;
-}
+struct Partial {
+    double sum = 0.0;
+    float max = -INFINITY;
+    unsigned long long bad = 0;
 
-__device__ __forceinline__ void observe(float v, double &sum, float &max, unsigned long long &bad) {
-    if (isfinite(v)) {
-        sum += v;
-        max = java_max(v, max);
-    } else {
-        ++bad;
+    __device__ __forceinline__ void observe(float v) {
+        if (isfinite(v)) {
+            sum += v;
+            max = lethe::ordered_max(v, max);
+        } else {
+            ++bad;
+        }
+    }
+};
+
+/* Block-wide reduction of the threads' partials into tensor t's slots. */
+__device__ __forceinline__ void flush(const Partial &p, int t, double *sums, int *max_keys,
+                                      unsigned long long *non_finite) {
+    double sum = lethe::block_sum(p.sum);
+    unsigned long long bad = lethe::block_sum(p.bad);
+    float max = lethe::block_max(p.max);
+    if (threadIdx.x == 0) {
+        if (sum != 0.0) atomicAdd(&sums[t], sum);
+        if (max != -INFINITY) atomicMax(&max_keys[t], lethe::float_to_ordered(max));
+        if (bad) atomicAdd(&non_finite[t], bad);
     }
 }
 
 __global__ void __launch_bounds__(lethe::kThreads)
 stats_kernel(lethe::TileMap map, float *const *x, double *sums, int *max_keys, unsigned long long *non_finite) {
-    __shared__ float warp_max[lethe::kThreads / 32];
-    for (long long tile = blockIdx.x; tile < map.tiles; tile += gridDim.x) {
+    lethe::BlockTiles range = lethe::block_tiles(map);
+    Partial partial;
+    int current = -1;
+    for (long long tile = range.first; tile < range.last; ++tile) {
         lethe::TileSpan span = lethe::tile_span(map, tile);
-        const float *p = x[span.tensor] + span.begin;
-        long long n = span.end - span.begin;
-        double sum = 0.0;
-        float max = -INFINITY;
-        unsigned long long bad = 0;
-        long long head = lethe::aligned16(p) ? (n & ~3LL) : 0;
-        for (long long i = 4 * threadIdx.x; i < head; i += 4 * blockDim.x) {
-            float4 q = *reinterpret_cast<const float4 *>(p + i);
-            observe(q.x, sum, max, bad); observe(q.y, sum, max, bad);
-            observe(q.z, sum, max, bad); observe(q.w, sum, max, bad);
+        if (span.tensor != current) { /* the same for every thread of the block */
+            if (current >= 0) flush(partial, current, sums, max_keys, non_finite);
+            partial = Partial{};
+            current = span.tensor;
         }
-        for (long long i = head + threadIdx.x; i < n; i += blockDim.x) observe(p[i], sum, max, bad);
-
-        double block_total = lethe::block_sum(sum);
-        unsigned long long block_bad = lethe::block_sum(bad);
-        for (int offset = 16; offset > 0; offset >>= 1) max = java_max(max, __shfl_down_sync(0xffffffffu, max, offset));
-        __syncthreads();
-        if ((threadIdx.x & 31) == 0) warp_max[threadIdx.x >> 5] = max;
-        __syncthreads();
-        if (threadIdx.x == 0) {
-            float m = -INFINITY;
-            for (int w = 0; w < lethe::kThreads / 32; ++w) m = java_max(m, warp_max[w]);
-            atomicAdd(&sums[span.tensor], block_total);
-            atomicMax(&max_keys[span.tensor], lethe::float_to_ordered(m));
-            if (block_bad) atomicAdd(&non_finite[span.tensor], block_bad);
-        }
+        float *const p[1] = {x[span.tensor] + span.begin};
+        lethe::for_each_element<1, 0>(p, span.end - span.begin, [&](float (&v)[1]) { partial.observe(v[0]); });
     }
+    if (current >= 0) flush(partial, current, sums, max_keys, non_finite);
 }
 
 }  // namespace

@@ -31,6 +31,7 @@ extern "C" {
 #define LETHE_E_ARGUMENT 10001 /* a null handle, a negative size, mismatched lists */
 #define LETHE_E_NO_DEVICE 10002
 #define LETHE_E_ALLOC 10003
+#define LETHE_E_CHECK 10004 /* a helper check found a wrong result (lethe_check_helpers) */
 
 /* ---- runtime ------------------------------------------------------------------------------------ */
 
@@ -60,6 +61,13 @@ LETHE_API int lethe_memset_zero(long long ctx, long long dst, long long bytes);
 /* Device-side timing between two marks on the context's stream. */
 LETHE_API int lethe_timer_start(long long ctx);
 LETHE_API int lethe_timer_stop(long long ctx, float *elapsed_ms_out);
+
+/* Peak memory bandwidth of the context's device in bytes per second, from the memory clock and bus width
+ * the driver reports (2 transfers per clock); 0 when the driver reports neither. */
+LETHE_API int lethe_ctx_peak_bandwidth(long long ctx, double *bytes_per_second_out);
+/* Device time of one launch of an empty kernel on the context's stream, averaged over `launches` back-to-back
+ * launches timed with events: the floor that a kernel on a list of small tensors is measured against. */
+LETHE_API int lethe_empty_launch_ms(long long ctx, int launches, float *ms_out);
 
 /* NVTX ranges (Nsight Systems shows Lethe's phases by name); no-ops unless a profiler injects NVTX. */
 LETHE_API int lethe_nvtx_push(const char *name);
@@ -122,6 +130,10 @@ LETHE_API int lethe_ratio_shift(long long ctx, long long w, long long fisher_for
 /* Per-tensor statistics (cuda-kernels/stats.cu): sum and max of the finite values, count of
  * non-finite values. Read with lethe_read_stats. */
 LETHE_API int lethe_stats(long long ctx, long long x);
+
+/* Checks of the shared device helpers (cuda-kernels/helper_checks.cu): block reductions, the max rule, the
+ * 16-byte load path, the contiguous tile ranges. LETHE_E_CHECK with a message in msg when one is wrong. */
+LETHE_API int lethe_check_helpers(long long ctx, char *msg, int msg_len);
 
 /* ---- results ------------------------------------------------------------------------------------ */
 

@@ -87,6 +87,7 @@ const char *lethe_status_string(int status) {
         case LETHE_E_ARGUMENT: return "invalid argument (null handle, negative size or lists of different shapes)";
         case LETHE_E_NO_DEVICE: return "no CUDA device";
         case LETHE_E_ALLOC: return "host allocation failed";
+        case LETHE_E_CHECK: return "a device helper check failed";
         default: return cudaGetErrorString(static_cast<cudaError_t>(status));
     }
 }
@@ -220,6 +221,21 @@ int lethe_timer_stop(long long handle, float *elapsed_ms_out) {
     if (err == cudaSuccess) err = cudaEventSynchronize(ctx->mark_stop);
     if (err == cudaSuccess) err = cudaEventElapsedTime(elapsed_ms_out, ctx->mark_start, ctx->mark_stop);
     return err;
+}
+
+int lethe_ctx_peak_bandwidth(long long handle, double *bytes_per_second_out) {
+    Ctx *ctx = lethe::ctx_of(handle);
+    if (!ctx || !bytes_per_second_out) return LETHE_E_ARGUMENT;
+    *bytes_per_second_out = 0.0;
+    int clock_khz = 0, bus_bits = 0;
+    /* Attributes, not cudaDeviceProp fields: CUDA 13 removed memoryClockRate from the struct. */
+    if (cudaDeviceGetAttribute(&clock_khz, cudaDevAttrMemoryClockRate, ctx->device) != cudaSuccess ||
+        cudaDeviceGetAttribute(&bus_bits, cudaDevAttrGlobalMemoryBusWidth, ctx->device) != cudaSuccess) {
+        cudaGetLastError();
+        return LETHE_OK;
+    }
+    *bytes_per_second_out = 2.0 * clock_khz * 1e3 * (bus_bits / 8.0);
+    return LETHE_OK;
 }
 
 int lethe_nvtx_push(const char *name) {

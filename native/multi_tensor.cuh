@@ -3,14 +3,16 @@
  *
  * The element space of a list is cut into tiles of kTile elements that never cross a tensor
  * boundary; tile_start is the per-tensor prefix sum of tile counts, so a block finds the tensor of
- * its tile by binary search. Blocks stride over tiles (grid-stride), threads over the tile, with
- * float4 loads and stores when every pointer of the tile is 16-byte aligned and a scalar tail.
+ * its tile by binary search. Element-wise kernels stride blocks over tiles (grid-stride), reducing
+ * kernels give each block a contiguous range (block_tiles); threads stride over a tile through
+ * for_each_element, the one 16-byte load path.
  */
 #ifndef LETHE_MULTI_TENSOR_CUH
 #define LETHE_MULTI_TENSOR_CUH
 
 #include <cstdint>
 
+#include "block_reduce.cuh"
 #include "lethe_internal.h"
 
 namespace lethe {
@@ -58,28 +60,63 @@ __device__ __forceinline__ bool aligned16(const float *p) {
     return (reinterpret_cast<uintptr_t>(p) & 15u) == 0;
 }
 
-/* Block-wide sum of one value per thread; the result is valid in thread 0. */
-template <typename T>
-__device__ __forceinline__ T block_sum(T v) {
-    __shared__ T warp_sums[kThreads / 32];
-    for (int offset = 16; offset > 0; offset >>= 1) v += __shfl_down_sync(0xffffffffu, v, offset);
-    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-    __syncthreads(); /* warp_sums may still be read by a previous call */
-    if (lane == 0) warp_sums[warp] = v;
-    __syncthreads();
-    T total = 0;
-    if (threadIdx.x == 0)
-        for (int w = 0; w < kThreads / 32; ++w) total += warp_sums[w];
-    return total;
+/*
+ * The 16-byte load path, the one place that has it: visits elements [0, n) of N arrays that share a span,
+ * with float4 loads when every pointer is 16-byte aligned (the loop is unrolled by two so that a thread's
+ * next loads can issue before its stores) and a scalar tail.
+ * fn(float (&v)[N]) sees one element of every array and may change it; arrays whose bit is set in
+ * kWriteMask are stored back. Threads stride by blockDim.x.
+ */
+template <int N, int kWriteMask, typename Fn>
+__device__ __forceinline__ void for_each_element(float *const (&p)[N], long long n, Fn &&fn) {
+    bool vec = true;
+#pragma unroll
+    for (int k = 0; k < N; ++k) vec = vec && aligned16(p[k]);
+    long long head = vec ? (n & ~3LL) : 0;
+#pragma unroll 2
+    for (long long i = 4 * threadIdx.x; i < head; i += 4 * blockDim.x) {
+        float4 q[N];
+#pragma unroll
+        for (int k = 0; k < N; ++k) q[k] = *reinterpret_cast<const float4 *>(p[k] + i);
+        float lane[4][N];
+#pragma unroll
+        for (int k = 0; k < N; ++k) {
+            lane[0][k] = q[k].x; lane[1][k] = q[k].y; lane[2][k] = q[k].z; lane[3][k] = q[k].w;
+        }
+#pragma unroll
+        for (int j = 0; j < 4; ++j) fn(lane[j]);
+#pragma unroll
+        for (int k = 0; k < N; ++k)
+            if (kWriteMask & (1 << k))
+                *reinterpret_cast<float4 *>(p[k] + i) = make_float4(lane[0][k], lane[1][k], lane[2][k], lane[3][k]);
+    }
+    for (long long i = head + threadIdx.x; i < n; i += blockDim.x) {
+        float v[N];
+#pragma unroll
+        for (int k = 0; k < N; ++k) v[k] = p[k][i];
+        fn(v);
+#pragma unroll
+        for (int k = 0; k < N; ++k)
+            if (kWriteMask & (1 << k)) p[k][i] = v[k];
+    }
 }
 
-/* Order-preserving map from float to int, so that atomicMax on ints is a max on floats. */
-__device__ __forceinline__ int float_to_ordered(float f) {
-    int i = __float_as_int(f);
-    return i >= 0 ? i : i ^ 0x7fffffff;
-}
-__device__ __forceinline__ float ordered_to_float(int i) {
-    return __int_as_float(i >= 0 ? i : i ^ 0x7fffffff);
+/*
+ * Contiguous tile ranges for the reducing kernels: block b owns tiles [first, last), so it meets each
+ * tensor in one run and reduces (and issues its atomics) once per tensor it touches, not once per tile.
+ * A second pass that walks the same range backwards starts on the tiles the first pass read last, which
+ * are still in L2.
+ */
+struct BlockTiles {
+    long long first;
+    long long last;
+};
+
+__device__ __forceinline__ BlockTiles block_tiles(const TileMap &map) {
+    long long per = (map.tiles + gridDim.x - 1) / gridDim.x;
+    long long first = static_cast<long long>(blockIdx.x) * per;
+    long long last = first + per < map.tiles ? first + per : map.tiles;
+    return BlockTiles{first, first < last ? last : first};
 }
 
 /*
@@ -95,41 +132,9 @@ multi_tensor_apply(TileMap map, ListArgs<N> lists, Op op, unsigned long long *co
     for (long long tile = blockIdx.x; tile < map.tiles; tile += gridDim.x) {
         TileSpan span = tile_span(map, tile);
         float *p[N];
-        bool vec = true;
 #pragma unroll
-        for (int k = 0; k < N; ++k) {
-            p[k] = lists.ptrs[k][span.tensor] + span.begin;
-            vec = vec && aligned16(p[k]);
-        }
-        long long n = span.end - span.begin;
-        long long head = vec ? (n & ~3LL) : 0;
-        for (long long i = 4 * threadIdx.x; i < head; i += 4 * blockDim.x) {
-            float4 q[N];
-#pragma unroll
-            for (int k = 0; k < N; ++k) q[k] = *reinterpret_cast<const float4 *>(p[k] + i);
-            float lane[4][N];
-#pragma unroll
-            for (int k = 0; k < N; ++k) {
-                lane[0][k] = q[k].x; lane[1][k] = q[k].y; lane[2][k] = q[k].z; lane[3][k] = q[k].w;
-            }
-#pragma unroll
-            for (int j = 0; j < 4; ++j) selected += op.apply(lane[j]);
-#pragma unroll
-            for (int k = 0; k < N; ++k) {
-                if (Op::kWriteMask & (1 << k)) {
-                    *reinterpret_cast<float4 *>(p[k] + i) = make_float4(lane[0][k], lane[1][k], lane[2][k], lane[3][k]);
-                }
-            }
-        }
-        for (long long i = head + threadIdx.x; i < n; i += blockDim.x) {
-            float v[N];
-#pragma unroll
-            for (int k = 0; k < N; ++k) v[k] = p[k][i];
-            selected += op.apply(v);
-#pragma unroll
-            for (int k = 0; k < N; ++k)
-                if (Op::kWriteMask & (1 << k)) p[k][i] = v[k];
-        }
+        for (int k = 0; k < N; ++k) p[k] = lists.ptrs[k][span.tensor] + span.begin;
+        for_each_element<N, Op::kWriteMask>(p, span.end - span.begin, [&](float (&v)[N]) { selected += op.apply(v); });
     }
     if (Op::kCounts) {
         unsigned long long total = block_sum(selected);

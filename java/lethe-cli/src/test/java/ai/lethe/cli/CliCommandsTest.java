@@ -130,6 +130,17 @@ class CliCommandsTest {
                 assertTrue(k.has(key), key + " in " + k);
             }
             assertTrue(k.get("gbps").asDouble() > 0);
+            assertTrue(k.get("fraction_of_peak").isNull(), "the CPU back ends know no peak bandwidth: " + k);
+        }
+        assertTrue(j.get("baseline").asText().contains("one contiguous array of 20,000 floats"), j.get("baseline").asText());
+        assertTrue(j.get("peak_gbps").isNull());
+        JsonNode small = j.get("small_list");
+        assertEquals(8, small.get("tensors").asInt());
+        assertEquals(105_866, small.get("params").asLong());
+        assertTrue(small.get("empty_launch_microseconds").isNull(), "no kernel launches on the CPU");
+        assertEquals(j.get("kernels").size() - 1, small.get("kernels").size(), "every kernel but the copy, on the small list too");
+        for (JsonNode k : small.get("kernels")) {
+            assertTrue(k.get("microseconds").asDouble() > 0, k.toString());
         }
     }
 

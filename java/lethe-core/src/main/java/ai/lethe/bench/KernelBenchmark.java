@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.function.Consumer;
 import java.util.function.DoubleSupplier;
 
 import ai.lethe.kernels.Kernels;
@@ -11,90 +12,192 @@ import ai.lethe.kernels.TensorList;
 import ai.lethe.kernels.cuda.CudaKernels;
 
 /**
- * Times every kernel over one parameter list and compares its achieved bandwidth with a plain copy of
- * the same buffers measured in the same run: on the CPU the back end's own parallel array copy, on CUDA a
- * device-to-device cudaMemcpy. Each repetition times the copy and then the kernel back to back, so both
- * see the same machine load; the reported figures are medians.
+ * Times every kernel over one parameter list and compares its achieved bandwidth with a copy measured in the
+ * same run: ONE contiguous copy of the same number of floats (on CUDA a single device-to-device
+ * cudaMemcpyAsync timed with events on the kernels' stream; on the CPU the back end's copy over one array), so
+ * the baseline is the device's copy bandwidth, not the cost of many small copies. Each repetition times the
+ * copy and then the kernel back to back, so both see the same machine load; figures are medians. On CUDA each
+ * kernel is also reported as a fraction of the device's peak bandwidth (memory clock × bus width).
+ *
+ * <p>A second, small list (the bundled CNN's 8 tensors, 105,866 floats) shows the per-call latency of each
+ * kernel where launches, not bytes, bound it; on CUDA against one launch of an empty kernel.
  */
 public final class KernelBenchmark {
 
-    /** One kernel's result. Bandwidth counts the bytes ALGORITHMS.md section 4 says the kernel must move. */
-    public record Result(String name, double ms, double gbps, double copyGbps, double ratioToCopy, double bytesPerParam) {
+    /** One kernel's result. Bandwidth counts the bytes the kernel's passes move (ALGORITHMS.md section 4). */
+    public record Result(String name, double ms, double gbps, double copyGbps, double ratioToCopy,
+                         Double fractionOfPeak, double bytesPerParam) {
     }
 
-    /** The whole run. */
+    /** One kernel on the small list: microseconds per call, and the ratio to an empty launch (CUDA only). */
+    public record LatencyResult(String name, double microseconds, Double ratioToEmptyLaunch) {
+    }
+
+    /** The small list's results. */
+    public record SmallList(String shapes, long params, int tensors, Double emptyLaunchMicroseconds,
+                            List<LatencyResult> kernels) {
+    }
+
+    /** The whole run. {@code peakGbps} is null where the back end does not know its memory's peak (CPU). */
     public record Report(String backend, String description, long params, int tensors, int repetitions,
-                         List<Result> kernels) {
+                         String baseline, Double peakGbps, List<Result> kernels, SmallList smallList) {
     }
 
     private static final long WARMUP_NANOS = 400_000_000L;
     private static final double MIN_SAMPLE_MS = 1.0;
+    private static final int LATENCY_CALLS = 200;
 
     private final Kernels kernels;
     private final long[] sizes;
+    private final long[] smallSizes;
     private final int repetitions;
 
     public KernelBenchmark(Kernels kernels, long[] sizes, int repetitions) {
+        this(kernels, sizes, ParameterShapes.fashionCnn(), repetitions);
+    }
+
+    /** {@code smallSizes} may be empty: no small-list section. */
+    public KernelBenchmark(Kernels kernels, long[] sizes, long[] smallSizes, int repetitions) {
         if (repetitions < 1) {
             throw new IllegalArgumentException("repetitions must be at least 1");
         }
         this.kernels = kernels;
         this.sizes = sizes.clone();
+        this.smallSizes = smallSizes.clone();
         this.repetitions = repetitions;
     }
 
-    /** Runs every kernel; {@code progress} receives one line per kernel (may be null). */
-    public Report run(java.util.function.Consumer<String> progress) {
-        long n = ParameterShapes.total(sizes);
-        SplittableRandom random = new SplittableRandom(42);
-        float[][] theta = fill(random, false);
-        float[][] grad = fill(random, false);
-        float[][] importanceFull = fill(random, true);
-        float[][] importanceForget = fill(random, true);
-        List<Result> results = new ArrayList<>();
-        CudaKernels cuda = kernels instanceof CudaKernels c ? c : null;
-        try (TensorList w = kernels.upload(theta); TensorList g = kernels.upload(grad);
-             TensorList iD = kernels.upload(importanceFull); TensorList iF = kernels.upload(importanceForget);
-             TensorList acc = kernels.allocate(sizes); TensorList mask = kernels.allocate(sizes);
-             TensorList copySrc = kernels.upload(grad); TensorList copyDst = kernels.allocate(sizes)) {
-            DoubleSupplier copy = cuda != null
-                    ? () -> cuda.deviceMillis(() -> cuda.memcpy(copySrc, copyDst))
-                    : () -> wallMillis(() -> kernels.copy(copySrc, copyDst));
-            results.add(measure("copy", 8, copy, copy, progress));
-            results.add(measure("accumulate_square", 12, copy,
-                    timed(cuda, () -> kernels.accumulateSquare(acc, g, 0.5f)), progress));
-            results.add(measure("accumulate_abs", 12, copy,
-                    timed(cuda, () -> kernels.accumulateAbs(acc, g, 0.5f)), progress));
-            results.add(measure("ssd_dampen", 16, copy, cuda != null
-                    ? () -> cuda.deviceMillis(() -> queuedSsd(cuda, w, iD, iF))
-                    : () -> wallMillis(() -> kernels.ssdDampen(w, iD, iF, 10f, 1f)), progress));
-            results.add(measure("ratio_reset", 20, copy, cuda != null
-                    ? () -> cuda.deviceMillis(() -> queuedReset(cuda, w, mask, iF, iD))
-                    : () -> wallMillis(() -> kernels.ratioReset(w, mask, iF, iD, 1e-8f, 50f)), progress));
-            results.add(measure("ratio_threshold_for_fraction", 24, copy,
-                    timed(cuda, () -> kernels.ratioThresholdForFraction(iF, iD, 1e-8f, 0.01)), progress));
-            results.add(measure("ratio_shift", 24, copy,
-                    timed(cuda, () -> kernels.ratioShift(w, iF, iD, 1f, 1e-9f, 1e-6f)), progress));
-            results.add(measure("scale_add", 12, copy, timed(cuda, () -> kernels.scaleAdd(acc, g, 1e-3f)), progress));
-            results.add(measure("stats", 4, copy, timed(cuda, () -> kernels.stats(g)), progress));
+    /** One kernel call on a workload, and the bytes per parameter its passes move. */
+    private record Kernel(String name, double bytesPerParam, Runnable call) {
+    }
+
+    /** The buffers the kernels run on. */
+    private final class Workload implements AutoCloseable {
+        final TensorList w;
+        final TensorList g;
+        final TensorList iD;
+        final TensorList iF;
+        final TensorList acc;
+        final TensorList mask;
+
+        Workload(long[] shape) {
+            SplittableRandom random = new SplittableRandom(42);
+            w = kernels.upload(fill(random, shape, false));
+            g = kernels.upload(fill(random, shape, false));
+            iD = kernels.upload(fill(random, shape, true));
+            iF = kernels.upload(fill(random, shape, true));
+            acc = kernels.allocate(shape);
+            mask = kernels.allocate(shape);
         }
-        return new Report(kernels.name(), kernels.description(), n, sizes.length, repetitions, results);
+
+        @Override
+        public void close() {
+            for (TensorList l : new TensorList[] {w, g, iD, iF, acc, mask}) {
+                l.close();
+            }
+        }
     }
 
-    private static void queuedSsd(CudaKernels cuda, TensorList w, TensorList iD, TensorList iF) {
-        cuda.ssdDampenAsync(w, iD, iF, 10f, 1f);
+    /** Every benchmarked kernel on {@code x}. On CUDA, calls that need no result stay queued (no read-back). */
+    private List<Kernel> kernelsOn(Workload x, CudaKernels cuda) {
+        return List.of(
+                new Kernel("accumulate_square", 12, () -> kernels.accumulateSquare(x.acc, x.g, 0.5f)),
+                new Kernel("accumulate_abs", 12, () -> kernels.accumulateAbs(x.acc, x.g, 0.5f)),
+                new Kernel("ssd_dampen", 16, cuda != null
+                        ? () -> cuda.ssdDampenAsync(x.w, x.iD, x.iF, 10f, 1f)
+                        : () -> kernels.ssdDampen(x.w, x.iD, x.iF, 10f, 1f)),
+                new Kernel("ratio_reset", 20, cuda != null
+                        ? () -> cuda.ratioResetAsync(x.w, x.mask, x.iF, x.iD, 1e-8f, 50f)
+                        : () -> kernels.ratioReset(x.w, x.mask, x.iF, x.iD, 1e-8f, 50f)),
+                new Kernel("ratio_threshold_for_fraction", 24,
+                        () -> kernels.ratioThresholdForFraction(x.iF, x.iD, 1e-8f, 0.01)),
+                new Kernel("ratio_shift", 24, () -> kernels.ratioShift(x.w, x.iF, x.iD, 1f, 1e-9f, 1e-6f)),
+                new Kernel("scale_add", 12, () -> kernels.scaleAdd(x.acc, x.g, 1e-3f)),
+                new Kernel("stats", 4, () -> kernels.stats(x.g)));
     }
 
-    private static void queuedReset(CudaKernels cuda, TensorList w, TensorList mask, TensorList iF, TensorList iD) {
-        cuda.ratioResetAsync(w, mask, iF, iD, 1e-8f, 50f);
+    /** Runs every kernel; {@code progress} receives one line per kernel (may be null). */
+    public Report run(Consumer<String> progress) {
+        long n = ParameterShapes.total(sizes);
+        CudaKernels cuda = kernels instanceof CudaKernels c ? c : null;
+        Double peak = cuda == null || Double.isNaN(cuda.peakBandwidthGbps()) ? null : cuda.peakBandwidthGbps();
+        List<Result> results = new ArrayList<>();
+        float[] flat = new float[Math.toIntExact(n)];
+        SplittableRandom random = new SplittableRandom(7);
+        for (int j = 0; j < flat.length; j++) {
+            flat[j] = (float) random.nextDouble(-1, 1);
+        }
+        String baseline;
+        try (Workload x = new Workload(sizes);
+             TensorList copySrc = kernels.upload(new float[][] {flat});
+             TensorList copyDst = kernels.allocate(new long[] {n})) {
+            flat = null; // the device (or the back end) holds its own copy now
+            DoubleSupplier copy;
+            if (cuda != null) {
+                copy = () -> cuda.deviceMillis(() -> cuda.memcpy(copySrc, copyDst));
+                baseline = String.format("one contiguous device-to-device cudaMemcpyAsync of %,d floats, events on the kernels' stream", n);
+            } else {
+                copy = () -> wallMillis(() -> kernels.copy(copySrc, copyDst));
+                baseline = String.format("the %s back end's copy over one contiguous array of %,d floats", kernels.name(), n);
+            }
+            results.add(measure("copy", 8, copy, copy, peak, progress));
+            for (Kernel k : kernelsOn(x, cuda)) {
+                results.add(measure(k.name(), k.bytesPerParam(), copy, timed(cuda, k.call()), peak, progress));
+            }
+        }
+        SmallList small = smallSizes.length == 0 ? null : smallList(cuda, progress);
+        return new Report(kernels.name(), kernels.description(), n, sizes.length, repetitions, baseline, peak, results, small);
+    }
+
+    private SmallList smallList(CudaKernels cuda, Consumer<String> progress) {
+        long n = ParameterShapes.total(smallSizes);
+        Double empty = null;
+        if (cuda != null) {
+            cuda.emptyLaunchMillis(LATENCY_CALLS); // warm-up
+            double[] samples = new double[repetitions];
+            for (int i = 0; i < repetitions; i++) {
+                samples[i] = cuda.emptyLaunchMillis(LATENCY_CALLS) * 1e3;
+            }
+            empty = median(samples);
+        }
+        if (progress != null) {
+            progress.accept(String.format("small list: %d tensors, %,d floats (the bundled CNN)%s", smallSizes.length, n,
+                    empty == null ? "" : String.format("; one empty kernel launch %.2f us", empty)));
+        }
+        List<LatencyResult> results = new ArrayList<>();
+        try (Workload x = new Workload(smallSizes)) {
+            for (Kernel k : kernelsOn(x, cuda)) {
+                DoubleSupplier batch = timed(cuda, () -> {
+                    for (int i = 0; i < LATENCY_CALLS; i++) {
+                        k.call().run();
+                    }
+                });
+                long warmUntil = System.nanoTime() + WARMUP_NANOS / 4;
+                for (int i = 0; i < 3 || System.nanoTime() < warmUntil; i++) {
+                    batch.getAsDouble();
+                }
+                double[] samples = new double[repetitions];
+                for (int i = 0; i < repetitions; i++) {
+                    samples[i] = batch.getAsDouble() * 1e3 / LATENCY_CALLS;
+                }
+                double us = median(samples);
+                Double ratio = empty == null ? null : us / empty;
+                results.add(new LatencyResult(k.name(), us, ratio));
+                if (progress != null) {
+                    progress.accept(String.format("  %-28s %9.2f us per call%s", k.name(), us,
+                            ratio == null ? "" : String.format("  (%.1fx an empty launch)", ratio)));
+                }
+            }
+        }
+        return new SmallList("bundled Fashion-MNIST CNN", n, smallSizes.length, empty, results);
     }
 
     private DoubleSupplier timed(CudaKernels cuda, Runnable work) {
         return cuda != null ? () -> cuda.deviceMillis(work) : () -> wallMillis(work);
     }
 
-    private Result measure(String name, double bytesPerParam, DoubleSupplier copy, DoubleSupplier kernel,
-                           java.util.function.Consumer<String> progress) {
+    private Result measure(String name, double bytesPerParam, DoubleSupplier copy, DoubleSupplier kernel, Double peakGbps,
+                           Consumer<String> progress) {
         long n = ParameterShapes.total(sizes);
         // Warm-up by time, not by count: the JIT must have compiled the loops (interpreted Vector API code
         // is orders of magnitude slower), caches and first-touch pages settle, GPU clocks ramp up.
@@ -115,10 +218,11 @@ public final class KernelBenchmark {
         double ms = median(kernelMs);
         double copyGbps = 8.0 * n / (median(copyMs) * 1e6);
         double gbps = bytesPerParam * n / (ms * 1e6);
-        Result r = new Result(name, ms, gbps, copyGbps, gbps / copyGbps, bytesPerParam);
+        Double ofPeak = peakGbps == null ? null : gbps / peakGbps;
+        Result r = new Result(name, ms, gbps, copyGbps, gbps / copyGbps, ofPeak, bytesPerParam);
         if (progress != null) {
-            progress.accept(String.format("%-30s %9.3f ms %8.1f GB/s  (copy %6.1f GB/s, ratio %.2f)", name, ms, gbps,
-                    copyGbps, r.ratioToCopy()));
+            progress.accept(String.format("%-30s %9.3f ms %8.1f GB/s  (copy %6.1f GB/s, ratio %.2f%s)", name, ms, gbps,
+                    copyGbps, r.ratioToCopy(), ofPeak == null ? "" : String.format(", %.2f of peak", ofPeak)));
         }
         return r;
     }
@@ -145,10 +249,10 @@ public final class KernelBenchmark {
         return s.length % 2 == 1 ? s[m] : (s[m - 1] + s[m]) / 2;
     }
 
-    private float[][] fill(SplittableRandom r, boolean positive) {
-        float[][] out = new float[sizes.length][];
-        for (int t = 0; t < sizes.length; t++) {
-            float[] a = new float[Math.toIntExact(sizes[t])];
+    private static float[][] fill(SplittableRandom r, long[] shape, boolean positive) {
+        float[][] out = new float[shape.length][];
+        for (int t = 0; t < shape.length; t++) {
+            float[] a = new float[Math.toIntExact(shape[t])];
             for (int j = 0; j < a.length; j++) {
                 double v = r.nextDouble(-1, 1);
                 a[j] = (float) (positive ? v * v * 1e-3 : v * 0.05);

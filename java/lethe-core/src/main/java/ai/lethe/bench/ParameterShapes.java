@@ -39,6 +39,14 @@ public final class ParameterShapes {
         return s.stream().mapToLong(Long::longValue).toArray();
     }
 
+    /**
+     * The 8 parameter tensors of the bundled Fashion-MNIST CNN (conv 1→16, conv 16→32, linear 1568→64,
+     * linear 64→10, weights and biases): 105,866 floats, a list on which kernels are bound by launch latency.
+     */
+    public static long[] fashionCnn() {
+        return new long[] {16L * 9, 16, 32L * 16 * 9, 32, 64L * 1568, 64, 10L * 64, 10};
+    }
+
     private static void bn(List<Long> s, int channels) {
         s.add((long) channels);
         s.add((long) channels);

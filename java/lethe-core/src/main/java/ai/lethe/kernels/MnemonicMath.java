@@ -3,17 +3,24 @@ package ai.lethe.kernels;
 /**
  * The scalar pieces of the Mnemonic update ({@link Kernels#ratioShift}), shared by the CPU back ends so
  * that they sanitise NaN/±inf and pick alpha_l exactly alike. Mirrors cuda-kernels/ratio_shift.cu.
+ *
+ * <p>The rule every back end follows: d = ln fF − ln fR with both logarithms and the difference in double,
+ * rounded once to float; η = exp(d) in double, rounded to float. In float, d = log fF − log fR cancels: the
+ * logs of Fisher values near 1e-16…1e-38 are −37…−88, where one ulp is 4e-6…8e-6, and a one-ulp difference
+ * between two libraries' logf became a 2.4e-5 relative error in η on the GPU. In double the libraries agree
+ * to the float that is returned.
  */
 final class MnemonicMath {
 
     private MnemonicMath() {
     }
 
-    /** d = log fF − log fR in fp32 (each log rounded to float, as torch.log on float tensors). */
+    /** d = ln fF − ln fR in double, rounded once to float. */
     static float logRatio(float fisherForget, float fisherRetain) {
-        return (float) Math.log(fisherForget) - (float) Math.log(fisherRetain);
+        return (float) (Math.log(fisherForget) - Math.log(fisherRetain));
     }
 
+    /** η = exp(d) in double, rounded to float. */
     static float exp(float d) {
         return (float) Math.exp(d);
     }

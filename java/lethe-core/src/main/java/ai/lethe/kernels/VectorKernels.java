@@ -8,10 +8,12 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BinaryOperator;
 import java.util.function.Supplier;
 
+import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -24,6 +26,11 @@ public final class VectorKernels extends HostKernels {
     static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
     static final VectorSpecies<Integer> INT_SPECIES = IntVector.SPECIES_PREFERRED;
     private static final int LANES = SPECIES.length();
+    /** ratioShift computes in double: a full double vector, and the float vector with as many lanes. */
+    private static final VectorSpecies<Double> DOUBLE_SPECIES = DoubleVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Float> SHIFT_SPECIES =
+            VectorSpecies.of(float.class, VectorShape.forBitSize(DOUBLE_SPECIES.vectorBitSize() / 2));
+    private static final int SHIFT_LANES = SHIFT_SPECIES.length();
 
     /** Elements per task: 128 KiB of floats, large enough to amortise scheduling, small enough to balance. */
     static final int CHUNK = 1 << 15;
@@ -320,11 +327,11 @@ public final class VectorKernels extends HostKernels {
         ShiftScan scan = reduce(ws, () -> new ShiftScan(n), (s, t, from, to) -> {
             float[] f = ffs[t];
             float[] r = frs[t];
-            FloatVector max = FloatVector.broadcast(SPECIES, Float.NEGATIVE_INFINITY);
+            FloatVector max = FloatVector.broadcast(SHIFT_SPECIES, Float.NEGATIVE_INFINITY);
             boolean nan = false;
             boolean inf = false;
             int j = from;
-            for (int bound = from + SPECIES.loopBound(to - from); j < bound; j += LANES) {
+            for (int bound = from + SHIFT_SPECIES.loopBound(to - from); j < bound; j += SHIFT_LANES) {
                 FloatVector d = logRatio(f, r, j);
                 nan |= d.test(VectorOperators.IS_NAN).anyTrue();
                 inf |= d.test(VectorOperators.IS_INFINITE).anyTrue();
@@ -357,11 +364,11 @@ public final class VectorKernels extends HostKernels {
             float alpha = alphas[t];
             float fill = fills[t];
             int j = from;
-            for (int bound = from + SPECIES.loopBound(to - from); j < bound; j += LANES) {
+            for (int bound = from + SHIFT_SPECIES.loopBound(to - from); j < bound; j += SHIFT_LANES) {
                 FloatVector d = logRatio(f, r, j);
                 d = d.blend(0f, d.test(VectorOperators.IS_NAN)).blend(fill, d.test(VectorOperators.IS_INFINITE));
-                FloatVector step = d.lanewise(VectorOperators.EXP).mul(alpha);
-                FloatVector wj = FloatVector.fromArray(SPECIES, wv, j);
+                FloatVector step = exp(d).mul(alpha);
+                FloatVector wj = FloatVector.fromArray(SHIFT_SPECIES, wv, j);
                 (sign > 0 ? wj.add(step) : wj.sub(step)).intoArray(wv, j);
             }
             for (; j < to; j++) {
@@ -373,9 +380,20 @@ public final class VectorKernels extends HostKernels {
         return alphas;
     }
 
+    /** d = ln fF − ln fR in double lanes, rounded once to float (MnemonicMath.logRatio). */
     private static FloatVector logRatio(float[] f, float[] r, int j) {
-        return FloatVector.fromArray(SPECIES, f, j).lanewise(VectorOperators.LOG)
-                .sub(FloatVector.fromArray(SPECIES, r, j).lanewise(VectorOperators.LOG));
+        DoubleVector logF = toDouble(FloatVector.fromArray(SHIFT_SPECIES, f, j)).lanewise(VectorOperators.LOG);
+        DoubleVector logR = toDouble(FloatVector.fromArray(SHIFT_SPECIES, r, j)).lanewise(VectorOperators.LOG);
+        return (FloatVector) logF.sub(logR).convertShape(VectorOperators.D2F, SHIFT_SPECIES, 0);
+    }
+
+    /** η = exp(d) in double lanes, rounded to float (MnemonicMath.exp). */
+    private static FloatVector exp(FloatVector d) {
+        return (FloatVector) toDouble(d).lanewise(VectorOperators.EXP).convertShape(VectorOperators.D2F, SHIFT_SPECIES, 0);
+    }
+
+    private static DoubleVector toDouble(FloatVector v) {
+        return (DoubleVector) v.convertShape(VectorOperators.F2D, DOUBLE_SPECIES, 0);
     }
 
     /** Per-tensor results of the first ratioShift pass. */

@@ -69,4 +69,28 @@ public final class KernelRules {
             }
         }
     }
+
+    /**
+     * η = fF / fR within two ulps where the ratio is close to 1 and the Fisher values are tiny (1e-38 … 1e-16,
+     * where the Mnemonic FIM lives): the rule computes d = ln fF − ln fR in double. The fp32 rule it replaced
+     * (two logf of about −40 … −87, one ulp 4e-6 … 8e-6, subtracted) is off by up to 1.5e-5 here.
+     */
+    public static void ratioShiftComputesTheLogRatioInDouble(Kernels kernels) {
+        float[] fR = {2e-38f, 3.3e-37f, 7.1e-30f, 5.5e-25f, 1.7e-20f, 9.9e-17f, 1.3e-16f, 4.2e-18f};
+        float[] fF = new float[fR.length];
+        for (int j = 0; j < fR.length; j++) {
+            fF[j] = fR[j] * (1f + 1e-5f * (j + 1));
+        }
+        try (TensorList dw = kernels.upload(new float[fR.length]); TensorList df = kernels.upload(fF);
+             TensorList dr = kernels.upload(fR)) {
+            float[] alpha = kernels.ratioShift(dw, df, dr, 1f, 1f, 1e30f);
+            expectEqual(1f, alpha[0], 0, "alpha_l (lambda1 = 1 is the smaller bound)");
+            float[] got = kernels.download(dw)[0];
+            for (int j = 0; j < fR.length; j++) {
+                float quotient = (float) ((double) fF[j] / fR[j]);
+                expectEqual(quotient, got[j], 2 * Math.ulp(quotient),
+                        "eta of fF = " + fF[j] + ", fR = " + fR[j] + " (w starts at 0, alpha_l = 1)");
+            }
+        }
+    }
 }

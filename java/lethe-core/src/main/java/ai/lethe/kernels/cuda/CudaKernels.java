@@ -235,6 +235,40 @@ public final class CudaKernels implements Kernels {
         }
     }
 
+    /**
+     * The device's peak memory bandwidth in GB/s from the memory clock and bus width the driver reports
+     * (two transfers per clock), or NaN when it reports neither.
+     */
+    public double peakBandwidthGbps() {
+        double[] out = new double[1];
+        check("lethe_ctx_peak_bandwidth", CudaNative.lethe_ctx_peak_bandwidth(ctx, out));
+        return out[0] > 0 ? out[0] / 1e9 : Double.NaN;
+    }
+
+    /** Device milliseconds of one launch of an empty kernel, averaged over {@code launches} back-to-back ones. */
+    public double emptyLaunchMillis(int launches) {
+        float[] ms = new float[1];
+        check("lethe_empty_launch_ms", CudaNative.lethe_empty_launch_ms(ctx, launches, ms));
+        return ms[0];
+    }
+
+    /**
+     * Runs the device checks of the shared CUDA helpers (block reductions, the max rule, the 16-byte load path,
+     * contiguous tile ranges); throws {@link CudaException} naming the helper that is wrong.
+     */
+    public void checkHelpers() {
+        byte[] msg = new byte[256];
+        int status = CudaNative.lethe_check_helpers(ctx, msg, msg.length);
+        if (status != 0) {
+            int len = 0;
+            while (len < msg.length && msg[len] != 0) {
+                len++;
+            }
+            String detail = len > 0 ? new String(msg, 0, len, StandardCharsets.UTF_8) : CudaNative.lethe_status_string(status);
+            throw new CudaException("lethe_check_helpers", status, detail);
+        }
+    }
+
     /** cudaMemcpy device-to-device of every tensor: the bandwidth ceiling the kernels are measured against. */
     public void memcpy(TensorList src, TensorList dst) {
         Shapes.requireSameShape("memcpy", src, dst);

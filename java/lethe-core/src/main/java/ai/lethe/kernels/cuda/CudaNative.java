@@ -56,6 +56,12 @@ final class CudaNative {
 
     static native int lethe_timer_stop(long ctx, float[] elapsedMsOut);
 
+    static native int lethe_ctx_peak_bandwidth(long ctx, double[] bytesPerSecondOut);
+
+    static native int lethe_empty_launch_ms(long ctx, int launches, float[] msOut);
+
+    static native int lethe_check_helpers(long ctx, @Cast("char*") byte[] msg, int msgLen);
+
     static native int lethe_nvtx_push(String name);
 
     static native int lethe_nvtx_pop();

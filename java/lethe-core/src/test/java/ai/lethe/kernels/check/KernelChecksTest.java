@@ -63,6 +63,46 @@ class KernelChecksTest {
         assertTrue(KernelChecks.all(true).stream().anyMatch(c -> c.name().startsWith("ssdDampen resnet-18")));
     }
 
+    /**
+     * The fp32 rule the CUDA kernel followed before (d = logf fF − logf fR, expf): what failed five checks on the
+     * H200. The new rule check catches it on the CPU, where no GPU is needed to see it.
+     */
+    @Test
+    void theFp32LogRatioRuleFailsTheDoubleRuleCheck() {
+        Kernels plain = reference;
+        Kernels fp32Rule = (Kernels) Proxy.newProxyInstance(Kernels.class.getClassLoader(), new Class<?>[] {Kernels.class}, (p, m, args) -> {
+            if (!m.getName().equals("ratioShift")) {
+                return invoke(plain, m, args);
+            }
+            float[][] w = ((HostTensors) args[0]).arrays();
+            float[][] fF = ((HostTensors) args[1]).arrays();
+            float[][] fR = ((HostTensors) args[2]).arrays();
+            float sign = (Float) args[3];
+            float lambda1 = (Float) args[4];
+            float lambda2 = (Float) args[5];
+            float[] alphas = new float[w.length];
+            for (int t = 0; t < w.length; t++) {
+                float maxEta = 0f;
+                for (int j = 0; j < w[t].length; j++) {
+                    maxEta = Math.max(maxEta, fp32Eta(fF[t][j], fR[t][j]));
+                }
+                alphas[t] = Math.min(lambda1, lambda2 / maxEta);
+                for (int j = 0; j < w[t].length; j++) {
+                    w[t][j] += sign * alphas[t] * fp32Eta(fF[t][j], fR[t][j]);
+                }
+            }
+            return alphas;
+        });
+        KernelMismatch e = assertThrows(KernelMismatch.class,
+                () -> find("ratioShift log-ratio in double").run(fp32Rule, reference));
+        assertTrue(e.getMessage().contains("eta of fF"), e.getMessage());
+        find("ratioShift log-ratio in double").run(reference, reference);
+    }
+
+    private static float fp32Eta(float fF, float fR) {
+        return (float) Math.exp((float) Math.log(fF) - (float) Math.log(fR));
+    }
+
     private static KernelChecks.Check find(String name) {
         return KernelChecks.all(false).stream().filter(c -> c.name().equals(name)).findFirst()
                 .orElseThrow(() -> new AssertionError("no check " + name));
