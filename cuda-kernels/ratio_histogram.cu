@@ -30,14 +30,16 @@ __device__ __forceinline__ void count_in_bin(unsigned int *bins, unsigned int bi
 
 __global__ void __launch_bounds__(lethe::kThreads)
 ratio_histogram_kernel(lethe::TileMap map, float *const *forget, float *const *retain, float eps, int shift,
-                       int bits, unsigned int prefix, unsigned int prefix_mask, unsigned long long *histogram) {
+                       int bits, unsigned int prefix, unsigned int prefix_mask, bool backwards,
+                       unsigned long long *histogram) {
     __shared__ unsigned int bins[1 << lethe::kMaxHistogramBits];
     const int nbins = 1 << bits;
     const unsigned int digit_mask = static_cast<unsigned int>(nbins - 1);
     for (int b = threadIdx.x; b < nbins; b += blockDim.x) bins[b] = 0;
     __syncthreads();
     lethe::BlockTiles range = lethe::block_tiles(map);
-    for (long long tile = range.first; tile < range.last; ++tile) {
+    for (long long step = 0; step < range.last - range.first; ++step) {
+        long long tile = backwards ? range.last - 1 - step : range.first + step;
         lethe::TileSpan span = lethe::tile_span(map, tile);
         float *const p[2] = {forget[span.tensor] + span.begin, retain[span.tensor] + span.begin};
         lethe::for_each_element<2, 0>(p, span.end - span.begin, [&](float (&v)[2]) {
@@ -63,7 +65,10 @@ extern "C" int lethe_ratio_histogram(long long ctx_handle, long long importance_
     cudaError_t err = cudaMemsetAsync(ctx->d_histogram, 0, sizeof(unsigned long long) << bits, ctx->stream);
     if (err != cudaSuccess) return err;
     if (f->tiles == 0) return LETHE_OK;
+    /* Successive passes (a selection makes three) walk the tiles in alternating directions, so each starts on
+     * the tiles the previous one read last, which are still in L2. The histogram does not depend on the order. */
+    bool backwards = (ctx->histogram_passes++ & 1) != 0;
     ratio_histogram_kernel<<<lethe::grid_for(ctx, f->tiles), lethe::kThreads, 0, ctx->stream>>>(
-        lethe::tile_map(f), f->d_ptrs, r->d_ptrs, eps, shift, bits, prefix, prefix_mask, ctx->d_histogram);
+        lethe::tile_map(f), f->d_ptrs, r->d_ptrs, eps, shift, bits, prefix, prefix_mask, backwards, ctx->d_histogram);
     return LETHE_LAUNCH_STATUS();
 }

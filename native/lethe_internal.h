@@ -24,6 +24,7 @@ struct Ctx {
     cudaEvent_t mark_stop = nullptr;
     unsigned long long *d_counter = nullptr;
     unsigned long long *d_histogram = nullptr; /* 1 << kMaxHistogramBits bins */
+    unsigned long long histogram_passes = 0;   /* alternates the direction of successive histogram passes */
     /* Per-tensor scratch, grown on demand. */
     int per_tensor_capacity = 0;
     double *d_sums = nullptr;
