@@ -1,13 +1,13 @@
-/* Mnemonic-code one-shot update (docs: the Mnemonic section of ALGORITHMS.md; reference: OneShotMU-with-MNCode):
- *   d = ln fF - ln fR, both logarithms and the difference in double, rounded once to float;
- *   NaN -> 0, +-inf -> the largest finite d of the tensor (0 if none);
- *   eta = exp(d) in double, rounded to float;  alpha_l = min(lambda1, lambda2 / max eta);
+/* Mnemonic-code one-shot update (reference: OneShotMU-with-MNCode, which computes eta = exp(log fF - log fR)):
+ *   eta = fF / fR in double, rounded once to float, where d = ln fF - ln fR is finite;
+ *   d NaN (an input NaN or negative, 0/0, inf/inf) -> eta = 1; d +-inf (exactly one input 0 or +inf) -> eta = the
+ *   largest finite eta of the tensor (1 if none);  alpha_l = min(lambda1, lambda2 / max eta);
  *   w <- w + sign * alpha_l * eta (fp32).
- * Double precision makes d independent of how each library rounds logf/expf (in float, d = logf - logf
- * cancels and a one-ulp difference in a log of magnitude ~88 became a 2.4e-5 relative error in eta), so every
- * back end gets the same floats. Three launches: reset the per-tensor slots, a per-tensor reduction of d, and
- * the update (each block derives alpha_l of its tensor from the reduced slots). The update walks each block's
- * tile range backwards, starting on the tiles the reduction read last, which are still in L2.
+ * IEEE division is correctly rounded here and on the JVM, so every back end gets the same floats; the fp32 logs
+ * (logf - logf of values near -88) failed five checks on the H200 with a 2.4e-5 relative error in eta.
+ * Three launches: reset the per-tensor slots, a per-tensor reduction, and the update (each block derives
+ * alpha_l of its tensor from the reduced slots). The update walks each block's tile range backwards, starting on
+ * the tiles the reduction read last, which are still in L2.
  * Java reference: ScalarKernels.ratioShift, MnemonicMath. */
 #include <cfloat>
 
@@ -18,11 +18,17 @@ namespace {
 constexpr int kSawNaN = 1;
 constexpr int kSawInf = 2;
 
-__device__ __forceinline__ float log_ratio(float f_forget, float f_retain) {
-    return __double2float_rn(__dsub_rn(log(static_cast<double>(f_forget)), log(static_cast<double>(f_retain))));
-}
+enum DClass { kFinite = 0, kNaN = 1, kInfinite = 2 };
 
-__device__ __forceinline__ float eta_of(float d) { return __double2float_rn(exp(static_cast<double>(d))); }
+/* MnemonicMath.classify and quotient: the class of d = ln fF - ln fR, and eta = fF / fR when d is finite. */
+__device__ __forceinline__ DClass classify(float f_forget, float f_retain, float &eta) {
+    if (!(f_forget >= 0.0f) || !(f_retain >= 0.0f)) return kNaN; /* NaN or negative; -0.0 is not negative */
+    double q = __ddiv_rn(static_cast<double>(f_forget), static_cast<double>(f_retain));
+    if (isnan(q)) return kNaN;
+    if (q == 0.0 || isinf(q)) return kInfinite;
+    eta = __double2float_rn(q);
+    return kFinite;
+}
 
 /* Also sets every alpha_l to lambda1, what a tensor without elements (no d at all) gets; the update
  * overwrites it for every tensor that has elements. */
@@ -60,16 +66,17 @@ shift_reduce(lethe::TileMap map, float *const *forget, float *const *retain, int
         }
         float *const p[2] = {forget[span.tensor] + span.begin, retain[span.tensor] + span.begin};
         lethe::for_each_element<2, 0>(p, span.end - span.begin, [&](float (&v)[2]) {
-            float d = log_ratio(v[0], v[1]);
-            if (isnan(d)) seen |= kSawNaN;
-            else if (isinf(d)) seen |= kSawInf;
-            else max = lethe::ordered_max(d, max);
+            float eta = 0.0f;
+            DClass c = classify(v[0], v[1], eta);
+            if (c == kNaN) seen |= kSawNaN;
+            else if (c == kInfinite) seen |= kSawInf;
+            else max = lethe::ordered_max(eta, max);
         });
     }
     if (current >= 0) flush_shift(max, seen, current, max_keys, flags);
 }
 
-/* alpha_l of one tensor and the value that replaces its +-inf, from the reduced slots (MnemonicMath.alpha). */
+/* alpha_l of one tensor and the eta that replaces d = +-inf, from the reduced slots (MnemonicMath.alpha). */
 struct TensorShift {
     float alpha;
     float inf_fill;
@@ -77,12 +84,11 @@ struct TensorShift {
 
 __device__ __forceinline__ TensorShift tensor_shift(int max_key, int flags, float lambda1, float lambda2) {
     float max_finite = lethe::ordered_to_float(max_key);
-    bool has_finite = max_finite != -INFINITY;
-    float inf_fill = has_finite ? max_finite : 0.0f;
-    float max_d = max_finite;
-    if ((flags & kSawNaN) && 0.0f > max_d) max_d = 0.0f;
-    if ((flags & kSawInf) && inf_fill > max_d) max_d = inf_fill;
-    float limit = max_d == -INFINITY ? lambda1 : __fdiv_rn(lambda2, eta_of(max_d));
+    float inf_fill = max_finite != -INFINITY ? max_finite : 1.0f;
+    float max_eta = max_finite;
+    if ((flags & kSawNaN) && 1.0f > max_eta) max_eta = 1.0f;
+    if ((flags & kSawInf) && inf_fill > max_eta) max_eta = inf_fill;
+    float limit = max_eta == -INFINITY ? lambda1 : __fdiv_rn(lambda2, max_eta);
     return TensorShift{lambda1 < limit ? lambda1 : limit, inf_fill};
 }
 
@@ -98,10 +104,11 @@ shift_apply(lethe::TileMap map, float *const *w, float *const *forget, float *co
         float *const p[3] = {w[span.tensor] + span.begin, forget[span.tensor] + span.begin,
                              retain[span.tensor] + span.begin};
         lethe::for_each_element<3, 1>(p, span.end - span.begin, [&](float (&v)[3]) {
-            float d = log_ratio(v[1], v[2]);
-            if (isnan(d)) d = 0.0f;
-            else if (isinf(d)) d = s.inf_fill;
-            float step = __fmul_rn(s.alpha, eta_of(d));
+            float eta = 0.0f;
+            DClass c = classify(v[1], v[2], eta);
+            if (c == kNaN) eta = 1.0f;
+            else if (c == kInfinite) eta = s.inf_fill;
+            float step = __fmul_rn(s.alpha, eta);
             v[0] = sign > 0.0f ? __fadd_rn(v[0], step) : __fsub_rn(v[0], step);
         });
     }

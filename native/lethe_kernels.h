@@ -121,9 +121,10 @@ LETHE_API int lethe_ratio_reset(long long ctx, long long theta, long long mask, 
 LETHE_API int lethe_ratio_histogram(long long ctx, long long importance_forget, long long importance_retain,
                           float eps, int shift, int bits, unsigned int prefix, unsigned int prefix_mask);
 
-/* Mnemonic update (cuda-kernels/ratio_shift.cu): d = log fF - log fR; NaN -> 0, +-inf -> the largest
- * finite d of that tensor; eta = exp(d); alpha_l = min(lambda1, lambda2 / max eta);
- * w += sign * alpha_l * eta. Per-tensor alpha_l is readable with lethe_read_tensor_values. */
+/* Mnemonic update (cuda-kernels/ratio_shift.cu): eta = fF / fR (double quotient rounded to float) where
+ * d = ln fF - ln fR is finite; d NaN -> eta = 1; d +-inf -> the largest finite eta of that tensor (1 if none);
+ * alpha_l = min(lambda1, lambda2 / max eta); w += sign * alpha_l * eta. Per-tensor alpha_l is readable with
+ * lethe_read_tensor_values. */
 LETHE_API int lethe_ratio_shift(long long ctx, long long w, long long fisher_forget, long long fisher_retain,
                       float sign, float lambda1, float lambda2);
 

@@ -182,18 +182,15 @@ public final class ScalarKernels extends HostKernels {
         float[][] frs = arrays(fisherRetain);
         float[] alphas = new float[ws.length];
         for (int t = 0; t < ws.length; t++) {
-            // Pass 1: the largest finite log-ratio, and whether NaN or ±inf occur.
+            // Pass 1: the largest η whose d is finite, and whether d is NaN or ±inf anywhere.
             float maxFinite = Float.NEGATIVE_INFINITY;
             boolean sawNaN = false;
             boolean sawInf = false;
             for (int j = 0; j < ws[t].length; j++) {
-                float d = MnemonicMath.logRatio(ffs[t][j], frs[t][j]);
-                if (Float.isNaN(d)) {
-                    sawNaN = true;
-                } else if (Float.isInfinite(d)) {
-                    sawInf = true;
-                } else if (d > maxFinite) {
-                    maxFinite = d;
+                switch (MnemonicMath.classify(ffs[t][j], frs[t][j])) {
+                    case MnemonicMath.NAN -> sawNaN = true;
+                    case MnemonicMath.INFINITE -> sawInf = true;
+                    default -> maxFinite = Math.max(maxFinite, MnemonicMath.quotient(ffs[t][j], frs[t][j]));
                 }
             }
             float infFill = MnemonicMath.infFill(maxFinite);
@@ -201,8 +198,7 @@ public final class ScalarKernels extends HostKernels {
             alphas[t] = alpha;
             // Pass 2: the update.
             for (int j = 0; j < ws[t].length; j++) {
-                float d = MnemonicMath.sanitize(MnemonicMath.logRatio(ffs[t][j], frs[t][j]), infFill);
-                float step = alpha * MnemonicMath.exp(d);
+                float step = alpha * MnemonicMath.eta(ffs[t][j], frs[t][j], infFill);
                 ws[t][j] = sign > 0 ? ws[t][j] + step : ws[t][j] - step;
             }
         }

@@ -26,7 +26,7 @@ public final class VectorKernels extends HostKernels {
     static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
     static final VectorSpecies<Integer> INT_SPECIES = IntVector.SPECIES_PREFERRED;
     private static final int LANES = SPECIES.length();
-    /** ratioShift computes in double: a full double vector, and the float vector with as many lanes. */
+    /** ratioShift divides in double: a full double vector, and the float vector with as many lanes. */
     private static final VectorSpecies<Double> DOUBLE_SPECIES = DoubleVector.SPECIES_PREFERRED;
     private static final VectorSpecies<Float> SHIFT_SPECIES =
             VectorSpecies.of(float.class, VectorShape.forBitSize(DOUBLE_SPECIES.vectorBitSize() / 2));
@@ -323,7 +323,7 @@ public final class VectorKernels extends HostKernels {
         float[][] ffs = arrays(fisherForget);
         float[][] frs = arrays(fisherRetain);
         int n = ws.length;
-        // Pass 1, per tensor: the largest finite log-ratio and whether NaN / ±inf occur.
+        // Pass 1, per tensor: the largest η whose d is finite, and whether d is NaN or ±inf anywhere.
         ShiftScan scan = reduce(ws, () -> new ShiftScan(n), (s, t, from, to) -> {
             float[] f = ffs[t];
             float[] r = frs[t];
@@ -332,20 +332,17 @@ public final class VectorKernels extends HostKernels {
             boolean inf = false;
             int j = from;
             for (int bound = from + SHIFT_SPECIES.loopBound(to - from); j < bound; j += SHIFT_LANES) {
-                FloatVector d = logRatio(f, r, j);
-                nan |= d.test(VectorOperators.IS_NAN).anyTrue();
-                inf |= d.test(VectorOperators.IS_INFINITE).anyTrue();
-                max = max.lanewise(VectorOperators.MAX, d, finite(d));
+                ShiftLanes l = ShiftLanes.of(f, r, j);
+                nan |= l.nan.anyTrue();
+                inf |= l.inf.anyTrue();
+                max = max.lanewise(VectorOperators.MAX, l.eta, l.nan.or(l.inf).not());
             }
             float m = max.reduceLanes(VectorOperators.MAX);
             for (; j < to; j++) {
-                float d = MnemonicMath.logRatio(f[j], r[j]);
-                if (Float.isNaN(d)) {
-                    nan = true;
-                } else if (Float.isInfinite(d)) {
-                    inf = true;
-                } else if (d > m) {
-                    m = d;
+                switch (MnemonicMath.classify(f[j], r[j])) {
+                    case MnemonicMath.NAN -> nan = true;
+                    case MnemonicMath.INFINITE -> inf = true;
+                    default -> m = Math.max(m, MnemonicMath.quotient(f[j], r[j]));
                 }
             }
             s.observe(t, m, nan, inf);
@@ -356,7 +353,7 @@ public final class VectorKernels extends HostKernels {
             alphas[t] = MnemonicMath.alpha(scan.maxFinite[t], scan.sawNaN[t], scan.sawInf[t], lambda1, lambda2);
             fills[t] = MnemonicMath.infFill(scan.maxFinite[t]);
         }
-        // Pass 2: w ± alpha_l·exp(sanitised d).
+        // Pass 2: w ± alpha_l·η.
         forEach(ws, (t, from, to) -> {
             float[] wv = ws[t];
             float[] f = ffs[t];
@@ -365,31 +362,35 @@ public final class VectorKernels extends HostKernels {
             float fill = fills[t];
             int j = from;
             for (int bound = from + SHIFT_SPECIES.loopBound(to - from); j < bound; j += SHIFT_LANES) {
-                FloatVector d = logRatio(f, r, j);
-                d = d.blend(0f, d.test(VectorOperators.IS_NAN)).blend(fill, d.test(VectorOperators.IS_INFINITE));
-                FloatVector step = exp(d).mul(alpha);
+                ShiftLanes l = ShiftLanes.of(f, r, j);
+                FloatVector step = l.eta.blend(1f, l.nan).blend(fill, l.inf).mul(alpha);
                 FloatVector wj = FloatVector.fromArray(SHIFT_SPECIES, wv, j);
                 (sign > 0 ? wj.add(step) : wj.sub(step)).intoArray(wv, j);
             }
             for (; j < to; j++) {
-                float d = MnemonicMath.sanitize(MnemonicMath.logRatio(f[j], r[j]), fill);
-                float step = alpha * MnemonicMath.exp(d);
+                float step = alpha * MnemonicMath.eta(f[j], r[j], fill);
                 wv[j] = sign > 0 ? wv[j] + step : wv[j] - step;
             }
         });
         return alphas;
     }
 
-    /** d = ln fF − ln fR in double lanes, rounded once to float (MnemonicMath.logRatio). */
-    private static FloatVector logRatio(float[] f, float[] r, int j) {
-        DoubleVector logF = toDouble(FloatVector.fromArray(SHIFT_SPECIES, f, j)).lanewise(VectorOperators.LOG);
-        DoubleVector logR = toDouble(FloatVector.fromArray(SHIFT_SPECIES, r, j)).lanewise(VectorOperators.LOG);
-        return (FloatVector) logF.sub(logR).convertShape(VectorOperators.D2F, SHIFT_SPECIES, 0);
-    }
-
-    /** η = exp(d) in double lanes, rounded to float (MnemonicMath.exp). */
-    private static FloatVector exp(FloatVector d) {
-        return (FloatVector) toDouble(d).lanewise(VectorOperators.EXP).convertShape(VectorOperators.D2F, SHIFT_SPECIES, 0);
+    /**
+     * MnemonicMath's classification and quotient for SHIFT_LANES elements: η = fF / fR in double lanes rounded
+     * to float, and the lanes whose d is NaN or ±inf.
+     */
+    private record ShiftLanes(FloatVector eta, VectorMask<Float> nan, VectorMask<Float> inf) {
+        static ShiftLanes of(float[] f, float[] r, int j) {
+            FloatVector fv = FloatVector.fromArray(SHIFT_SPECIES, f, j);
+            FloatVector rv = FloatVector.fromArray(SHIFT_SPECIES, r, j);
+            DoubleVector q = toDouble(fv).div(toDouble(rv));
+            // NaN or negative input (the compares are false for NaN), or 0/0 and inf/inf.
+            VectorMask<Float> nan = fv.compare(VectorOperators.GE, 0f).and(rv.compare(VectorOperators.GE, 0f)).not()
+                    .or(q.test(VectorOperators.IS_NAN).cast(SHIFT_SPECIES));
+            VectorMask<Float> inf = q.compare(VectorOperators.EQ, 0d).or(q.test(VectorOperators.IS_INFINITE))
+                    .cast(SHIFT_SPECIES).andNot(nan);
+            return new ShiftLanes((FloatVector) q.convertShape(VectorOperators.D2F, SHIFT_SPECIES, 0), nan, inf);
+        }
     }
 
     private static DoubleVector toDouble(FloatVector v) {

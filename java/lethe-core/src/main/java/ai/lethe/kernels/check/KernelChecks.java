@@ -27,18 +27,16 @@ import ai.lethe.kernels.cuda.DeviceTensors;
  *
  * <p>Tolerances, |x − ref| ≤ atol + rtol·|ref|:
  * <ul>
- *   <li>element-wise kernels (copy, fill, scale, scaleAdd, sgdStep, accumulate*, ssdDampen, ratioReset): exact —
- *       every back end performs the same fp32 operations in the same order (CUDA is built with -fmad=false);</li>
+ *   <li>element-wise kernels (copy, fill, scale, scaleAdd, sgdStep, accumulate*, ssdDampen, ratioReset) and
+ *       ratioShift: exact — every back end performs the same fp32 operations in the same order (CUDA is built
+ *       with -fmad=false), and ratioShift's η is a double quotient rounded once to float, correctly rounded
+ *       everywhere (see MnemonicMath);</li>
  *   <li>counts, histograms and thresholds: exact;</li>
- *   <li>ratioShift: atol 1e-6, rtol 2e-5 — d and η are computed in double and rounded to float, so back ends
- *       differ only where two libraries' double log or exp straddle a float rounding boundary (rare), by one
- *       ulp of d, i.e. at most |d|·2⁻²⁴ ≤ 5.3e-6 relative in η for |d| ≤ 88;</li>
  *   <li>stats sums: |Δ| ≤ 1e-5·Σ|x| — reductions run in a different order; max and counts are exact.</li>
  * </ul>
  */
 public final class KernelChecks {
 
-    static final Tolerance SHIFT = new Tolerance(1e-6, 2e-5);
     static final double SUM_RTOL = 1e-5;
 
     /** One check: runs the back end and the reference and throws {@link KernelMismatch} on any difference. */
@@ -106,7 +104,7 @@ public final class KernelChecks {
         out.add(new Check("ratioHistogram mixed 30 tensors", KernelChecks::ratioHistogram));
         out.add(new Check("ssdDampen rule on special values", (k, ref) -> KernelRules.ssdDampenFollowsTheRule(k)));
         out.add(new Check("ratioShift NaN/inf sanitising", (k, ref) -> KernelRules.ratioShiftSanitisesLikeTheReference(k)));
-        out.add(new Check("ratioShift log-ratio in double", (k, ref) -> KernelRules.ratioShiftComputesTheLogRatioInDouble(k)));
+        out.add(new Check("ratioShift eta is the correctly rounded quotient", (k, ref) -> KernelRules.ratioShiftEtaIsTheQuotient(k)));
         out.add(new Check("empty lists", (k, ref) -> emptyLists(k)));
         out.add(new Check("mismatched shapes refused", (k, ref) -> mismatchedShapes(k)));
         return out;
@@ -368,8 +366,8 @@ public final class KernelChecks {
             float[] refAlpha = reference.ratioShift(HostTensors.wrap(ref), HostTensors.wrap(fF), HostTensors.wrap(fR), sign, 1e-3f, 10f);
             try (TensorList dw = kernels.upload(w); TensorList df = kernels.upload(fF); TensorList dr = kernels.upload(fR)) {
                 float[] alpha = kernels.ratioShift(dw, df, dr, sign, 1e-3f, 10f);
-                SHIFT.assertClose("alpha_l", refAlpha, alpha);
-                SHIFT.assertClose("w sign=" + sign, ref, kernels.download(dw));
+                Tolerance.EXACT.assertClose("alpha_l", refAlpha, alpha);
+                Tolerance.EXACT.assertClose("w sign=" + sign, ref, kernels.download(dw));
             }
         }
     }

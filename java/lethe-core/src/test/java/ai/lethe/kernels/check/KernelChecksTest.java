@@ -65,7 +65,7 @@ class KernelChecksTest {
 
     /**
      * The fp32 rule the CUDA kernel followed before (d = logf fF − logf fR, expf): what failed five checks on the
-     * H200. The new rule check catches it on the CPU, where no GPU is needed to see it.
+     * H200. The rule check catches it on the CPU, where no GPU is needed to see it.
      */
     @Test
     void theFp32LogRatioRuleFailsTheDoubleRuleCheck() {
@@ -94,9 +94,9 @@ class KernelChecksTest {
             return alphas;
         });
         KernelMismatch e = assertThrows(KernelMismatch.class,
-                () -> find("ratioShift log-ratio in double").run(fp32Rule, reference));
+                () -> find("ratioShift eta is the correctly rounded quotient").run(fp32Rule, reference));
         assertTrue(e.getMessage().contains("eta of fF"), e.getMessage());
-        find("ratioShift log-ratio in double").run(reference, reference);
+        find("ratioShift eta is the correctly rounded quotient").run(reference, reference);
     }
 
     private static float fp32Eta(float fF, float fR) {
