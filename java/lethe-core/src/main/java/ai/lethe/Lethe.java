@@ -56,8 +56,17 @@ public final class Lethe implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(Lethe.class);
 
-    /** The outcome of {@link #forget}: the report and the two importances (for reuse or inspection). */
-    public record ForgetResult(ForgetReport report, Importance importanceFull, Importance importanceForget) {
+    /**
+     * What {@link #forget} returns: the report and the importances the method computed, for reuse or inspection
+     * (null where it computed none: I_D for SSD and LFSSD, I_r for DeepClean, I_f for all three).
+     */
+    public record ForgetResult(ForgetReport report, Importance importanceFull, Importance importanceRetain,
+                               Importance importanceForget) {
+
+        /** The importance the forget set's is compared with: I_D, or I_r where the method computed that instead. */
+        public Importance importanceReference() {
+            return importanceFull != null ? importanceFull : importanceRetain;
+        }
     }
 
     private final Model model;
@@ -116,76 +125,32 @@ public final class Lethe implements AutoCloseable {
 
     // ---- forget ---------------------------------------------------------------------------------
 
+    /**
+     * Prepares the data, measures the model, runs the method (rolled back if it fails or diverges), saves the
+     * importances when asked, measures again and reports.
+     */
     public ForgetResult forget(ForgetRequest request) throws IOException {
         request.validate();
         LOG.info("forget: {} on {}, data {}, forget set {}, settings {}", request.method().id(), kernels.name(), request.data(),
-                request.forgetSet(), request.settings());
+                request.forgetSet(), request.describeSettings());
         long start = System.nanoTime();
-        Prepared p = prepare(request.data(), request.trainLimit(), request.forgetSet());
-        p.forget.requireRetained();
+        PreparedData p = PreparedData.prepare(model, request.data(), request.trainLimit(), request.forgetSet());
+        p.forget().requireRetained();
         String inputFingerprint = model.fingerprint();
-        Evaluator evaluator = new Evaluator(request.evalBatchSize(), progress);
-        Metrics before = null;
-        double evalSeconds = 0;
-        if (request.evaluate()) {
-            long t = System.nanoTime();
-            before = evaluator.evaluate(model, p.split, p.data.test(), p.testLabels);
-            evalSeconds += seconds(t);
+        Evaluation evaluation = new Evaluation(request.evalBatchSize(), progress, p);
+        Metrics before = request.evaluate() ? evaluation.measure(model) : null;
+        ForgetRun.Result run = ForgetRun.run(model, modelPath, kernels, progress, p, request);
+        Outcome outcome = run.outcome();
+        if (request.saveImportances() != null) {
+            outcome.saveImportances(request.saveImportances());
         }
-        long unlearnStart = System.nanoTime();
-        float[][] original = model.readParameters();
-        Outcome outcome;
-        try {
-            outcome = UnlearningMethod.of(request.method()).forget(new MethodContext(model, modelPath, kernels, progress, p.data,
-                    p.split, p.testLabels, request));
-        } catch (IOException | RuntimeException e) {
-            model.writeParameters(original); // a failed method leaves the model as it was
-            throw e;
-        }
-        String broken = nonFiniteParameters();
-        if (broken != null) {
-            model.writeParameters(original);
-            throw new ModelException(request.method().id() + " diverged: the result holds " + broken
-                    + "; the model was left as it was (try a smaller --lr or step)");
-        }
-        double totalSeconds = seconds(unlearnStart);
-        double updateSeconds = Math.max(0, totalSeconds - outcome.importanceFullSeconds() - outcome.importanceForgetSeconds());
-
-        if (request.saveImportances() != null && (outcome.importanceFull() != null || outcome.importanceForget() != null)) {
-            Files.createDirectories(request.saveImportances());
-            if (outcome.importanceFull() != null) {
-                // named by what it covers: D for SSD (importance_full), Dr for DeepClean (importance_retain)
-                outcome.importanceFull().save(request.saveImportances().resolve(
-                        "importance_" + outcome.importanceFull().provenance().subset() + ".safetensors"));
-            }
-            if (outcome.importanceForget() != null) {
-                outcome.importanceForget().save(request.saveImportances().resolve("importance_forget.safetensors"));
-            }
-        }
-
-        Metrics after = null;
-        if (request.evaluate()) {
-            long t = System.nanoTime();
-            after = evaluator.evaluate(model, p.split, p.data.test(), p.testLabels);
-            evalSeconds += seconds(t);
-        }
-        boolean ssd = request.method() == Method.SSD || request.method() == Method.LFSSD;
-        long params = model.parameterCount();
-        Object chosenAlpha = outcome.details().get("alpha_search") instanceof java.util.Map<?, ?> m ? m.get("chosen_alpha") : null;
-        ForgetReport report = new ForgetReport(request.method().id(), kernels.name(), kernels.description(),
-                model.description(), inputFingerprint, model.fingerprint(), p.data.description(), p.forget.description(),
-                p.forget.forgetCount(), p.forget.retainCount(),
-                ssd ? request.estimator().id() : null, ssd ? request.batchSize() : null,
-                ssd ? (chosenAlpha != null ? ((Number) chosenAlpha).doubleValue() : (double) request.alpha()) : null,
-                ssd ? (double) request.lambda() : null, request.settings(), params, outcome.changed(),
-                params == 0 ? 0 : (double) outcome.changed() / params, outcome.largestRatio(), outcome.importanceFullSource(),
-                outcome.notes(), outcome.details(), ForgetReport.MetricsReport.of(before), ForgetReport.MetricsReport.of(after),
-                new ForgetReport.Seconds(outcome.importanceFullSeconds(), outcome.importanceForgetSeconds(), updateSeconds,
-                        totalSeconds, request.evaluate() ? evalSeconds : null));
-        LOG.info("forget: changed {} of {} parameters; unlearning {} s, evaluation {} s", outcome.changed(), params,
-                String.format("%.3f", totalSeconds), String.format("%.3f", evalSeconds));
-        progress.note(String.format("forget finished in %.2f s (%.2f s with evaluation)", totalSeconds, seconds(start)));
-        return new ForgetResult(report, outcome.importanceFull(), outcome.importanceForget());
+        Metrics after = request.evaluate() ? evaluation.measure(model) : null;
+        ForgetReport report = ForgetReports.of(request, kernels, model, inputFingerprint, p, run, before, after,
+                request.evaluate() ? evaluation.seconds() : null);
+        LOG.info("forget: changed {} of {} parameters; unlearning {} s, evaluation {} s", outcome.changed(), model.parameterCount(),
+                String.format("%.3f", run.seconds()), String.format("%.3f", evaluation.seconds()));
+        progress.note(String.format("forget finished in %.2f s (%.2f s with evaluation)", run.seconds(), seconds(start)));
+        return new ForgetResult(report, outcome.importanceFull(), outcome.importanceRetain(), outcome.importanceForget());
     }
 
     // ---- profiling ------------------------------------------------------------------------------
@@ -211,14 +176,13 @@ public final class Lethe implements AutoCloseable {
             recording = Profiler.stop();
         }
         float[][] after = model.readParameters();
-        boolean ssd = request.method() == Method.SSD || request.method() == Method.LFSSD;
-        Float alpha = ssd ? Float.valueOf(result.report().alpha().floatValue()) : null;
+        Float alpha = result.report().alpha() != null ? Float.valueOf(result.report().alpha().floatValue()) : null;
         return new ProfileReport(result.report(), plain.description(), recording,
                 Profiling.copyGbps(plain, model.parameterSizes()),
-                Profiling.tensors(model.parameters(), result.importanceFull(), result.importanceForget(), before,
+                Profiling.tensors(model.parameters(), result.importanceReference(), result.importanceForget(), before,
                         after, alpha, plain),
                 Profiling.ratioEdges(),
-                Profiling.ratioHistogram(result.importanceFull(), result.importanceForget()));
+                Profiling.ratioHistogram(result.importanceReference(), result.importanceForget()));
     }
 
     // ---- importance and evaluation on their own --------------------------------------------------
@@ -230,12 +194,12 @@ public final class Lethe implements AutoCloseable {
     public Importance importance(String data, int trainLimit, String subset, ForgetSet forgetSet, Estimator estimator,
                                  int batchSize) throws IOException {
         if (batchSize < 1) {
-            throw new ai.lethe.InvalidSettingException("--batch-size must be at least 1, got " + batchSize);
+            throw InvalidSettingException.about("{batch_size} must be at least 1, got " + batchSize);
         }
         DataSource source = DataSource.open(data, trainLimit);
         int[] labels = source.train().labels();
         int classes = model.numClasses(source.train().sampleShape());
-        requireLabelsInRange(labels, classes, "training");
+        PreparedData.requireLabelsInRange(labels, classes, "training");
         ImportanceEstimator est = new ImportanceEstimator(estimator, kernels, progress);
         String description = ForgetSplit.identity(source.train(), labels);
         switch (subset) {
@@ -274,37 +238,25 @@ public final class Lethe implements AutoCloseable {
 
     /** Accuracies and MIA of the model as it is now. */
     public Metrics evaluate(String data, int trainLimit, ForgetSet forgetSet, int batchSize) throws IOException {
-        String broken = nonFiniteParameters();
+        String broken = ForgetRun.nonFiniteParameters(model, kernels);
         if (broken != null) {
             throw new ModelException("the model holds " + broken + ": its outputs mean nothing, so it is not evaluated");
         }
-        Prepared p = prepare(data, trainLimit, forgetSet);
-        return new Evaluator(batchSize, progress).evaluate(model, p.split, p.data.test(), p.testLabels);
+        PreparedData p = PreparedData.prepare(model, data, trainLimit, forgetSet);
+        return new Evaluation(batchSize, progress, p).measure(model);
     }
 
     /**
-     * Saves the model atomically in its own format: TorchScript for a TorchScript model (or only its parameters as
-     * safetensors when the path ends in .safetensors), a safetensors state_dict with architecture metadata for a
-     * zoo model (which needs a .safetensors path).
+     * Saves the model atomically in its own format (the model decides: TorchScript, or its parameters alone as
+     * safetensors when the path ends in .safetensors; a zoo model always as a safetensors state_dict).
      */
     public void save(Path path) throws IOException {
-        boolean safetensors = ai.lethe.model.Weights.isSafetensors(path);
-        requireSavable(path);
-        if (model instanceof ai.lethe.model.zoo.ZooModel) {
-            model.save(path);
-        } else if (safetensors) {
-            ai.lethe.model.Weights.save(model, path);
-        } else {
-            model.save(path);
-        }
+        model.save(path);
     }
 
     /** Refuses, before any work, an output path that {@link #save} could not write this model to. */
     public void requireSavable(Path path) {
-        if (model instanceof ai.lethe.model.zoo.ZooModel && !ai.lethe.model.Weights.isSafetensors(path)) {
-            throw new ai.lethe.InvalidSettingException("a zoo model is written as a safetensors state_dict: name the output "
-                    + path.getFileName() + " with a .safetensors suffix");
-        }
+        model.requireSavable(path);
     }
 
     /** Replaces the model's parameters with those of a safetensors file (a PyTorch state_dict, for example). */
@@ -322,49 +274,6 @@ public final class Lethe implements AutoCloseable {
     }
 
     // ---- helpers --------------------------------------------------------------------------------
-
-    /**
-     * "N NaN/Inf parameter values (first in NAME)", or null when every parameter value is finite: counted by the
-     * stats kernel, the same check that rejects non-finite gradients.
-     */
-    private String nonFiniteParameters() {
-        long bad = 0;
-        String first = null;
-        try (TensorList values = kernels.upload(model.readParameters())) {
-            TensorStats[] stats = kernels.stats(values);
-            for (int t = 0; t < stats.length; t++) {
-                if (stats[t].nonFinite() > 0 && first == null) {
-                    first = model.parameters().get(t).name();
-                }
-                bad += stats[t].nonFinite();
-            }
-        }
-        return bad == 0 ? null : bad + " NaN/Inf parameter values (first in " + first + ")";
-    }
-
-    /** Data opened and checked against the model: shapes accepted, labels in range, forget set resolved. */
-    private record Prepared(DataSource data, int[] testLabels, ForgetSet.Resolved forget, ForgetSplit split) {
-    }
-
-    private Prepared prepare(String data, int trainLimit, ForgetSet forgetSet) throws IOException {
-        DataSource source = DataSource.open(data, trainLimit);
-        int[] trainLabels = source.train().labels();
-        int[] testLabels = source.test().labels();
-        int classes = model.numClasses(source.train().sampleShape());
-        requireLabelsInRange(trainLabels, classes, "training");
-        requireLabelsInRange(testLabels, classes, "test");
-        ForgetSet.Resolved resolved = forgetSet.resolve(trainLabels, classes);
-        return new Prepared(source, testLabels, resolved, new ForgetSplit(source.train(), trainLabels, resolved));
-    }
-
-    private static void requireLabelsInRange(int[] labels, int classes, String split) throws LetheFormatException {
-        for (int i = 0; i < labels.length; i++) {
-            if (labels[i] < 0 || labels[i] >= classes) {
-                throw new LetheFormatException("label " + labels[i] + " of " + split + " sample " + i
-                        + " is out of range: the model has " + classes + " classes (0.." + (classes - 1) + ")");
-            }
-        }
-    }
 
     private Provenance provenance(Estimator estimator, int batchSize, String data, String subset, String order,
                                   String forgetSet) {

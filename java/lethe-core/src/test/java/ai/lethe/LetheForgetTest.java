@@ -31,8 +31,8 @@ class LetheForgetTest {
     }
 
     private static ForgetRequest fixtureRequest(Method method) {
-        return ForgetRequest.of("fashion-mnist", ForgetSet.classes(1)).method(method).alpha(2).lambda(1).batchSize(64)
-                .trainLimit(2000);
+        ForgetRequest r = ForgetRequest.of("fashion-mnist", ForgetSet.classes(1)).method(method).batchSize(64).trainLimit(2000);
+        return r.settings() instanceof ai.lethe.method.MethodSettings.Ssd s ? r.settings(s.withAlpha(2).withLambda(1)) : r;
     }
 
     @Test
@@ -85,7 +85,7 @@ class LetheForgetTest {
         assertTrue(Files.exists(dir.resolve("importance_full.safetensors")));
         assertTrue(Files.exists(dir.resolve("importance_forget.safetensors")));
         try (Lethe lethe = open()) {
-            ForgetReport r2 = lethe.forget(fixtureRequest(Method.SSD).retainImportance(dir.resolve("importance_full.safetensors"))
+            ForgetReport r2 = lethe.forget(fixtureRequest(Method.SSD).importanceFull(dir.resolve("importance_full.safetensors"))
                     .evaluate(false)).report();
             assertTrue(r2.importanceFullSource().startsWith("loaded from"), r2.importanceFullSource());
             assertEquals(r1.selected(), r2.selected());
@@ -102,7 +102,7 @@ class LetheForgetTest {
     void deepCleanSavesItsRetainImportanceUnderItsOwnName() throws IOException {
         Path out = dir.resolve("deepclean");
         try (Lethe lethe = open()) {
-            lethe.forget(fixtureRequest(Method.DEEPCLEAN).resetFraction(0.001).epochs(0).saveImportances(out).evaluate(false));
+            lethe.forget(fixtureRequest(Method.DEEPCLEAN).set("reset_fraction", 0.001).set("epochs", 0).saveImportances(out).evaluate(false));
         }
         assertTrue(Files.exists(out.resolve("importance_retain.safetensors")), "I_r, over Dr");
         assertTrue(Files.exists(out.resolve("importance_forget.safetensors")));
@@ -122,7 +122,7 @@ class LetheForgetTest {
             lethe.model().writeParameters(p);
             String before = lethe.model().fingerprint();
             LetheFormatException e = assertThrows(LetheFormatException.class, () -> lethe.forget(
-                    fixtureRequest(Method.SSD).retainImportance(dir.resolve("importance_full.safetensors")).evaluate(false)));
+                    fixtureRequest(Method.SSD).importanceFull(dir.resolve("importance_full.safetensors")).evaluate(false)));
             assertTrue(e.getMessage().contains("another model"), e.getMessage());
             assertEquals(before, lethe.model().fingerprint(), "a refused request changes nothing");
         }
@@ -132,7 +132,7 @@ class LetheForgetTest {
     void randomForgettingUsesTheForgetSetAsForgetTest() throws IOException {
         try (Lethe lethe = open()) {
             ForgetReport r = lethe.forget(ForgetRequest.of("fashion-mnist", ForgetSet.random(0.05, 7)).trainLimit(1000)
-                    .alpha(10)).report();
+                    .set("alpha", 10)).report();
             assertEquals(50, r.forgetSamples());
             assertEquals(r.after().forgetTrainAcc(), r.after().forgetTestAcc());
             assertEquals(10_000, r.after().retainTest(), "the whole test set is retain-test");
@@ -143,7 +143,7 @@ class LetheForgetTest {
     void alphaAboveEveryRatioIsExplained() throws IOException {
         try (Lethe lethe = open()) {
             String before = lethe.model().fingerprint();
-            ForgetReport r = lethe.forget(fixtureRequest(Method.SSD).alpha(1e9).evaluate(false)).report();
+            ForgetReport r = lethe.forget(fixtureRequest(Method.SSD).set("alpha", 1e9).evaluate(false)).report();
             assertEquals(0, r.selected());
             assertTrue(r.notes().stream().anyMatch(n -> n.contains("at or above the largest ratio")), r.notes().toString());
             assertEquals(before, lethe.model().fingerprint(), "nothing selected, nothing changed");

@@ -94,9 +94,12 @@ final class CompareCommand implements Callable<Integer> {
         }
         List<Method> list = new ArrayList<>(new java.util.LinkedHashSet<>(methods));
         java.util.function.UnaryOperator<ai.lethe.ForgetRequest> configure = req -> {
-            req.seed(seed).alpha(alphaValue).alphaAuto(auto);
+            req.seed(seed);
+            if (req.settings() instanceof ai.lethe.method.MethodSettings.Ssd s) {
+                req.settings(auto ? s.withAlphaAuto() : s.withAlpha(alphaValue));
+            }
             if (req.method() == Method.RETRAIN) {
-                req.epochs(epochs).lr(lr);
+                req.settings(req.settings().training().withEpochs(epochs).withLr(lr));
             }
             return req;
         };

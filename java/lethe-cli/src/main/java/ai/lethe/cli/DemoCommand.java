@@ -40,8 +40,8 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--out", paramLabel = "OUT.pt", description = "Also save the forgotten model here.")
     Path out;
 
-    @Option(names = "--json", description = "Print the report as JSON on stdout.")
-    boolean json;
+    @Mixin
+    ReportOptions reportOptions;
 
     @Mixin
     DeviceOption device;
@@ -54,13 +54,12 @@ final class DemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        CliOutput.requireFileTarget(spec.commandLine(), "--out", out);
+        reportOptions.register(CliOutput.paths(spec.commandLine()).output("--out", out)).check();
         if (method != Method.SSD && method != Method.LFSSD) {
             throw new CommandLine.ParameterException(spec.commandLine(), "the demo runs ssd or lfssd; for " + method.id()
                     + " use 'lethe forget' (the demo's model has no mnemonic codes and is not a zoo model)");
         }
-        ForgetRequest.of("fashion-mnist", ForgetSet.classes(forgetClass)).method(method).alpha(alpha).trainLimit(trainLimit)
-                .validate(); // bad settings fail before any work
+        request().validate(); // bad settings fail before any work
         Path model = Files.createTempFile("lethe-demo-", ".pt");
         try {
             try (InputStream in = DemoCommand.class.getResourceAsStream("/ai/lethe/demo/fmnist-cnn.pt")) {
@@ -70,18 +69,20 @@ final class DemoCommand implements Callable<Integer> {
                 Files.copy(in, model, StandardCopyOption.REPLACE_EXISTING);
             }
             try (Lethe lethe = Lethe.load(model, device.name).progress(progressOptions.progress())) {
-                ForgetRequest request = ForgetRequest.of("fashion-mnist", ForgetSet.classes(forgetClass)).method(method)
-                        .alpha(alpha).trainLimit(trainLimit);
-                request.validate();
-                ForgetReport r = lethe.forget(request).report();
+                ForgetReport r = lethe.forget(request()).report();
                 if (out != null) {
                     lethe.save(out);
                 }
-                CliOutput.emit(spec.commandLine(), r, null, json, o -> ForgetCommand.print(o, r));
+                reportOptions.emit(spec.commandLine(), r, o -> ForgetCommand.print(o, r));
             }
         } finally {
             Files.deleteIfExists(model);
         }
         return 0;
+    }
+
+    private ForgetRequest request() {
+        return ForgetRequest.of("fashion-mnist", ForgetSet.classes(forgetClass)).method(method)
+                .settings(ai.lethe.method.MethodSettings.Ssd.DEFAULTS.withAlpha(alpha)).trainLimit(trainLimit);
     }
 }

@@ -31,11 +31,8 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--batch-size", paramLabel = "B", defaultValue = "256", description = "Batch size (default: ${DEFAULT-VALUE}).")
     int batchSize;
 
-    @Option(names = "--report", paramLabel = "R.json", description = "Write the metrics as JSON.")
-    Path report;
-
-    @Option(names = "--json", description = "Print JSON on stdout instead of the table.")
-    boolean json;
+    @Mixin
+    ReportOptions reportOptions;
 
     @Mixin
     DeviceOption device;
@@ -52,7 +49,7 @@ final class EvalCommand implements Callable<Integer> {
         if (batchSize < 1) {
             throw new CommandLine.ParameterException(cmd, "--batch-size must be at least 1");
         }
-        forget.inputs(model.inputs(CliOutput.paths(cmd))).data(data.data).output("--report", report).check();
+        reportOptions.register(forget.inputs(model.inputs(CliOutput.paths(cmd))).data(data.data)).check();
         var forgetSet = forget.required(cmd);
         try (Lethe lethe = model.open(device.name).progress(progressOptions.progress())) {
             Metrics m = lethe.evaluate(data.data, data.trainLimit, forgetSet, batchSize);
@@ -61,7 +58,7 @@ final class EvalCommand implements Callable<Integer> {
             out.put("model", lethe.model().description());
             out.put("model_fingerprint", lethe.model().fingerprint());
             out.put("metrics", r);
-            CliOutput.emit(cmd, out, report, json, o -> o.print(MetricsTable.render(r, null)));
+            reportOptions.emit(cmd, out, o -> o.print(MetricsTable.render(r, null)));
         }
         return 0;
     }

@@ -15,6 +15,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "forget", mixinStandardHelpOptions = true, usageHelpAutoWidth = true,
+        modelTransformer = MethodOptions.Generated.class,
         description = {
             "Makes a model forget part of its training data and writes the changed model.",
             "",
@@ -42,11 +43,8 @@ final class ForgetCommand implements Callable<Integer> {
             description = "Where to write the changed model: TorchScript, or its parameters as safetensors when the name ends in .safetensors.")
     Path out;
 
-    @Option(names = "--report", paramLabel = "R.json", description = "Write the report as JSON.")
-    Path report;
-
-    @Option(names = "--json", description = "Print the report as JSON on stdout instead of the table.")
-    boolean json;
+    @Mixin
+    ReportOptions reportOptions;
 
     @Mixin
     DeviceOption device;
@@ -60,15 +58,16 @@ final class ForgetCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         CommandLine cmd = spec.commandLine();
-        methodOptions.paths(forget.inputs(model.inputs(CliOutput.paths(cmd)))).data(data.data)
-                .output("--out", out).output("--report", report).check();
+        CliOutput.Paths paths = methodOptions.paths(cmd, forget.inputs(model.inputs(CliOutput.paths(cmd)))).data(data.data)
+                .output("--out", out);
+        reportOptions.register(paths).check();
         ForgetRequest request = methodOptions.request(cmd, data, forget);
         try (Lethe lethe = model.open(device.name).progress(progressOptions.progress())) {
             lethe.requireSavable(out);
             Lethe.ForgetResult result = lethe.forget(request);
             lethe.save(out);
             ForgetReport r = result.report();
-            CliOutput.emit(cmd, r, report, json, o -> print(o, r));
+            reportOptions.emit(cmd, r, o -> print(o, r));
             for (String note : r.notes()) {
                 cmd.getErr().println("note: " + note);
             }
@@ -83,9 +82,9 @@ final class ForgetCommand implements Callable<Integer> {
         o.printf(Locale.ROOT, "changed %,d of %,d parameters (%.3f%%)%s%s%n", r.selected(), r.params(), r.selectedFraction() * 100,
                 r.largestRatio() == null ? "" : String.format(Locale.ROOT, "; largest I_f/I_D %.4g", r.largestRatio()),
                 r.importanceFullSource() == null ? "" : "; I_D " + r.importanceFullSource());
-        if (r.details().get("alpha_search") instanceof java.util.Map<?, ?> search) {
-            o.printf(Locale.ROOT, "alpha auto: chose %s (target held-out forget accuracy %s, %s)%n", search.get("chosen_alpha"),
-                    search.get("target_forget_acc"), search.get("target_source"));
+        if (r.details().get("alpha_search") instanceof ai.lethe.method.AlphaSearch search) {
+            o.printf(Locale.ROOT, "alpha auto: chose %s (target held-out forget accuracy %s, %s)%n", search.chosenAlpha(),
+                    search.targetForgetAcc(), search.targetSource());
         }
         if (r.before() != null) {
             o.print(MetricsTable.render(r.before(), r.after()));
@@ -97,12 +96,7 @@ final class ForgetCommand implements Callable<Integer> {
 
     private static String settings(java.util.Map<String, Object> m) {
         StringBuilder b = new StringBuilder();
-        m.forEach((k, v) -> b.append(b.length() == 0 ? "" : ", ").append(k).append('=').append(v instanceof Number n ? num(n.doubleValue()) : v));
+        m.forEach((k, v) -> b.append(b.length() == 0 ? "" : ", ").append(k).append('=').append(CliNames.value(v)));
         return b.toString();
-    }
-
-    private static String num(double v) {
-        // whole numbers without ".0", as long as a long holds them exactly (1e30 stays 1.0E30)
-        return v == Math.rint(v) && Math.abs(v) < 1e15 ? String.valueOf((long) v) : String.valueOf(v);
     }
 }

@@ -53,7 +53,7 @@ public final class Main implements Runnable {
             if (invalid != null) {
                 // a setting the core found invalid is a usage error, reported as picocli reports its own
                 String name = cmd.getCommandSpec().qualifiedName();
-                err.println(name + ": " + invalid.getMessage() + " (see '" + name + " --help')");
+                err.println(name + ": " + invalid.message(CliNames::option) + " (see '" + name + " --help')");
                 err.flush();
                 return CommandLine.ExitCode.USAGE;
             }

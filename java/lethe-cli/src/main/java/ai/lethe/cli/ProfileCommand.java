@@ -13,6 +13,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "profile", mixinStandardHelpOptions = true, usageHelpAutoWidth = true,
+        modelTransformer = MethodOptions.Generated.class,
         description = {
             "Runs a forget request (the same options as 'lethe forget', with --out optional) under the profiler and reports where the time went.",
             "",
@@ -47,11 +48,9 @@ final class ProfileCommand implements Callable<Integer> {
     @Option(names = "--out", paramLabel = "OUT.pt", description = "Also write the changed model (TorchScript, or safetensors by the name).")
     Path out;
 
-    @Option(names = "--report", paramLabel = "R.json", description = "Also write the forget report as JSON (as 'lethe forget --report' does).")
-    Path report;
-
-    @Option(names = "--json", description = "Print profile.json on stdout instead of the tables.")
-    boolean json;
+    /** --report writes the forget report (as 'lethe forget --report' does); --json prints profile.json's summary. */
+    @Mixin
+    ReportOptions reportOptions;
 
     @Mixin
     DeviceOption device;
@@ -68,8 +67,9 @@ final class ProfileCommand implements Callable<Integer> {
         if (Files.exists(profileDir) && !Files.isDirectory(profileDir)) {
             throw new CommandLine.ParameterException(cmd, "--profile-dir " + profileDir + " exists and is not a directory");
         }
-        CliOutput.Paths paths = methodOptions.paths(forget.inputs(model.inputs(CliOutput.paths(cmd)))).data(data.data)
-                .output("--out", out).output("--report", report);
+        CliOutput.Paths paths = methodOptions.paths(cmd, forget.inputs(model.inputs(CliOutput.paths(cmd)))).data(data.data)
+                .output("--out", out);
+        reportOptions.register(paths);
         for (String f : ProfileReport.FILES) {
             paths.output("--profile-dir", profileDir.resolve(f));
         }
@@ -84,10 +84,10 @@ final class ProfileCommand implements Callable<Integer> {
                 lethe.save(out);
             }
             r.write(profileDir);
-            if (report != null) {
-                ai.lethe.io.AtomicFiles.writeString(report, Json.write(r.forget()) + "\n");
+            if (reportOptions.report != null) {
+                ai.lethe.io.AtomicFiles.writeString(reportOptions.report, Json.write(r.forget()) + "\n");
             }
-            if (json) {
+            if (reportOptions.json) {
                 cmd.getOut().println(Json.write(r.summary()));
             } else {
                 cmd.getOut().print(r.table());

@@ -70,8 +70,8 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, paramLabel = "M.safetensors", description = "Where to write the model.")
     Path out;
 
-    @Option(names = "--json", description = "Print a JSON summary on stdout.")
-    boolean json;
+    @Mixin
+    ReportOptions reportOptions;
 
     @Mixin
     DeviceOption device;
@@ -85,8 +85,8 @@ final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         CommandLine cmd = spec.commandLine();
-        CliOutput.paths(cmd).data(data.data).output("--out", out)
-                .output("--out (its codes file)", mnemonic ? ai.lethe.data.MnemonicCodes.besideModel(out) : null).check();
+        reportOptions.register(CliOutput.paths(cmd).data(data.data).output("--out", out)
+                .output("--out (its codes file)", mnemonic ? ai.lethe.data.MnemonicCodes.besideModel(out) : null)).check();
         if (!mnemonic && (cmd.getParseResult().hasMatchedOption("--t-mix") || cmd.getParseResult().hasMatchedOption("--code-distribution"))) {
             cmd.getErr().println("note: --t-mix and --code-distribution only apply with --mnemonic-codes and are ignored");
         }
@@ -106,7 +106,7 @@ final class TrainCommand implements Callable<Integer> {
         try (Kernels kernels = device.open()) {
             Training.Result r = Training.run(new Training.Request(a, width, hidden, settings, mnemonic, tMix, codeDistribution), source,
                     out, kernels, progressOptions.progress());
-            CliOutput.emit(cmd, r, null, json, o -> o.printf(Locale.ROOT, "wrote %s: %s, test accuracy %.4f, %.1f s%s%n",
+            reportOptions.emit(cmd, r, o -> o.printf(Locale.ROOT, "wrote %s: %s, test accuracy %.4f, %.1f s%s%n",
                     r.out(), r.arch(), r.testAcc(), r.seconds(), r.codes() == null ? "" : "; codes in " + r.codes()));
         }
         return 0;

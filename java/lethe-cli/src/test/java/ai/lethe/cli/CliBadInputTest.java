@@ -157,18 +157,18 @@ class CliBadInputTest {
                 "--out", imp.toString(), "-q").code());
         // the same importance on other data: refused
         assertFails(forget("--model", model(), "--data", "fashion-mnist", "--train-limit", "200", "--forget-class", "1",
-                "--retain-importance", imp.toString()), 1, "was computed on fashion-mnist train[:300]");
+                "--importance-full", imp.toString()), 1, "was computed on fashion-mnist train[:300]");
         // a plain safetensors file without Lethe's metadata: refused
         Path plain = dir.resolve("plain.safetensors");
         new SafetensorsWriter().addFloats("w", new long[] {1}, new float[] {1}).write(plain);
         assertFails(forget("--model", model(), "--data", "fashion-mnist", "--train-limit", "300", "--forget-class", "1",
-                "--retain-importance", plain.toString()), 1, "not a Lethe importance file");
+                "--importance-full", plain.toString()), 1, "not a Lethe importance file");
         // another model: make one by forgetting, then use the first model's importance with it
         Path other = dir.resolve("other.pt");
         assertEquals(0, CliRunner.run("forget", "--model", model(), "--data", "fashion-mnist", "--train-limit", "300",
                 "--forget-class", "1", "--alpha", "1", "--out", other.toString(), "--no-eval", "-q").code());
         assertFails(forget("--model", other.toString(), "--data", "fashion-mnist", "--train-limit", "300", "--forget-class", "1",
-                "--retain-importance", imp.toString()), 1, "computed for another model");
+                "--importance-full", imp.toString()), 1, "computed for another model");
     }
 
     @Test

@@ -89,6 +89,7 @@ class CliCommandsTest {
         assertTrue(j.get("importance_full_source").asText().startsWith("loaded from"));
         assertTrue(j.get("before").isNull(), "--no-eval");
         assertTrue(r.err().contains("note: the stored I_D was batched in file order"), r.err());
+        assertTrue(r.err().contains("note: --retain-importance is deprecated, use --importance-full"), "the old name still works: " + r.err());
     }
 
     @Test

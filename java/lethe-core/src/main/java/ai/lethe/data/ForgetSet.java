@@ -102,7 +102,7 @@ public abstract sealed class ForgetSet permits ForgetSet.Classes, ForgetSet.Indi
     /** Forget round(fraction·N) training samples drawn uniformly without replacement from the seed. */
     public static ForgetSet random(double fraction, long seed) {
         if (!(fraction > 0 && fraction < 1)) {
-            throw new ai.lethe.InvalidSettingException("--forget-random must be a fraction strictly between 0 and 1, got " + fraction);
+            throw ai.lethe.InvalidSettingException.about("{forget_random} must be a fraction strictly between 0 and 1, got " + fraction);
         }
         return new Random(fraction, seed);
     }

@@ -57,8 +57,9 @@ public final class Comparison {
         for (Method m : order) {
             progress.note("== " + m.id());
             ForgetRequest r = configure.apply(ForgetRequest.of(data, forgetSet).method(m).trainLimit(trainLimit));
-            if ((m == Method.SSD || m == Method.LFSSD) && r.alphaAuto() && reference != null && r.targetForgetAcc() == null) {
-                r.referenceModel(reference);
+            if (r.settings() instanceof ai.lethe.method.MethodSettings.Ssd s && s.alphaAuto() && reference != null
+                    && s.targetForgetAcc() == null && s.referenceModel() == null) {
+                r.set("reference_model", reference);
             }
             try (Lethe lethe = Lethe.load(base, device).progress(progress)) {
                 ForgetReport report = lethe.forget(r).report();

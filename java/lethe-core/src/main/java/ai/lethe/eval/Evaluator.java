@@ -130,15 +130,33 @@ public final class Evaluator {
         progress.start(label, stream.expectedBatches(), "batches");
         while (stream.hasNext()) {
             Batch b = stream.next();
-            float[] logits = model.logits(b);
-            for (int i = 0; i < b.size(); i++) {
-                correct += argmax(logits, i * classes, classes) == b.y()[i] ? 1 : 0;
-            }
+            correct += correct(model.logits(b), b, classes);
             total += b.size();
             progress.advance(1);
         }
         progress.finish();
         return total == 0 ? Double.NaN : (double) correct / total;
+    }
+
+    /** Accuracy over batches held in memory (NaN when there are none), counted per sample. */
+    public static double accuracy(Model model, Iterable<Batch> batches) {
+        int correct = 0;
+        int total = 0;
+        for (Batch b : batches) {
+            float[] logits = model.logits(b);
+            correct += correct(logits, b, logits.length / b.size());
+            total += b.size();
+        }
+        return total == 0 ? Double.NaN : (double) correct / total;
+    }
+
+    /** How many samples of {@code b} the logits (row-major, {@code classes} per sample) classify as labelled. */
+    public static int correct(float[] logits, Batch b, int classes) {
+        int correct = 0;
+        for (int i = 0; i < b.size(); i++) {
+            correct += argmax(logits, i * classes, classes) == b.y()[i] ? 1 : 0;
+        }
+        return correct;
     }
 
     /** Index of the largest of logits[from, from + n). */

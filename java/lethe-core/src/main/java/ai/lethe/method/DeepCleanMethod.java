@@ -3,7 +3,6 @@ package ai.lethe.method;
 import java.io.IOException;
 import java.util.List;
 
-import ai.lethe.ForgetRequest;
 import ai.lethe.importance.Estimator;
 import ai.lethe.importance.Importance;
 import ai.lethe.kernels.Kernels;
@@ -18,14 +17,13 @@ import ai.lethe.train.Trainer;
  * select), then fine-tune only those weights on Dr: the gradient is multiplied by the reset mask, everything
  * else (other weights, BatchNorm statistics) stays frozen.
  */
-final class DeepCleanMethod implements UnlearningMethod {
+final class DeepCleanMethod implements UnlearningMethod<MethodSettings.DeepClean> {
 
     @Override
-    public Outcome forget(MethodContext ctx) throws IOException {
-        ForgetRequest r = ctx.request();
+    public Outcome forget(MethodContext ctx, MethodSettings.DeepClean r) throws IOException {
         Model model = ctx.model();
         Kernels k = ctx.kernels();
-        Estimator estimator = r.estimator();
+        Estimator estimator = ctx.request().estimator();
         Outcome out = new Outcome();
         Importance forget = ctx.forgetImportance(estimator, out);
         Importance retain = ctx.retainImportance(estimator, out);
@@ -36,7 +34,7 @@ final class DeepCleanMethod implements UnlearningMethod {
         try (ai.lethe.profile.Profiler.Span s = ai.lethe.profile.Profiler.span("update");
              TensorList w = k.upload(theta); TensorList m = k.allocate(model.parameterSizes());
              TensorList iF = k.upload(forget.values()); TensorList iR = k.upload(retain.values())) {
-            gamma = r.gamma() != null ? r.gamma() : k.ratioThresholdForFraction(iF, iR, r.epsilon(), r.resetFraction());
+            gamma = r.gamma() != null ? r.gamma() : k.ratioThresholdForFraction(iF, iR, r.epsilon(), r.effectiveResetFraction());
             reset = k.ratioReset(w, m, iF, iR, r.epsilon(), gamma);
             k.download(w, theta);
             mask = k.download(m);
@@ -49,9 +47,9 @@ final class DeepCleanMethod implements UnlearningMethod {
         out.changed = reset;
         out.details.put("gamma", gamma);
         out.details.put("reset", reset);
-        if (r.epochs() > 0) {
+        if (r.training().epochs() > 0) {
             List<Trainer.Epoch> history = new Trainer(k, ctx.progress()).train(model, ctx.split().train(), ctx.split().labels(),
-                    i -> !ctx.split().forgetSet().isForget(i), TrainingMethods.settings(r, Schedule.CONSTANT), null, mask, false,
+                    i -> !ctx.split().forgetSet().isForget(i), TrainingMethods.settings(r.training(), ctx.request().seed(), Schedule.CONSTANT), null, mask, false,
                     null);
             out.details.put("finetune", history);
         }

@@ -18,7 +18,10 @@ import ai.lethe.kernels.Kernels;
 import ai.lethe.model.Model;
 import ai.lethe.report.Progress;
 
-/** Everything a method needs: the model and where it came from, the kernels, the split data, the request. */
+/**
+ * Everything a method needs besides its settings: the model and where it came from, the kernels, the split data,
+ * the run-level request (batching, estimator, seed, a stored importance to reuse).
+ */
 public final class MethodContext {
 
     private final Model model;
@@ -109,7 +112,7 @@ public final class MethodContext {
         long t = System.nanoTime();
         Importance imp = importance(estimator, split.retain(request.batchSize()), "importance over Dr", "retain", "file");
         out.importanceFullSeconds += seconds(t);
-        out.importanceFull = imp;
+        out.importanceRetain = imp;
         out.importanceFullSource = "computed (Dr)";
         return imp;
     }
@@ -121,8 +124,8 @@ public final class MethodContext {
     Importance fullImportance(Estimator estimator, Outcome out) throws IOException {
         long t = System.nanoTime();
         Importance full;
-        if (request.retainImportance() != null) {
-            Path file = request.retainImportance();
+        if (request.importanceFull() != null) {
+            Path file = request.importanceFull();
             full = Importance.load(file);
             try {
                 full.requireUsableAs(model, estimator, request.batchSize(), split.dataIdentity(), file.toString());

@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 
-import ai.lethe.ForgetRequest;
 import ai.lethe.data.Batch;
 import ai.lethe.data.MnemonicCodes;
 import ai.lethe.io.LetheFormatException;
@@ -16,23 +15,22 @@ import ai.lethe.model.Model;
 import ai.lethe.profile.Profiler;
 
 /**
- * One-shot unlearning with mnemonic codes (Yamashita et al., ACML 2024; ALGORITHMS.md section 2). The Fisher
+ * One-shot unlearning with mnemonic codes (Yamashita et al., ACML 2024; docs/algorithms.md, section 3.3). The Fisher
  * information comes from the stored class codes alone (one forward/backward each, batch size 1, eval mode):
  * F_f over the forget classes, F_r over the others, both started at 1e-16. The update w ± α_l·exp(log F_f −
  * log F_r) runs in the {@code ratio_shift} kernel; the sign whose parameters score higher on the codes
  * ((1 − forget accuracy) + retain accuracy, strictly) wins, else the minus sign, as in the reference code.
  */
-final class MnemonicMethod implements UnlearningMethod {
+final class MnemonicMethod implements UnlearningMethod<MethodSettings.Mnemonic> {
 
     static final float FISHER_START = 1e-16f;
 
     @Override
-    public Outcome forget(MethodContext ctx) throws IOException {
-        ForgetRequest r = ctx.request();
+    public Outcome forget(MethodContext ctx, MethodSettings.Mnemonic r) throws IOException {
         Model model = ctx.model();
         var forgetSet = ctx.split().forgetSet();
         if (!forgetSet.byClass()) {
-            throw new ai.lethe.InvalidSettingException("mnemonic unlearning forgets whole classes: use --forget-class");
+            throw ai.lethe.InvalidSettingException.about("mnemonic unlearning forgets whole classes: use {forget_class}");
         }
         MnemonicCodes codes = r.codes() != null ? MnemonicCodes.load(r.codes()) : MnemonicCodes.of(model, ctx.modelPath());
         if (codes == null) {
@@ -103,7 +101,7 @@ final class MnemonicMethod implements UnlearningMethod {
     }
 
     private static Candidate candidate(Model model, Kernels k, float[][] original, TensorList fisherForget, TensorList fisherRetain,
-                                       float sign, ForgetRequest r, MnemonicCodes codes, List<Integer> forgetClasses,
+                                       float sign, MethodSettings.Mnemonic r, MnemonicCodes codes, List<Integer> forgetClasses,
                                        List<Integer> retainClasses) {
         float[] alphas;
         float[][] w;
@@ -120,14 +118,7 @@ final class MnemonicMethod implements UnlearningMethod {
 
     /** Fraction of the given classes whose own code the model classifies as that class. */
     static double codeAccuracy(Model model, MnemonicCodes codes, List<Integer> classes) {
-        Batch b = codes.batch(classes.stream().mapToInt(Integer::intValue).toArray());
-        float[] logits = model.logits(b);
-        int n = logits.length / b.size();
-        int correct = 0;
-        for (int i = 0; i < b.size(); i++) {
-            correct += ai.lethe.eval.Evaluator.argmax(logits, i * n, n) == b.y()[i] ? 1 : 0;
-        }
-        return (double) correct / b.size();
+        return ai.lethe.eval.Evaluator.accuracy(model, List.of(codes.batch(classes.stream().mapToInt(Integer::intValue).toArray())));
     }
 
     private static float min(float[] a) {

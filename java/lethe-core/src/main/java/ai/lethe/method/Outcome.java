@@ -9,7 +9,8 @@ import ai.lethe.importance.Importance;
 
 /**
  * What a method did, for the report: how many parameter elements it changed, the importances it computed
- * (null where it has none), phase timings, notes for the user and method-specific details.
+ * (null where it has none: I_D for SSD, I_r for DeepClean, I_f for both), phase timings, notes for the user,
+ * the alpha SSD chose when it searched it, and method-specific details.
  */
 public final class Outcome {
 
@@ -17,11 +18,32 @@ public final class Outcome {
     Double largestRatio;
     String importanceFullSource;
     Importance importanceFull;
+    Importance importanceRetain;
     Importance importanceForget;
+    AlphaSearch alphaSearch;
     double importanceFullSeconds;
     double importanceForgetSeconds;
     final List<String> notes = new ArrayList<>();
     final Map<String, Object> details = new LinkedHashMap<>();
+
+    /**
+     * Writes the importances the method computed into {@code dir}, each named by what it covers:
+     * importance_full (D), importance_retain (Dr, DeepClean) and importance_forget (Df).
+     */
+    public void saveImportances(java.nio.file.Path dir) throws java.io.IOException {
+        if (importanceFull == null && importanceRetain == null && importanceForget == null) {
+            return;
+        }
+        java.nio.file.Files.createDirectories(dir);
+        for (Importance imp : new Importance[] {importanceFull, importanceRetain}) {
+            if (imp != null) {
+                imp.save(dir.resolve("importance_" + imp.provenance().subset() + ".safetensors"));
+            }
+        }
+        if (importanceForget != null) {
+            importanceForget.save(dir.resolve("importance_forget.safetensors"));
+        }
+    }
 
     public long changed() {
         return changed;
@@ -39,10 +61,21 @@ public final class Outcome {
         return importanceFull;
     }
 
+    /** The importance over the retain set (DeepClean's I_r); null for the other methods. */
+    public Importance importanceRetain() {
+        return importanceRetain;
+    }
+
+    /** The search of {@code alpha = auto}; null when alpha was given. */
+    public AlphaSearch alphaSearch() {
+        return alphaSearch;
+    }
+
     public Importance importanceForget() {
         return importanceForget;
     }
 
+    /** Seconds of the first importance pass: over D, or over Dr for DeepClean. */
     public double importanceFullSeconds() {
         return importanceFullSeconds;
     }

@@ -2,7 +2,6 @@ package ai.lethe.method;
 
 import java.io.IOException;
 
-import ai.lethe.ForgetRequest;
 import ai.lethe.model.zoo.ZooModel;
 import ai.lethe.train.Schedule;
 import ai.lethe.train.Trainer;
@@ -13,20 +12,20 @@ import ai.lethe.train.Trainer;
  * Lethe defines can be initialised afresh. (The SSD reference code's "retrain" re-initialises only the last
  * layer; this one does not copy that defect.)
  */
-final class RetrainMethod implements UnlearningMethod {
+final class RetrainMethod implements UnlearningMethod<MethodSettings.Training> {
 
     @Override
-    public Outcome forget(MethodContext ctx) throws IOException {
+    public Outcome forget(MethodContext ctx, MethodSettings.Training t) throws IOException {
         if (!(ctx.model() instanceof ZooModel zoo)) {
             throw new IllegalArgumentException("retrain needs a zoo model (train one with 'lethe train'): a TorchScript model"
                     + " cannot be re-initialised");
         }
-        ForgetRequest r = ctx.request();
+        long seed = ctx.request().seed();
         Outcome out = new Outcome();
-        try (ZooModel fresh = ZooModel.create(zoo.net().arch(), zoo.net().config(), r.seed() + 1)) {
-            out.details.put("init_seed", r.seed() + 1);
+        try (ZooModel fresh = ZooModel.create(zoo.net().arch(), zoo.net().config(), seed + 1)) {
+            out.details.put("init_seed", seed + 1);
             out.details.put("epochs", new Trainer(ctx.kernels(), ctx.progress()).train(fresh, ctx.split().train(),
-                    ctx.split().labels(), i -> !ctx.split().forgetSet().isForget(i), TrainingMethods.settings(r, Schedule.COSINE),
+                    ctx.split().labels(), i -> !ctx.split().forgetSet().isForget(i), TrainingMethods.settings(t, seed, Schedule.COSINE),
                     null, null, null));
             zoo.copyStateFrom(fresh);
         }

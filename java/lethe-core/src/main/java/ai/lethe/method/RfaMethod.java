@@ -14,7 +14,6 @@ import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
-import ai.lethe.ForgetRequest;
 import ai.lethe.data.Batch;
 import ai.lethe.data.BatchStream;
 import ai.lethe.data.ForgetSplit;
@@ -28,7 +27,7 @@ import ai.lethe.train.Sgd;
 import ai.lethe.train.Trainer;
 
 /**
- * Residual Feature Alignment with LoRA (Qin et al., arXiv 2411.08443; no public code; ALGORITHMS.md section 2).
+ * Residual Feature Alignment with LoRA (Qin et al., arXiv 2411.08443; no public code; docs/algorithms.md, section 3.5).
  * LoRA branches (rank r, B = 0) go beside the last k linear/convolutional layers; each layer's output splits
  * into the frozen feature F_l and the branch's residual ΔF_l. Only A and B train, on
  *
@@ -44,27 +43,26 @@ import ai.lethe.train.Trainer;
  *       to 2,000 Dr samples, weighted by class size);</li>
  *   <li>{@code random}: s_l(x) = κ · ‖F_l(x)‖ · u_l, a fixed random unit direction per layer.</li>
  * </ul>
- * κ is --rfa-shift-scale. At the end every branch is merged (W ← W + B·A) and the model is a plain model again.
+ * κ is shift_scale (--rfa-shift-scale). At the end every branch is merged (W ← W + B·A) and the model is a plain model again.
  */
-final class RfaMethod implements UnlearningMethod {
+final class RfaMethod implements UnlearningMethod<MethodSettings.Rfa> {
 
     static final int MEAN_SAMPLES = 2000;
 
     @Override
-    public Outcome forget(MethodContext ctx) throws IOException {
+    public Outcome forget(MethodContext ctx, MethodSettings.Rfa r) throws IOException {
         if (!(ctx.model() instanceof ZooModel zoo)) {
             throw new IllegalArgumentException("rfa needs a zoo model (it inserts LoRA branches into the layers Lethe defines);"
                     + " train one with 'lethe train' or load a state_dict with --arch");
         }
-        ForgetRequest r = ctx.request();
         Net net = zoo.net();
         List<String> adaptable = net.adaptableLayers();
         if (r.loraLayers() > adaptable.size()) {
-            throw new ai.lethe.InvalidSettingException("--lora-layers " + r.loraLayers() + " but " + net.arch() + " has only "
+            throw ai.lethe.InvalidSettingException.about("{lora_layers} " + r.loraLayers() + " but " + net.arch() + " has only "
                     + adaptable.size() + " linear/convolutional layers");
         }
         List<String> layers = adaptable.subList(adaptable.size() - r.loraLayers(), adaptable.size());
-        SplittableRandom rnd = new SplittableRandom(r.seed());
+        SplittableRandom rnd = new SplittableRandom(ctx.request().seed());
         Outcome out = new Outcome();
         Map<String, Boolean> trainable = new LinkedHashMap<>();
         net.parameters().forEach((n, t) -> trainable.put(n, t.requires_grad()));
@@ -75,9 +73,9 @@ final class RfaMethod implements UnlearningMethod {
             // Only A and B learn: no gradients for the frozen weights.
             net.parameters().values().forEach(t -> t.requires_grad_(false));
             net.capture(layers);
-            Map<String, Tensor> targets = r.rfaShift().equals("random") ? randomDirections(net, layers, ctx, rnd)
+            Map<String, Tensor> targets = r.shift().equals("random") ? randomDirections(net, layers, ctx, rnd)
                     : otherClassMeans(net, layers, ctx);
-            List<Double> losses = train(ctx, zoo, layers, targets, rnd);
+            List<Double> losses = train(ctx, r, zoo, layers, targets, rnd);
             net.capture(null);
             long changed = 0;
             for (String layer : layers) {
@@ -88,7 +86,7 @@ final class RfaMethod implements UnlearningMethod {
             out.changed = changed;
             out.details.put("layers", layers);
             out.details.put("mean_loss_per_epoch", losses);
-            out.details.put("shift", r.rfaShift() + " (scale " + r.rfaShiftScale() + ")");
+            out.details.put("shift", r.shift() + " (scale " + r.shiftScale() + ")");
             return out;
         } finally {
             net.capture(null);
@@ -97,47 +95,34 @@ final class RfaMethod implements UnlearningMethod {
         }
     }
 
-    private List<Double> train(MethodContext ctx, ZooModel zoo, List<String> layers, Map<String, Tensor> targets,
-                               SplittableRandom rnd) throws IOException {
-        ForgetRequest r = ctx.request();
+    private List<Double> train(MethodContext ctx, MethodSettings.Rfa r, ZooModel zoo, List<String> layers,
+                               Map<String, Tensor> targets, SplittableRandom rnd) throws IOException {
+        MethodSettings.Training t = r.training();
         Net net = zoo.net();
-        ForgetSplit split = ctx.split();
-        int n = split.train().size();
-        int[] forget = IntStream.range(0, n).filter(split.forgetSet()::isForget).toArray();
-        int[] retain = IntStream.range(0, n).filter(i -> !split.forgetSet().isForget(i)).toArray();
         TensorTrainable lora = TensorTrainable.loraOf(net);
         List<Double> losses = new ArrayList<>();
         zoo.setTraining(false); // BatchNorm statistics stay frozen: only the branches change
-        try (Sgd sgd = new Sgd(lora, ctx.kernels(), r.momentum(), r.weightDecay(), null)) {
-            BatchStream forgetStream = BatchStream.ordered(split.train(), split.labels(), r.trainBatchSize(), Trainer.permute(forget, rnd), null);
-            try {
-                for (int e = 0; e < Math.max(1, r.epochs()); e++) {
-                    double sum = 0;
-                    int steps = 0;
-                    try (BatchStream retainStream = BatchStream.ordered(split.train(), split.labels(), r.trainBatchSize(),
-                            Trainer.permute(retain, rnd), null)) {
-                        ctx.progress().start("rfa epoch " + (e + 1), retainStream.expectedBatches(), "steps");
-                        while (retainStream.hasNext()) {
-                            if (!forgetStream.hasNext()) {
-                                forgetStream.close();
-                                forgetStream = BatchStream.ordered(split.train(), split.labels(), r.trainBatchSize(),
-                                        Trainer.permute(forget, rnd), null);
-                            }
-                            sum += step(net, lora, retainStream.next(), forgetStream.next(), layers, targets, r);
-                            sgd.step(r.lr());
-                            steps++;
-                            ctx.progress().advance(1);
-                        }
-                        ctx.progress().finish();
+        try (Sgd sgd = new Sgd(lora, ctx.kernels(), t.momentum(), t.weightDecay(), null);
+             PairedBatches pairs = new PairedBatches(ctx.split(), t.trainBatchSize(), false, rnd)) {
+            for (int e = 0; e < Math.max(1, t.epochs()); e++) {
+                double sum = 0;
+                int steps = 0;
+                try (BatchStream retainStream = pairs.epoch()) {
+                    ctx.progress().start("rfa epoch " + (e + 1), retainStream.expectedBatches(), "steps");
+                    while (retainStream.hasNext()) {
+                        Batch retain = retainStream.next();
+                        sum += step(net, lora, retain, pairs.nextPaired(), layers, targets, r);
+                        sgd.step(t.lr());
+                        steps++;
+                        ctx.progress().advance(1);
                     }
-                    double mean = sum / Math.max(1, steps);
-                    if (!Double.isFinite(mean)) {
-                        throw new IllegalStateException("rfa diverged in epoch " + (e + 1) + " (loss " + mean + "); lower --lr");
-                    }
-                    losses.add(mean);
+                    ctx.progress().finish();
                 }
-            } finally {
-                forgetStream.close();
+                double mean = sum / Math.max(1, steps);
+                if (!Double.isFinite(mean)) {
+                    throw new IllegalStateException("rfa diverged in epoch " + (e + 1) + " (loss " + mean + "); lower --lr");
+                }
+                losses.add(mean);
             }
         }
         return losses;
@@ -145,7 +130,7 @@ final class RfaMethod implements UnlearningMethod {
 
     /** Forward Dr and Df batches, the loss of the class comment, backward into A and B; returns the loss. */
     private static double step(Net net, TensorTrainable lora, Batch retain, Batch forget, List<String> layers,
-                               Map<String, Tensor> targets, ForgetRequest r) {
+                               Map<String, Tensor> targets, MethodSettings.Rfa r) {
         try (PointerScope scope = new PointerScope()) {
             lora.zeroGradients();
             Tensor loss;
@@ -161,7 +146,7 @@ final class RfaMethod implements UnlearningMethod {
 
     /** The loss of the class comment for one Dr batch and one Df batch (forward passes included). */
     private static Tensor loss(Net net, Batch retain, Batch forget, List<String> layers, Map<String, Tensor> targets,
-                               ForgetRequest r) {
+                               MethodSettings.Rfa r) {
         Tensor logits = net.forward(LibtorchModel.input(retain));
         Tensor loss = LibtorchModel.loss(logits, retain, Loss.CROSS_ENTROPY).mul(new Scalar(r.ceWeight()));
         for (String l : layers) {
@@ -173,13 +158,13 @@ final class RfaMethod implements UnlearningMethod {
             Tensor[] c = net.captured().get(l);
             Tensor feature = c[0].detach();
             Tensor target;
-            if (r.rfaShift().equals("random")) {
+            if (r.shift().equals("random")) {
                 Tensor norm = feature.flatten(1, -1).norm(new org.bytedeco.pytorch.ScalarOptional(new Scalar(2)), new long[] {1}, true);
-                target = targets.get(l).unsqueeze(0).mul(reshapeLike(norm, feature)).mul(new Scalar(r.rfaShiftScale()));
+                target = targets.get(l).unsqueeze(0).mul(reshapeLike(norm, feature)).mul(new Scalar(r.shiftScale()));
             } else {
-                target = targets.get(l).index_select(0, y).sub(feature).mul(new Scalar(r.rfaShiftScale()));
+                target = targets.get(l).index_select(0, y).sub(feature).mul(new Scalar(r.shiftScale()));
             }
-            loss = loss.add(torch.mse_loss(c[1], target).mul(new Scalar(r.rfaBeta())));
+            loss = loss.add(torch.mse_loss(c[1], target).mul(new Scalar(r.beta())));
         }
         return loss;
     }

@@ -8,7 +8,7 @@ import ai.lethe.kernels.TensorList;
 import ai.lethe.model.Model;
 
 /**
- * The update step of SSD and LFSSD (ALGORITHMS.md section 2): select θ_j where I_f,j > α·I_D,j and scale
+ * The update step of SSD and LFSSD (docs/algorithms.md, section 3.1): select θ_j where I_f,j > α·I_D,j and scale
  * it by min(λ·I_D,j / I_f,j, 1), through the {@code ssd_dampen} kernel. Which importances go in (batch
  * Fisher for SSD, label-free for LFSSD) is the caller's choice.
  */
@@ -22,7 +22,7 @@ public final class SsdDampening {
      * @param largestRatio the largest I_f/I_D over all parameters (+∞ where I_D = 0 < I_f)
      * @param notes        things the user should know (nothing selected, α above every ratio)
      */
-    public record Outcome(long selected, long total, float largestRatio, List<String> notes) {
+    public record Dampened(long selected, long total, float largestRatio, List<String> notes) {
         public double selectedFraction() {
             return total == 0 ? 0 : (double) selected / total;
         }
@@ -33,15 +33,15 @@ public final class SsdDampening {
 
     public static void validate(float alpha, float lambda) {
         if (!(alpha > 0) || !Float.isFinite(alpha)) {
-            throw new ai.lethe.InvalidSettingException("--alpha must be a positive number, got " + alpha);
+            throw ai.lethe.InvalidSettingException.about("{alpha} must be a positive number, got " + alpha);
         }
         if (!(lambda > 0) || !Float.isFinite(lambda)) {
-            throw new ai.lethe.InvalidSettingException("--lambda must be a positive number, got " + lambda);
+            throw ai.lethe.InvalidSettingException.about("{lambda} must be a positive number, got " + lambda);
         }
     }
 
     /** Dampens the model's parameters in place. */
-    public static Outcome apply(Model model, float[][] importanceFull, float[][] importanceForget, float alpha,
+    public static Dampened apply(Model model, float[][] importanceFull, float[][] importanceForget, float alpha,
                                 float lambda, Kernels kernels) {
         validate(alpha, lambda);
         try (ai.lethe.profile.Profiler.Span s = ai.lethe.profile.Profiler.span("update")) {
@@ -49,7 +49,7 @@ public final class SsdDampening {
         }
     }
 
-    private static Outcome dampen(Model model, float[][] importanceFull, float[][] importanceForget, float alpha, float lambda,
+    private static Dampened dampen(Model model, float[][] importanceFull, float[][] importanceForget, float alpha, float lambda,
                                   Kernels kernels) {
         float[][] theta = model.readParameters();
         long total = model.parameterCount();
@@ -73,6 +73,6 @@ public final class SsdDampening {
                             + " of this model, so no parameter can be selected; the model is unchanged", alpha, largest)
                     : "nothing was selected: no parameter has I_f > alpha * I_D; the model is unchanged");
         }
-        return new Outcome(selected, total, largest, notes);
+        return new Dampened(selected, total, largest, notes);
     }
 }

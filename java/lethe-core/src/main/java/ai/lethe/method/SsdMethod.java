@@ -17,12 +17,14 @@ import ai.lethe.importance.Estimator;
 import ai.lethe.importance.Importance;
 import ai.lethe.model.Model;
 import ai.lethe.model.Models;
+import ai.lethe.method.AlphaSearch.Point;
 
 /**
- * SSD and LFSSD: importances over D and Df, then {@link SsdDampening}. With --alpha auto, α is searched on
- * held-out parts of Df and Dr (see {@link ForgetRequest#alphaAuto}).
+ * SSD and LFSSD: importances over D and Df, then {@link SsdDampening}. With alpha = auto, α is searched on
+ * held-out parts of Df and Dr: the largest α (the smallest change) whose dampening brings the accuracy on the
+ * held-out Df down to the target while the accuracy on the held-out Dr drops by at most max_retain_drop.
  */
-final class SsdMethod implements UnlearningMethod {
+final class SsdMethod implements UnlearningMethod<MethodSettings.Ssd> {
 
     /** At most this many held-out samples of Df and of Dr: they are kept in memory during the search. */
     static final int HOLDOUT_CAP = 2000;
@@ -34,23 +36,23 @@ final class SsdMethod implements UnlearningMethod {
     static final float[] ALPHA_GRID = {1000f, 500f, 200f, 100f, 50f, 30f, 20f, 15f, 10f, 7f, 5f, 3.5f, 2.5f, 2f, 1.5f, 1.25f, 1.1f};
 
     @Override
-    public Outcome forget(MethodContext ctx) throws IOException {
-        ForgetRequest r = ctx.request();
-        Estimator estimator = r.estimator();
+    public Outcome forget(MethodContext ctx, MethodSettings.Ssd s) throws IOException {
+        Estimator estimator = ctx.request().estimator();
         Outcome out = new Outcome();
-        if (r.alphaAuto()) {
-            return searchAlpha(ctx, estimator, out);
+        if (s.alphaAuto()) {
+            return searchAlpha(ctx, s, estimator, out);
         }
         Importance full = ctx.fullImportance(estimator, out);
         Importance forget = ctx.forgetImportance(estimator, out);
-        dampen(ctx, full, forget, r.alpha(), out, "lower --alpha");
+        dampen(ctx, s, full, forget, s.alpha().floatValue(), out, "lower --alpha");
         return out;
     }
 
     /** {@code advice}: what to do when nothing is selected, which depends on how alpha was chosen. */
-    private static void dampen(MethodContext ctx, Importance full, Importance forget, float alpha, Outcome out, String advice) {
+    private static void dampen(MethodContext ctx, MethodSettings.Ssd s, Importance full, Importance forget, float alpha, Outcome out,
+                               String advice) {
         ForgetRequest r = ctx.request();
-        SsdDampening.Outcome d = SsdDampening.apply(ctx.model(), full.values(), forget.values(), alpha, r.lambda(), ctx.kernels());
+        SsdDampening.Dampened d = SsdDampening.apply(ctx.model(), full.values(), forget.values(), alpha, s.lambda(), ctx.kernels());
         out.changed = d.selected();
         out.largestRatio = Double.isFinite(d.largestRatio()) ? (double) d.largestRatio() : null;
         for (String note : d.notes()) {
@@ -66,11 +68,7 @@ final class SsdMethod implements UnlearningMethod {
         }
     }
 
-    /** One point of the --alpha auto search. */
-    record Point(float alpha, long selected, double forgetAcc, double retainAcc) {
-    }
-
-    private Outcome searchAlpha(MethodContext ctx, Estimator estimator, Outcome out) throws IOException {
+    private Outcome searchAlpha(MethodContext ctx, MethodSettings.Ssd s, Estimator estimator, Outcome out) throws IOException {
         ForgetRequest r = ctx.request();
         ForgetSplit split = ctx.split();
         var forgetSet = split.forgetSet();
@@ -81,7 +79,7 @@ final class SsdMethod implements UnlearningMethod {
         int dr = 0;
         for (int i = 0; i < heldOut.length; i++) {
             boolean forget = forgetSet.isForget(i);
-            if (rnd.nextDouble() < r.holdoutFraction() && (forget ? df < HOLDOUT_CAP : dr < HOLDOUT_CAP)) {
+            if (rnd.nextDouble() < s.holdoutFraction() && (forget ? df < HOLDOUT_CAP : dr < HOLDOUT_CAP)) {
                 heldOut[i] = true;
                 if (forget) {
                     df++;
@@ -91,8 +89,8 @@ final class SsdMethod implements UnlearningMethod {
             }
         }
         if (df == 0 || df == forgetSet.forgetCount()) {
-            throw new ai.lethe.InvalidSettingException("--alpha auto needs a forget set large enough to hold some of it out ("
-                    + forgetSet.forgetCount() + " samples, hold-out fraction " + r.holdoutFraction() + ")");
+            throw ai.lethe.InvalidSettingException.about("{alpha} auto needs a forget set large enough to hold some of it out ("
+                    + forgetSet.forgetCount() + " samples, hold-out fraction " + s.holdoutFraction() + ")");
         }
         Importance full = ctx.fullImportance(estimator, out);
         Importance forget = ctx.forgetImportance(estimator, out, i -> !heldOut[i]);
@@ -103,31 +101,31 @@ final class SsdMethod implements UnlearningMethod {
 
         double target;
         String targetSource;
-        if (r.targetForgetAcc() != null) {
-            target = r.targetForgetAcc();
+        if (s.targetForgetAcc() != null) {
+            target = s.targetForgetAcc();
             targetSource = "given";
-        } else if (r.referenceModel() != null) {
-            try (Model reference = Models.load(r.referenceModel())) {
-                target = accuracy(reference, dfHeld);
+        } else if (s.referenceModel() != null) {
+            try (Model reference = Models.load(s.referenceModel())) {
+                target = Evaluator.accuracy(reference, dfHeld);
             }
-            targetSource = "reference model " + r.referenceModel();
+            targetSource = "reference model " + s.referenceModel();
         } else {
             target = 1.0 / classes;
             targetSource = "chance level (1/" + classes + ")";
         }
         float[][] original = model.readParameters();
-        double retain0 = accuracy(model, drHeld);
+        double retain0 = Evaluator.accuracy(model, drHeld);
         List<Point> curve = new ArrayList<>();
         java.util.function.DoubleFunction<Point> probe = a -> {
             model.writeParameters(original);
-            long selected = SsdDampening.apply(model, full.values(), forget.values(), (float) a, r.lambda(), ctx.kernels()).selected();
-            Point p = new Point((float) a, selected, accuracy(model, dfHeld), accuracy(model, drHeld));
+            long selected = SsdDampening.apply(model, full.values(), forget.values(), (float) a, s.lambda(), ctx.kernels()).selected();
+            Point p = new Point((float) a, selected, Evaluator.accuracy(model, dfHeld), Evaluator.accuracy(model, drHeld));
             curve.add(p);
             ctx.progress().note(String.format("alpha %-9.4g selected %,9d  held-out forget acc %.4f  retain acc %.4f", a, selected,
                     p.forgetAcc(), p.retainAcc()));
             return p;
         };
-        java.util.function.Predicate<Point> retainOk = p -> retain0 - p.retainAcc() <= r.maxRetainDrop();
+        java.util.function.Predicate<Point> retainOk = p -> retain0 - p.retainAcc() <= s.maxRetainDrop();
         java.util.function.Predicate<Point> reached = p -> retainOk.test(p) && p.forgetAcc() <= target;
         // Coarse pass down the grid until an alpha reaches the target or breaks the retain budget ...
         Point above = null;
@@ -164,23 +162,15 @@ final class SsdMethod implements UnlearningMethod {
             chosen = curve.stream().filter(retainOk).min(java.util.Comparator.comparingDouble(Point::forgetAcc)
                     .thenComparing(Point::alpha, java.util.Comparator.reverseOrder())).orElse(curve.get(0));
             out.notes.add(String.format("--alpha auto: no alpha reached the target forget accuracy %.4f while keeping the retain"
-                    + " drop within %.4f; chose alpha %s (held-out forget accuracy %.4f)", target, r.maxRetainDrop(), chosen.alpha(),
+                    + " drop within %.4f; chose alpha %s (held-out forget accuracy %.4f)", target, s.maxRetainDrop(), chosen.alpha(),
                     chosen.forgetAcc()));
         }
         model.writeParameters(original);
-        dampen(ctx, full, forget, chosen.alpha(), out,
+        dampen(ctx, s, full, forget, chosen.alpha(), out,
                 "--alpha auto found no alpha that forgets more within the retain budget: raise --max-retain-drop, or give"
                         + " --alpha by hand");
-        Map<String, Object> search = new LinkedHashMap<>();
-        search.put("chosen_alpha", chosen.alpha());
-        search.put("target_forget_acc", target);
-        search.put("target_source", targetSource);
-        search.put("retain_acc_before", retain0);
-        search.put("max_retain_drop", r.maxRetainDrop());
-        search.put("holdout_forget_samples", df);
-        search.put("holdout_retain_samples", dr);
-        search.put("curve", curve);
-        out.details.put("alpha_search", search);
+        out.alphaSearch = new AlphaSearch(chosen.alpha(), target, targetSource, retain0, s.maxRetainDrop(), df, dr, curve);
+        out.details.put("alpha_search", out.alphaSearch);
         return out;
     }
 
@@ -191,22 +181,5 @@ final class SsdMethod implements UnlearningMethod {
             s.forEachRemaining(out::add);
         }
         return out;
-    }
-
-    private static double accuracy(Model model, List<Batch> batches) {
-        int classes = -1;
-        int correct = 0;
-        int total = 0;
-        for (Batch b : batches) {
-            if (classes < 0) {
-                classes = model.numClasses(java.util.Arrays.copyOf(b.sampleShape(), b.sampleShape().length));
-            }
-            float[] logits = model.logits(b);
-            for (int i = 0; i < b.size(); i++) {
-                correct += Evaluator.argmax(logits, i * classes, classes) == b.y()[i] ? 1 : 0;
-            }
-            total += b.size();
-        }
-        return total == 0 ? Double.NaN : (double) correct / total;
     }
 }

@@ -1,6 +1,5 @@
 package ai.lethe.method;
 
-import ai.lethe.ForgetRequest;
 import ai.lethe.train.Schedule;
 import ai.lethe.train.Trainer;
 
@@ -10,8 +9,8 @@ final class TrainingMethods {
     private TrainingMethods() {
     }
 
-    static Trainer.Settings settings(ForgetRequest r, Schedule schedule) {
-        return new Trainer.Settings(Math.max(1, r.epochs()), r.trainBatchSize(), r.lr(), r.momentum(), r.weightDecay(), schedule,
-                r.seed());
+    static Trainer.Settings settings(MethodSettings.Training t, long seed, Schedule schedule) {
+        return new Trainer.Settings(Math.max(1, t.epochs()), t.trainBatchSize(), t.lr(), t.momentum(), t.weightDecay(), schedule,
+                seed);
     }
 }

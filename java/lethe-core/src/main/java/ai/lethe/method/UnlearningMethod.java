@@ -3,23 +3,21 @@ package ai.lethe.method;
 import java.io.IOException;
 
 /**
- * One way of making a model forget. It changes {@code ctx.model()} in place, only once it has succeeded
- * (on failure the model must be as it was), and asks the kernel layer for every per-parameter update.
+ * One way of making a model forget, with its settings type. It changes {@code ctx.model()} in place, only once
+ * it has succeeded (on failure the model must be as it was), and asks the kernel layer for every per-parameter
+ * update. Implementations are listed in the {@link Method} registry.
  */
-public interface UnlearningMethod {
+public interface UnlearningMethod<S extends MethodSettings> {
 
-    Outcome forget(MethodContext ctx) throws IOException;
+    Outcome forget(MethodContext ctx, S settings) throws IOException;
 
-    /** The implementation of a method. */
-    static UnlearningMethod of(Method m) {
-        return switch (m) {
-            case SSD, LFSSD -> new SsdMethod();
-            case MNEMONIC -> new MnemonicMethod();
-            case DEEPCLEAN -> new DeepCleanMethod();
-            case RFA -> new RfaMethod();
-            case FINETUNE -> new FinetuneMethod();
-            case NEGGRAD -> new NegGradMethod();
-            case RETRAIN -> new RetrainMethod();
-        };
+    /** Runs {@code method} with {@code settings}, which must be of its settings type. */
+    @SuppressWarnings("unchecked")
+    static Outcome run(Method method, MethodContext ctx, MethodSettings settings) throws IOException {
+        if (!method.settingsType().isInstance(settings)) {
+            throw new IllegalArgumentException(method.id() + " takes " + method.settingsType().getSimpleName()
+                    + " settings, not " + settings.getClass().getSimpleName());
+        }
+        return ((UnlearningMethod<MethodSettings>) method.implementation()).forget(ctx, settings);
     }
 }

@@ -8,9 +8,10 @@ import ai.lethe.data.Batch;
 
 /**
  * A trained classifier as the unlearning engine sees it: named fp32 parameters, logits for a batch,
- * gradients of a loss, and a way to save the changed model. Always in eval mode (BatchNorm uses its
- * running statistics, dropout is off). Implementations: {@link TorchScriptModel}; architectures defined in
- * Java come later behind the same interface.
+ * gradients of a loss, and a way to save the changed model in its own format. In eval mode (BatchNorm uses its
+ * running statistics, dropout is off) unless a training method switches it ({@link #setTraining}).
+ * Implementations: {@link TorchScriptModel} and the zoo's architectures defined in Java
+ * ({@link ai.lethe.model.zoo.ZooModel}).
  *
  * <p>Not thread-safe: one thread drives a model (libtorch's grad mode is per thread).
  */
@@ -81,8 +82,15 @@ public interface Model extends AutoCloseable {
     /** SHA-256 over parameter names, shapes and values: identifies which model an importance file belongs to. */
     String fingerprint();
 
-    /** Saves the model in its own format, atomically (temporary file, then rename). */
+    /**
+     * Saves the model in its own format, atomically (temporary file, then rename); the format may depend on
+     * the name (a TorchScript model writes only its parameters to a *.safetensors path).
+     */
     void save(Path path) throws IOException;
+
+    /** Refuses, before any work, a path this model cannot be saved to (an {@link ai.lethe.InvalidSettingException}). */
+    default void requireSavable(Path path) {
+    }
 
     @Override
     void close();

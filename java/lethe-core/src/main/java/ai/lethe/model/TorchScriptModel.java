@@ -91,9 +91,14 @@ public final class TorchScriptModel extends LibtorchModel {
         module.train(training);
     }
 
+    /** TorchScript, or only the parameters as a safetensors state_dict when the name ends in .safetensors. */
     @Override
     public void save(Path path) throws IOException {
         checkOpen();
+        if (Weights.isSafetensors(path)) {
+            Weights.save(this, path);
+            return;
+        }
         AtomicFiles.write(path, (AtomicFiles.PathWriter) tmp -> {
             try {
                 module.save(tmp.toString());

@@ -7,11 +7,13 @@ import ai.lethe.eval.Metrics;
 /**
  * What a forget run did and how well, as `lethe forget --report` writes it (snake_case keys in JSON).
  * {@code selected} counts the parameter elements the method changed (dampened for SSD, reset for DeepClean,
- * every parameter for the methods that train); estimator, batch size, alpha and lambda are SSD's and null for
- * other methods, whose settings are in {@code settings}. Non-finite numbers are reported as null.
+ * every parameter for the methods that train); {@code baseline} is true for the baselines (finetune, neggrad,
+ * retrain); estimator, batch size, alpha and lambda are SSD's and null for other methods, whose settings are in
+ * {@code settings}. Non-finite numbers are reported as null.
  */
 public record ForgetReport(
         String method,
+        boolean baseline,
         String backend,
         String device,
         String model,

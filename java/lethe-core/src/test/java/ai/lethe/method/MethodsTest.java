@@ -107,12 +107,12 @@ class MethodsTest {
 
     @Test
     void deepCleanResetsTheTopFractionAndFineTunesOnlyIt() throws IOException {
-        ForgetReport r = forget(request(Method.DEEPCLEAN).resetFraction(0.01));
+        ForgetReport r = forget(request(Method.DEEPCLEAN).set("reset_fraction", 0.01));
         assertForgotten(r, 0.05, 0.03);
         long expected = Math.round(0.01 * r.params());
         assertTrue(r.selected() >= expected && r.selected() < expected + 50, "about 1% reset: " + r.selected());
         try (Lethe lethe = Lethe.load(model, "cpu")) {
-            lethe.forget(request(Method.DEEPCLEAN).resetFraction(0.01).trainLimit(TRAIN).evaluate(false));
+            lethe.forget(request(Method.DEEPCLEAN).set("reset_fraction", 0.01).trainLimit(TRAIN).evaluate(false));
             float[][] after = lethe.model().readParameters();
             long moved = 0;
             for (int t = 0; t < after.length; t++) {
@@ -130,7 +130,7 @@ class MethodsTest {
         assertForgotten(r, 0.10, 0.05);
         assertEquals(List.of("fc1", "fc2"), r.details().get("layers"));
         try (Lethe lethe = Lethe.load(model, "cpu")) {
-            lethe.forget(request(Method.RFA).trainLimit(2000).epochs(1).evaluate(false));
+            lethe.forget(request(Method.RFA).trainLimit(2000).set("epochs", 1).evaluate(false));
             assertTrue(((ZooModel) lethe.model()).net().loraBranches().isEmpty(), "merged into plain weights");
             Path saved = dir.resolve("rfa.safetensors");
             lethe.save(saved);
@@ -155,7 +155,7 @@ class MethodsTest {
         try (Lethe lethe = Lethe.load(model, "cpu")) {
             String before = lethe.model().fingerprint();
             ai.lethe.model.ModelException e = assertThrows(ai.lethe.model.ModelException.class,
-                    () -> lethe.forget(request(Method.NEGGRAD).trainLimit(1000).evaluate(false).lr(1e30f).epochs(3)));
+                    () -> lethe.forget(request(Method.NEGGRAD).trainLimit(1000).evaluate(false).set("lr", 1e30).set("epochs", 3)));
             assertTrue(e.getMessage().startsWith("neggrad diverged") && e.getMessage().contains("NaN/Inf"), e.getMessage());
             assertEquals(before, lethe.model().fingerprint(), "no half-forgotten, non-finite model is left behind");
         }
@@ -164,7 +164,7 @@ class MethodsTest {
     @Test
     void retrainReinitialisesEveryLayerAndNeverSeesTheForgetSet() throws IOException {
         try (Lethe lethe = Lethe.load(model, "cpu")) {
-            ForgetReport r = lethe.forget(request(Method.RETRAIN).trainLimit(TRAIN).epochs(3)).report();
+            ForgetReport r = lethe.forget(request(Method.RETRAIN).trainLimit(TRAIN).set("epochs", 3)).report();
             assertForgotten(r, 0.02, 0.05);
             float[][] after = lethe.model().readParameters();
             for (int t = 0; t < after.length; t++) {
@@ -194,21 +194,20 @@ class MethodsTest {
     @Test
     void alphaAutoFindsTheSmallestChangeThatForgets() throws IOException {
         try (Lethe lethe = Lethe.load(Fixtures.cnnModel(), "cpu")) {
-            ForgetReport r = lethe.forget(request(Method.LFSSD).alphaAuto(true).trainLimit(3000).evaluate(true)).report();
-            @SuppressWarnings("unchecked")
-            Map<String, Object> search = (Map<String, Object>) r.details().get("alpha_search");
-            assertEquals(0.1, (Double) search.get("target_forget_acc"), 1e-12, "chance level for 10 classes");
-            List<?> curve = (List<?>) search.get("curve");
+            ForgetReport r = lethe.forget(request(Method.LFSSD).set("alpha", "auto").trainLimit(3000).evaluate(true)).report();
+            AlphaSearch search = (AlphaSearch) r.details().get("alpha_search");
+            assertEquals(0.1, search.targetForgetAcc(), 1e-12, "chance level for 10 classes");
+            List<?> curve = search.curve();
             assertTrue(!curve.isEmpty());
-            double chosen = ((Number) search.get("chosen_alpha")).doubleValue();
+            double chosen = search.chosenAlpha();
             assertEquals(chosen, r.alpha(), 1e-6, "the report's alpha is the chosen one");
             assertTrue(r.notes().isEmpty(), "LFSSD reaches chance level on this model: " + r.notes());
-            double retainBefore = (Double) search.get("retain_acc_before");
-            SsdMethod.Point best = curve.stream().map(o -> (SsdMethod.Point) o).filter(p -> p.alpha() == (float) chosen).findFirst().orElseThrow();
+            double retainBefore = search.retainAccBefore();
+            AlphaSearch.Point best = curve.stream().map(o -> (AlphaSearch.Point) o).filter(p -> p.alpha() == (float) chosen).findFirst().orElseThrow();
             assertTrue(best.forgetAcc() <= 0.1, "held-out forget accuracy " + best.forgetAcc());
             assertTrue(retainBefore - best.retainAcc() <= 0.02 + 1e-9, "within the retain budget");
             for (Object o : curve) {
-                SsdMethod.Point p = (SsdMethod.Point) o;
+                AlphaSearch.Point p = (AlphaSearch.Point) o;
                 boolean good = p.forgetAcc() <= 0.1 && retainBefore - p.retainAcc() <= 0.02 + 1e-9;
                 assertTrue(!good || p.alpha() <= chosen, "no larger alpha that also met the target was passed over: " + p);
             }

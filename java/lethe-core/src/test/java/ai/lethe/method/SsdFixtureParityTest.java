@@ -72,13 +72,13 @@ class SsdFixtureParityTest {
             assertImportanceClose("I_D", goldenFull, full.values(), model);
 
             // 1. The update rule on the oracle's importances gives the oracle's weights.
-            SsdDampening.Outcome onGolden = SsdDampening.apply(model, goldenFull, goldenForget, alpha, lambda, kernels);
+            SsdDampening.Dampened onGolden = SsdDampening.apply(model, goldenFull, goldenForget, alpha, lambda, kernels);
             assertEquals(golden.get("selected").asLong(), onGolden.selected(), "selected on the oracle's importances");
             assertWeightsClose(goldenWeights, model.readParameters(), model, null, null);
 
             // 2. End to end, on our own importances.
             model.writeParameters(before);
-            SsdDampening.Outcome out = SsdDampening.apply(model, full.values(), forget.values(), alpha, lambda, kernels);
+            SsdDampening.Dampened out = SsdDampening.apply(model, full.values(), forget.values(), alpha, lambda, kernels);
             assertEquals(golden.get("selected").asLong(), out.selected(), "selected parameters");
             assertEquals(golden.get("params").asLong(), out.total());
             int noisy = assertWeightsClose(goldenWeights, model.readParameters(), model, goldenFull, goldenForget);

@@ -61,7 +61,10 @@ final class Api {
             if (in == null) {
                 throw new IllegalStateException("openapi.json is missing from the server's resources");
             }
-            this.openApi = in.readAllBytes();
+            com.fasterxml.jackson.databind.node.ObjectNode doc =
+                    (com.fasterxml.jackson.databind.node.ObjectNode) Json.MAPPER.readTree(in.readAllBytes());
+            ForgetJobSchema.install(doc); // the request schema of POST /jobs comes from the method registry
+            this.openApi = Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsBytes(doc);
         }
         this.routes = List.of(
                 new Route(HandlerType.GET, "/health", true, this::health),
@@ -206,7 +209,7 @@ final class Api {
 
     private void submitForget(Context ctx) {
         allowQuery(ctx);
-        ForgetJobSpec body = readJson(ctx, ForgetJobSpec.class);
+        ForgetJobSpec body = ForgetJobSpec.parse(readJson(ctx, com.fasterxml.jackson.databind.JsonNode.class));
         if (body.model() == null || body.model().isBlank()) {
             throw ApiException.badRequest("'model' is required: the id of a registered model");
         }
@@ -224,7 +227,7 @@ final class Api {
                         + "; submit the forget job once it has succeeded");
             }
         }
-        ForgetJobSpec spec = body.normalized(guard, imp);
+        ForgetJobSpec spec = body.normalized(guard, imp, ModelRegistry.isZoo(model));
         StoredJob job = store.submitForget(model.id(), imp == null ? null : imp.id(), spec, config.queueLimit());
         runner.wake();
         ctx.status(202).header("Location", "/jobs/" + job.id()).json(Views.job(job, null));

@@ -32,17 +32,11 @@ final class ApiErrors {
     record ErrorBody(int status, String error, String message) {
     }
 
-    /** Core messages name CLI options; over HTTP the client wrote JSON fields. */
-    private static final Map<String, String> CLI_TO_API = Map.of(
-            "--alpha", "'alpha'",
-            "--lambda", "'lambda'",
-            "--batch-size", "'batch_size'",
-            "--train-limit", "'train_limit'",
-            "--estimator", "'estimator'",
-            "--method", "'method'",
-            "--forget-random", "'forget.random'",
-            "--retain-importance", "'importance'",
-            "--subset", "'subset'");
+    /** Core field names that a client of the API writes differently. */
+    private static final Map<String, String> CORE_TO_API = Map.of(
+            "forget_random", "forget.random",
+            "forget_class", "forget.classes",
+            "importance_full", "importance");
 
     /** The most of a refused request's body that is read and discarded so that the client gets the error. */
     private static final long DRAIN_MAX_BYTES = 32L << 20;
@@ -239,16 +233,15 @@ final class ApiErrors {
                 && !(root instanceof java.io.FileNotFoundException)) {
             m = root.getClass().getSimpleName() + ": " + m;
         }
-        return inApiTerms(m.replace('\n', ' ').strip());
+        if (root instanceof ai.lethe.InvalidSettingException invalid) {
+            m = invalid.message(ApiErrors::field);
+        }
+        return m.replace('\n', ' ').strip();
     }
 
-    /** Replaces CLI option names in a core message with the JSON fields a client of the API writes. */
-    static String inApiTerms(String message) {
-        String m = message;
-        for (Map.Entry<String, String> e : CLI_TO_API.entrySet()) {
-            m = m.replace(e.getKey(), e.getValue());
-        }
-        return m;
+    /** How a client of the API names a setting the core calls {@code name}: its JSON field, quoted. */
+    static String field(String name) {
+        return "'" + CORE_TO_API.getOrDefault(name, name) + "'";
     }
 
     private static String firstLine(String s) {

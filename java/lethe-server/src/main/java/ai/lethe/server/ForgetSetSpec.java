@@ -34,7 +34,7 @@ record ForgetSetSpec(List<Integer> classes, List<Integer> indices, Double random
             }
             return ForgetSet.random(random, seed == null ? 0 : seed);
         } catch (IllegalArgumentException e) {
-            throw ApiException.badRequest(ApiErrors.inApiTerms(e.getMessage()));
+            throw ApiException.badRequest(ApiErrors.message(e));
         }
     }
 

@@ -24,7 +24,7 @@ record ImportanceSpec(String data, Integer trainLimit, String estimator, Integer
         try {
             est = Estimator.parse(estimator == null ? "batch" : estimator);
         } catch (IllegalArgumentException e) {
-            throw ApiException.badRequest(ApiErrors.inApiTerms(e.getMessage()));
+            throw ApiException.badRequest(ApiErrors.message(e));
         }
         return new ImportanceSpec(dataSpec, limit, est.id(), batch);
     }

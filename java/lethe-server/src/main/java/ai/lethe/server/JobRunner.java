@@ -196,11 +196,9 @@ final class JobRunner implements AutoCloseable {
     }
 
     private void runForget(StoredJob job, JobProgress progress) throws IOException {
-        ForgetJobSpec spec = Json.readStored(job.request(), ForgetJobSpec.class);
+        ForgetJobSpec spec = ForgetJobSpec.parse(Json.readStored(job.request(), com.fasterxml.jackson.databind.JsonNode.class));
         // Confined again: a symbolic link under the allowed root may have changed since the job was accepted.
-        ForgetJobSpec confined = new ForgetJobSpec(spec.model(), guard.dataSpec(spec.data()), spec.trainLimit(), spec.forget(),
-                spec.method(), spec.alpha(), spec.lambda(), spec.batchSize(), spec.estimator(), spec.importance(),
-                spec.evaluate(), spec.output());
+        ForgetJobSpec confined = spec.confined(guard);
         Path importance = null;
         if (job.importance() != null) {
             StoredImportance imp = store.importance(job.importance())

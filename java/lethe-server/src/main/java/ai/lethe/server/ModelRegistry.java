@@ -20,8 +20,10 @@ import ai.lethe.model.Weights;
  * accepted, so that a file that does not load is refused with the reason (422) instead of failing every job
  * later; then it is moved into models/ID/ and recorded with its fingerprint. Opens registered models for jobs.
  *
- * <p>Two formats: a TorchScript module, or safetensors weights (a PyTorch state_dict) for the architecture of a
- * registered TorchScript model, named as the base model.
+ * <p>Three kinds: a TorchScript module; safetensors weights (a PyTorch state_dict) for the architecture of a
+ * registered TorchScript model, named as the base model; or a zoo model (a safetensors state_dict that names its
+ * architecture in its metadata, as {@code lethe train} writes it), which needs no base model and is the kind the
+ * methods that rebuild layers (rfa, retrain) need.
  */
 final class ModelRegistry {
 
@@ -50,11 +52,13 @@ final class ModelRegistry {
         try {
             String format = r.format() == null ? sniff(candidate) : normaliseFormat(r.format());
             StoredModel base = null;
-            if (format.equals(SAFETENSORS)) {
-                if (r.baseModel() == null || r.baseModel().isBlank()) {
+            if (format.equals(SAFETENSORS) && (r.baseModel() == null || r.baseModel().isBlank())) {
+                if (zooArchitecture(candidate) == null) {
                     throw ApiException.badRequest("safetensors weights need 'base_model': the id of a registered TorchScript"
-                            + " model with the same architecture");
+                            + " model with the same architecture (unless they are a zoo model whose metadata names its"
+                            + " architecture, as 'lethe train' writes it)");
                 }
+            } else if (format.equals(SAFETENSORS)) {
                 base = store.model(r.baseModel()).orElseThrow(() -> ApiException.notFound("no model '" + r.baseModel() + "'"));
                 if (!base.format().equals(TORCHSCRIPT)) {
                     throw ApiException.badRequest("base model " + base.id() + " is itself safetensors weights; name the"
@@ -116,9 +120,26 @@ final class ModelRegistry {
         }
     }
 
-    /** Opens a registered model for a job: TorchScript as it is, safetensors weights loaded into their base model. */
+    /** A zoo model: safetensors with no base model (its metadata names its architecture). */
+    static boolean isZoo(StoredModel m) {
+        return m.format().equals(SAFETENSORS) && m.baseModel() == null;
+    }
+
+    /** The zoo architecture a safetensors file names in its metadata, or null. */
+    private static String zooArchitecture(Path file) {
+        try (ai.lethe.io.SafetensorsFile f = ai.lethe.io.SafetensorsFile.open(file)) {
+            return f.metadata().get("lethe.arch");
+        } catch (IOException | RuntimeException e) {
+            return null; // not readable as safetensors: loading it says why
+        }
+    }
+
+    /**
+     * Opens a registered model for a job: TorchScript and zoo models as they are, safetensors weights loaded into
+     * their base model.
+     */
     Lethe open(StoredModel m, String device) throws IOException {
-        if (m.format().equals(TORCHSCRIPT)) {
+        if (m.format().equals(TORCHSCRIPT) || isZoo(m)) {
             return Lethe.load(dir.resolve(m.file()), device);
         }
         StoredModel base = store.model(m.baseModel()).orElseThrow(() ->

@@ -22,7 +22,8 @@ class JobStoreTest {
     Path dir;
 
     private static final ForgetJobSpec SPEC = new ForgetJobSpec("m", "fashion-mnist", 0,
-            new ForgetSetSpec(List.of(1), null, null, null), "ssd", 10.0, 1.0, 64, "batch", null, true, "torchscript");
+            new ForgetSetSpec(List.of(1), null, null, null), "ssd", java.util.Map.of("alpha", 10.0, "lambda", 1.0), 64, "batch", null,
+            true, "torchscript", 0L);
 
     private JobStore open() {
         return JobStore.open(dir.resolve("lethe.db"));

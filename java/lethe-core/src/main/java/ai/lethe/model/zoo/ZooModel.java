@@ -206,8 +206,18 @@ public final class ZooModel extends LibtorchModel {
     }
 
     @Override
+    public void requireSavable(Path path) {
+        if (!ai.lethe.model.Weights.isSafetensors(path)) {
+            throw new ai.lethe.InvalidSettingException("a zoo model is written as a safetensors state_dict: name the output "
+                    + path.getFileName() + " with a .safetensors suffix");
+        }
+    }
+
+    /** A safetensors state_dict with the architecture in its metadata (the only format a zoo model has). */
+    @Override
     public void save(Path path) throws IOException {
         checkOpen();
+        requireSavable(path);
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("format", "pt");
         meta.put("lethe.format", FORMAT);
