@@ -1,4 +1,4 @@
-/* Selective Synaptic Dampening (ALGORITHMS.md section 2):
+/* Selective Synaptic Dampening (docs/algorithms.md, sections 3.1 and 5.4):
  *   selected  <=>  iF > alpha * iD          (strict; NaN never selects)
  *   theta     <-   theta * min(lambda * iD / iF, 1)   for selected elements only
  * iD = 0 < iF gives a factor of 0 (the weight is zeroed); unselected elements are never divided.

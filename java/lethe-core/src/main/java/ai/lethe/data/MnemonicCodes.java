@@ -17,7 +17,7 @@ import ai.lethe.io.SafetensorsFile;
 import ai.lethe.io.SafetensorsWriter;
 
 /**
- * Mnemonic codes (ALGORITHMS.md, Mnemonic-code one-shot unlearning): one fixed random tensor per class with
+ * Mnemonic codes (docs/algorithms.md, section 3.3): one fixed random tensor per class with
  * the input's shape, drawn once from a seed (uniform U[0,1) as the reference code draws them, or N(0,1) as the
  * paper says) and never normalised. During training each sample is replaced by its class's code with
  * probability t_mix; forgetting needs the very same codes, so they travel with the model: in its metadata and

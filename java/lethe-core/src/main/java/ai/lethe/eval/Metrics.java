@@ -1,7 +1,7 @@
 package ai.lethe.eval;
 
 /**
- * The evaluation of ALGORITHMS.md section 3: accuracies counted per sample, and the membership-inference
+ * The evaluation of docs/algorithms.md, section 4: accuracies counted per sample, and the membership-inference
  * attack's rate on the forget set (lower means more forgotten).
  */
 public record Metrics(double forgetTrainAcc, double retainTrainAcc, double forgetTestAcc, double retainTestAcc,

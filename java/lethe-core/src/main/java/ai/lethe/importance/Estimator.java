@@ -4,7 +4,7 @@ import java.util.Locale;
 
 import ai.lethe.model.Loss;
 
-/** The importance estimators of ALGORITHMS.md section 1. */
+/** The importance estimators of docs/algorithms.md, section 2. */
 public enum Estimator {
 
     /** SSD reference: cross-entropy mean per batch, g∘g of the batch gradient, ÷ number of batches. */

@@ -1,6 +1,6 @@
 package ai.lethe.model;
 
-/** The per-batch losses the importance estimators differentiate (ALGORITHMS.md section 1). */
+/** The per-batch losses the importance estimators differentiate (docs/algorithms.md, section 2). */
 public enum Loss {
     /** Cross-entropy with the true labels, mean over the batch (SSD, per-sample, Mnemonic). */
     CROSS_ENTROPY,

@@ -40,7 +40,7 @@ public final class ProfileReport {
     public record Phase(String name, String thread, long calls, double totalMs, double exclusiveMs, double share) {
     }
 
-    /** One kernel's calls; GB/s counts the bytes the kernel must move (ALGORITHMS.md section 4). */
+    /** One kernel's calls; GB/s counts the bytes the kernel must move (docs/algorithms.md, section 6). */
     public record KernelRow(String name, long calls, double totalMs, double gigabytes, double gbps, double copyGbps, double ratioToCopy) {
     }
 

@@ -9,8 +9,8 @@ import ai.lethe.kernels.TensorStats;
 import ai.lethe.kernels.cuda.CudaKernels;
 
 /**
- * A kernel back end that records every call as a "kernel" span with the bytes it must move (ALGORITHMS.md
- * section 4's cost model), so the profile can report per-kernel call counts, time and GB/s. Only installed
+ * A kernel back end that records every call as a "kernel" span with the bytes it must move (the cost
+ * model of docs/algorithms.md, section 6), so the profile can report per-kernel call counts, time and GB/s. Only installed
  * while profiling: outside a profile the kernels run undecorated. CUDA kernels are queued on a stream and return
  * at once, so on CUDA every recorded call waits for the device before and after: its span is its device time,
  * not the time to queue it (profiling serialises the stream; that is the price of per-call figures).

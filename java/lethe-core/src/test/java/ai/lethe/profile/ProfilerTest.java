@@ -160,7 +160,7 @@ class ProfilerTest {
         assertEquals(0.5f * 100, out[1][6]);
         Profiler.Event acc = r.events().stream().filter(e -> e.name().equals("accumulate_square")).findFirst().orElseThrow();
         assertEquals("kernel", acc.category());
-        assertEquals(12L * 10, ((Number) acc.args().get("bytes")).longValue(), "12 bytes per parameter (ALGORITHMS.md section 4)");
+        assertEquals(12L * 10, ((Number) acc.args().get("bytes")).longValue(), "12 bytes per parameter (docs/algorithms.md, section 6)");
     }
 
     private static Profiler.Event event(String name, long thread, long startNs, long durNs) {
