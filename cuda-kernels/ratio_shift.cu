@@ -1,4 +1,4 @@
-/* Mnemonic-code one-shot update (reference: OneShotMU-with-MNCode, which computes eta = exp(log fF - log fR)):
+/* Mnemonic-code one-shot update (docs/algorithms.md, sections 3.3 and 5.6; reference: OneShotMU-with-MNCode, which computes eta = exp(log fF - log fR)):
  *   eta = fF / fR in double, rounded once to float, where d = ln fF - ln fR is finite;
  *   d NaN (an input NaN or negative, 0/0, inf/inf) -> eta = 1; d +-inf (exactly one input 0 or +inf) -> eta = the
  *   largest finite eta of the tensor (1 if none);  alpha_l = min(lambda1, lambda2 / max eta);

@@ -42,7 +42,7 @@ final class BenchCommand implements Runnable {
             description = {
                 "Times each kernel over a parameter list (by default ResNet-18's 62 tensor shapes, 11,181,642 floats) and prints time, achieved GB/s and the ratio to ONE contiguous copy of as many floats measured in the same run (CUDA: a single device-to-device cudaMemcpyAsync timed with events on the kernels' stream; CPU: the back end's copy over one array). On CUDA each kernel is also given as a fraction of the device's peak memory bandwidth (memory clock x bus width, as the driver reports them).",
                 "",
-                "GB/s counts the bytes each kernel's passes move (ALGORITHMS.md section 4): accumulate 12 B/param, ssd_dampen 16, ratio_reset 20, ratio_threshold (3 passes) 24, ratio_shift (2 passes) 24, scale_add 12, stats 4, copy 8. Figures are medians of back-to-back copy/kernel pairs, so machine noise hits both alike.",
+                "GB/s counts the bytes each kernel's passes move (docs/algorithms.md, section 6): accumulate 12 B/param, ssd_dampen 16, ratio_reset 20, ratio_threshold (3 passes) 24, ratio_shift (2 passes) 24, scale_add 12, stats 4, copy 8. Figures are medians of back-to-back copy/kernel pairs, so machine noise hits both alike.",
                 "",
                 "Then the per-call latency of each kernel on a small list, the bundled CNN's 8 tensors (105,866 floats), where launches rather than bytes bound it; on CUDA against one launch of an empty kernel."
             })

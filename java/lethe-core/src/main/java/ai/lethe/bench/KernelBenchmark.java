@@ -24,7 +24,7 @@ import ai.lethe.kernels.cuda.CudaKernels;
  */
 public final class KernelBenchmark {
 
-    /** One kernel's result. Bandwidth counts the bytes the kernel's passes move (ALGORITHMS.md section 4). */
+    /** One kernel's result. Bandwidth counts the bytes the kernel's passes move (docs/algorithms.md, section 6). */
     public record Result(String name, double ms, double gbps, double copyGbps, double ratioToCopy,
                          Double fractionOfPeak, double bytesPerParam) {
     }

@@ -121,9 +121,11 @@ public interface Kernels extends AutoCloseable {
     }
 
     /**
-     * The Mnemonic-code one-shot update, per tensor l: {@code d = log fF - log fR}, NaN → 0, ±∞ → the largest
-     * finite d of the tensor (0 if it has none); {@code eta = exp(d)}; {@code alpha_l = min(lambda1, lambda2 / max eta)};
-     * {@code w = w + sign·alpha_l·eta} (computed as {@code w ± (alpha_l·eta)}).
+     * The Mnemonic-code one-shot update, per tensor l: {@code eta = exp(ln fF - ln fR)}, computed as the quotient
+     * {@code fF / fR} in double and rounded once to float; where d = ln fF − ln fR is NaN (an input NaN or negative,
+     * 0/0, ∞/∞) eta = 1, where it is ±∞ (exactly one input 0 or +∞) eta = the largest finite eta of the tensor (1 if
+     * none); {@code alpha_l = min(lambda1, lambda2 / max eta)}; {@code w = w + sign·alpha_l·eta} (computed as
+     * {@code w ± (alpha_l·eta)} in fp32).
      *
      * @return alpha_l for every tensor
      */

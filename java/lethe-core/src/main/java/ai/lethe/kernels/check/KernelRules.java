@@ -5,7 +5,7 @@ import static ai.lethe.kernels.check.KernelMismatch.expectEqual;
 import ai.lethe.kernels.Kernels;
 import ai.lethe.kernels.TensorList;
 
-/** The per-element rules of ALGORITHMS.md on hand-picked values, for any back end (the reference included). */
+/** The per-element rules of docs/algorithms.md (section 5) on hand-picked values, for any back end (the reference included). */
 public final class KernelRules {
 
     private KernelRules() {
