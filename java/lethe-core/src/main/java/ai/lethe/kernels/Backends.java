@@ -12,6 +12,8 @@ public final class Backends {
 
     private static final Logger LOG = LoggerFactory.getLogger(Backends.class);
 
+    private static final java.util.concurrent.atomic.AtomicBoolean WARNED_NO_VECTOR_API = new java.util.concurrent.atomic.AtomicBoolean();
+
     /** The names {@link #open} accepts. */
     public static final String NAMES = "auto, cpu, cuda, vector, scalar";
 
@@ -43,12 +45,10 @@ public final class Backends {
                     return new CudaKernels(0);
                 }
                 LOG.info("device auto: no CUDA device ({}); the Vector API on the CPU", CudaKernels.probe().reason());
-                KernelWarmup.start();
-                return new VectorKernels();
+                return vector();
             case "cpu":
             case "vector":
-                KernelWarmup.start();
-                return new VectorKernels();
+                return vector();
             case "scalar":
                 return new ScalarKernels();
             case "cuda":
@@ -56,5 +56,27 @@ public final class Backends {
             default: // cuda:N, validated above
                 return new CudaKernels(Integer.parseInt(d.substring(5)));
         }
+    }
+
+    /**
+     * The Vector API back end on every core; in a JVM started without {@code --add-modules jdk.incubator.vector}
+     * (a program using Lethe as a library, say) the scalar reference instead, with one warning per JVM, rather
+     * than a NoClassDefFoundError. Constructing {@link VectorKernels} directly needs the module.
+     */
+    public static Kernels vector() {
+        if (!vectorApiAvailable()) {
+            if (WARNED_NO_VECTOR_API.compareAndSet(false, true)) {
+                LOG.warn("the JDK Vector API is not in this JVM (start it with --add-modules jdk.incubator.vector):"
+                        + " using the scalar kernels, which give the same results more slowly");
+            }
+            return new ScalarKernels();
+        }
+        KernelWarmup.start();
+        return new VectorKernels();
+    }
+
+    /** Whether this JVM resolved the incubating Vector API module, which {@link VectorKernels} is written in. */
+    public static boolean vectorApiAvailable() {
+        return ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
     }
 }

@@ -23,11 +23,15 @@ import jdk.incubator.vector.VectorSpecies;
  */
 public final class VectorKernels extends HostKernels {
 
-    static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
-    static final VectorSpecies<Integer> INT_SPECIES = IntVector.SPECIES_PREFERRED;
+    /** Where a test asks for another vector width than the CPU's preferred one: -Dlethe.vector.bits=128|256|512. */
+    public static final String BITS_PROPERTY = "lethe.vector.bits";
+    /** The vector width in bits: the CPU's preferred one unless {@link #BITS_PROPERTY} says otherwise. */
+    static final int BITS = vectorBits();
+    static final VectorSpecies<Float> SPECIES = VectorSpecies.of(float.class, VectorShape.forBitSize(BITS));
+    static final VectorSpecies<Integer> INT_SPECIES = VectorSpecies.of(int.class, VectorShape.forBitSize(BITS));
     private static final int LANES = SPECIES.length();
     /** ratioShift divides in double: a full double vector, and the float vector with as many lanes. */
-    private static final VectorSpecies<Double> DOUBLE_SPECIES = DoubleVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Double> DOUBLE_SPECIES = VectorSpecies.of(double.class, VectorShape.forBitSize(BITS));
     private static final VectorSpecies<Float> SHIFT_SPECIES =
             VectorSpecies.of(float.class, VectorShape.forBitSize(DOUBLE_SPECIES.vectorBitSize() / 2));
     private static final int SHIFT_LANES = SHIFT_SPECIES.length();
@@ -39,6 +43,28 @@ public final class VectorKernels extends HostKernels {
 
     private final int threads;
     private final ForkJoinPool pool;
+
+    /**
+     * The preferred width, or the one {@link #BITS_PROPERTY} names: 128, 256 or 512 (ratioShift needs a float
+     * vector of half the width, so 64 is too narrow). The loops are the same at every width, so tests run them
+     * at widths the machine would not pick (a narrower one has other tails and chunk edges).
+     */
+    private static int vectorBits() {
+        int preferred = FloatVector.SPECIES_PREFERRED.vectorBitSize();
+        String asked = System.getProperty(BITS_PROPERTY);
+        if (asked == null || asked.isBlank()) {
+            return preferred;
+        }
+        try {
+            int bits = Integer.parseInt(asked.strip());
+            if (bits == 128 || bits == 256 || bits == 512) {
+                return bits;
+            }
+        } catch (NumberFormatException e) {
+            // said below
+        }
+        throw new IllegalArgumentException("-D" + BITS_PROPERTY + " must be 128, 256 or 512, got '" + asked + "'");
+    }
 
     /** A back end using every available processor. */
     public VectorKernels() {
