@@ -1,14 +1,19 @@
 package ai.lethe.kernels;
 
 /** Memory handling shared by the back ends whose tensors are Java arrays ({@code scalar}, {@code vector}). */
-abstract class HostKernels implements Kernels {
+abstract class HostKernels extends CheckedKernels {
 
-    /** The arrays of a list, or a clear error when the list lives elsewhere (for example on a GPU). */
-    protected final float[][] arrays(TensorList list) {
-        if (list instanceof HostTensors host) {
-            return host.arrays();
+    @Override
+    protected final void requireOwned(String kernel, TensorList list) {
+        if (!(list instanceof HostTensors)) {
+            throw new IllegalArgumentException(kernel + ": the " + name() + " back end needs host tensors, got "
+                    + list.getClass().getSimpleName());
         }
-        throw new IllegalArgumentException(name() + " back end needs host tensors, got " + list.getClass().getSimpleName());
+    }
+
+    /** The arrays of a list the checks have accepted. */
+    protected final float[][] arrays(TensorList list) {
+        return ((HostTensors) list).arrays();
     }
 
     @Override
@@ -27,8 +32,7 @@ abstract class HostKernels implements Kernels {
     }
 
     @Override
-    public void upload(float[][] host, TensorList dst) {
-        Shapes.requireSameShape("upload", dst, host);
+    protected void doUpload(float[][] host, TensorList dst) {
         float[][] d = arrays(dst);
         for (int i = 0; i < host.length; i++) {
             System.arraycopy(host[i], 0, d[i], 0, host[i].length);
@@ -36,8 +40,7 @@ abstract class HostKernels implements Kernels {
     }
 
     @Override
-    public void download(TensorList src, float[][] host) {
-        Shapes.requireSameShape("download", src, host);
+    protected void doDownload(TensorList src, float[][] host) {
         float[][] s = arrays(src);
         for (int i = 0; i < host.length; i++) {
             System.arraycopy(s[i], 0, host[i], 0, host[i].length);

@@ -7,7 +7,8 @@ package ai.lethe.kernels;
  *
  * <p>Every list argument must come from this back end ({@link #allocate}, {@link #upload}, or a view
  * such as {@link HostTensors#wrap} for the CPU back ends) and lists passed to one call must have the
- * same tensor sizes; anything else is an {@link IllegalArgumentException}. Semantics are specified in
+ * same tensor sizes; anything else is an {@link IllegalArgumentException} that names the kernel. Those checks
+ * are made in one place, {@link CheckedKernels}, which every back end extends. Semantics are specified in
  * docs/algorithms.md (sections 2, 3 and 5; the cost model in 6); the comments below give the exact per-element rule.
  */
 public interface Kernels extends AutoCloseable {

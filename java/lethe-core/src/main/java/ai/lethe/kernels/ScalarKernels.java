@@ -17,8 +17,7 @@ public final class ScalarKernels extends HostKernels {
     }
 
     @Override
-    public void copy(TensorList src, TensorList dst) {
-        Shapes.requireSameShape("copy", src, dst);
+    protected void doCopy(TensorList src, TensorList dst) {
         float[][] s = arrays(src);
         float[][] d = arrays(dst);
         for (int t = 0; t < s.length; t++) {
@@ -29,7 +28,7 @@ public final class ScalarKernels extends HostKernels {
     }
 
     @Override
-    public void fill(TensorList x, float value) {
+    protected void doFill(TensorList x, float value) {
         for (float[] a : arrays(x)) {
             for (int j = 0; j < a.length; j++) {
                 a[j] = value;
@@ -38,7 +37,7 @@ public final class ScalarKernels extends HostKernels {
     }
 
     @Override
-    public void scale(TensorList x, float a) {
+    protected void doScale(TensorList x, float a) {
         for (float[] v : arrays(x)) {
             for (int j = 0; j < v.length; j++) {
                 v[j] = v[j] * a;
@@ -47,8 +46,7 @@ public final class ScalarKernels extends HostKernels {
     }
 
     @Override
-    public void scaleAdd(TensorList y, TensorList x, float a) {
-        Shapes.requireSameShape("scaleAdd", y, x);
+    protected void doScaleAdd(TensorList y, TensorList x, float a) {
         float[][] ys = arrays(y);
         float[][] xs = arrays(x);
         for (int t = 0; t < ys.length; t++) {
@@ -59,15 +57,13 @@ public final class ScalarKernels extends HostKernels {
     }
 
     @Override
-    public void sgdStep(TensorList theta, TensorList velocity, TensorList grad, TensorList mask, float lr,
+    protected void doSgdStep(TensorList theta, TensorList velocity, TensorList grad, TensorList mask, float lr,
                         float momentum, float weightDecay) {
-        Shapes.requireSameShape("sgdStep", theta, velocity, grad);
         float[][] th = arrays(theta);
         float[][] vs = arrays(velocity);
         float[][] gs = arrays(grad);
         float[][] ms = null;
         if (mask != null) {
-            Shapes.requireSameShape("sgdStep", theta, mask);
             ms = arrays(mask);
         }
         for (int t = 0; t < th.length; t++) {
@@ -81,8 +77,7 @@ public final class ScalarKernels extends HostKernels {
     }
 
     @Override
-    public void accumulateSquare(TensorList acc, TensorList g, float scale) {
-        Shapes.requireSameShape("accumulateSquare", acc, g);
+    protected void doAccumulateSquare(TensorList acc, TensorList g, float scale) {
         float[][] as = arrays(acc);
         float[][] gs = arrays(g);
         for (int t = 0; t < as.length; t++) {
@@ -95,8 +90,7 @@ public final class ScalarKernels extends HostKernels {
     }
 
     @Override
-    public void accumulateAbs(TensorList acc, TensorList g, float scale) {
-        Shapes.requireSameShape("accumulateAbs", acc, g);
+    protected void doAccumulateAbs(TensorList acc, TensorList g, float scale) {
         float[][] as = arrays(acc);
         float[][] gs = arrays(g);
         for (int t = 0; t < as.length; t++) {
@@ -109,9 +103,8 @@ public final class ScalarKernels extends HostKernels {
     }
 
     @Override
-    public long ssdDampen(TensorList theta, TensorList importanceFull, TensorList importanceForget, float alpha,
+    protected long doSsdDampen(TensorList theta, TensorList importanceFull, TensorList importanceForget, float alpha,
                           float lambda) {
-        Shapes.requireSameShape("ssdDampen", theta, importanceFull, importanceForget);
         float[][] th = arrays(theta);
         float[][] ids = arrays(importanceFull);
         float[][] ifs = arrays(importanceForget);
@@ -132,9 +125,8 @@ public final class ScalarKernels extends HostKernels {
     }
 
     @Override
-    public long ratioReset(TensorList theta, TensorList mask, TensorList importanceForget,
+    protected long doRatioReset(TensorList theta, TensorList mask, TensorList importanceForget,
                            TensorList importanceRetain, float epsilon, float gamma) {
-        Shapes.requireSameShape("ratioReset", theta, mask, importanceForget, importanceRetain);
         float[][] th = arrays(theta);
         float[][] ms = arrays(mask);
         float[][] ifs = arrays(importanceForget);
@@ -155,9 +147,8 @@ public final class ScalarKernels extends HostKernels {
     }
 
     @Override
-    public long[] ratioHistogram(TensorList importanceForget, TensorList importanceRetain, float epsilon, int shift,
+    protected long[] doRatioHistogram(TensorList importanceForget, TensorList importanceRetain, float epsilon, int shift,
                                  int bits, int prefix, int prefixMask) {
-        Shapes.requireSameShape("ratioHistogram", importanceForget, importanceRetain);
         float[][] ifs = arrays(importanceForget);
         float[][] irs = arrays(importanceRetain);
         long[] bins = new long[1 << bits];
@@ -174,9 +165,8 @@ public final class ScalarKernels extends HostKernels {
     }
 
     @Override
-    public float[] ratioShift(TensorList w, TensorList fisherForget, TensorList fisherRetain, float sign,
+    protected float[] doRatioShift(TensorList w, TensorList fisherForget, TensorList fisherRetain, float sign,
                               float lambda1, float lambda2) {
-        Shapes.requireSameShape("ratioShift", w, fisherForget, fisherRetain);
         float[][] ws = arrays(w);
         float[][] ffs = arrays(fisherForget);
         float[][] frs = arrays(fisherRetain);
@@ -206,7 +196,7 @@ public final class ScalarKernels extends HostKernels {
     }
 
     @Override
-    public TensorStats[] stats(TensorList x) {
+    protected TensorStats[] doStats(TensorList x) {
         float[][] xs = arrays(x);
         TensorStats[] out = new TensorStats[xs.length];
         for (int t = 0; t < xs.length; t++) {

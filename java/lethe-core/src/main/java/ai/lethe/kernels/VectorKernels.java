@@ -107,21 +107,20 @@ public final class VectorKernels extends HostKernels {
     // ---- element-wise ---------------------------------------------------------------------------
 
     @Override
-    public void copy(TensorList src, TensorList dst) {
-        Shapes.requireSameShape("copy", src, dst);
+    protected void doCopy(TensorList src, TensorList dst) {
         float[][] s = arrays(src);
         float[][] d = arrays(dst);
         forEach(s, (t, from, to) -> System.arraycopy(s[t], from, d[t], from, to - from));
     }
 
     @Override
-    public void fill(TensorList x, float value) {
+    protected void doFill(TensorList x, float value) {
         float[][] xs = arrays(x);
         forEach(xs, (t, from, to) -> Arrays.fill(xs[t], from, to, value));
     }
 
     @Override
-    public void scale(TensorList x, float a) {
+    protected void doScale(TensorList x, float a) {
         float[][] xs = arrays(x);
         forEach(xs, (t, from, to) -> {
             float[] v = xs[t];
@@ -136,8 +135,7 @@ public final class VectorKernels extends HostKernels {
     }
 
     @Override
-    public void scaleAdd(TensorList y, TensorList x, float a) {
-        Shapes.requireSameShape("scaleAdd", y, x);
+    protected void doScaleAdd(TensorList y, TensorList x, float a) {
         float[][] ys = arrays(y);
         float[][] xs = arrays(x);
         forEach(ys, (t, from, to) -> {
@@ -155,12 +153,8 @@ public final class VectorKernels extends HostKernels {
     }
 
     @Override
-    public void sgdStep(TensorList theta, TensorList velocity, TensorList grad, TensorList mask, float lr,
+    protected void doSgdStep(TensorList theta, TensorList velocity, TensorList grad, TensorList mask, float lr,
                         float momentum, float weightDecay) {
-        Shapes.requireSameShape("sgdStep", theta, velocity, grad);
-        if (mask != null) {
-            Shapes.requireSameShape("sgdStep", theta, mask);
-        }
         float[][] th = arrays(theta);
         float[][] vs = arrays(velocity);
         float[][] gs = arrays(grad);
@@ -191,8 +185,7 @@ public final class VectorKernels extends HostKernels {
     // ---- accumulation ---------------------------------------------------------------------------
 
     @Override
-    public void accumulateSquare(TensorList acc, TensorList g, float scale) {
-        Shapes.requireSameShape("accumulateSquare", acc, g);
+    protected void doAccumulateSquare(TensorList acc, TensorList g, float scale) {
         float[][] as = arrays(acc);
         float[][] gs = arrays(g);
         forEach(as, (t, from, to) -> {
@@ -210,8 +203,7 @@ public final class VectorKernels extends HostKernels {
     }
 
     @Override
-    public void accumulateAbs(TensorList acc, TensorList g, float scale) {
-        Shapes.requireSameShape("accumulateAbs", acc, g);
+    protected void doAccumulateAbs(TensorList acc, TensorList g, float scale) {
         float[][] as = arrays(acc);
         float[][] gs = arrays(g);
         forEach(as, (t, from, to) -> {
@@ -231,9 +223,8 @@ public final class VectorKernels extends HostKernels {
     // ---- updates --------------------------------------------------------------------------------
 
     @Override
-    public long ssdDampen(TensorList theta, TensorList importanceFull, TensorList importanceForget, float alpha,
+    protected long doSsdDampen(TensorList theta, TensorList importanceFull, TensorList importanceForget, float alpha,
                           float lambda) {
-        Shapes.requireSameShape("ssdDampen", theta, importanceFull, importanceForget);
         float[][] th = arrays(theta);
         float[][] ids = arrays(importanceFull);
         float[][] ifs = arrays(importanceForget);
@@ -268,9 +259,8 @@ public final class VectorKernels extends HostKernels {
     }
 
     @Override
-    public long ratioReset(TensorList theta, TensorList mask, TensorList importanceForget,
+    protected long doRatioReset(TensorList theta, TensorList mask, TensorList importanceForget,
                            TensorList importanceRetain, float epsilon, float gamma) {
-        Shapes.requireSameShape("ratioReset", theta, mask, importanceForget, importanceRetain);
         float[][] th = arrays(theta);
         float[][] ms = arrays(mask);
         float[][] ifs = arrays(importanceForget);
@@ -303,9 +293,8 @@ public final class VectorKernels extends HostKernels {
     }
 
     @Override
-    public long[] ratioHistogram(TensorList importanceForget, TensorList importanceRetain, float epsilon, int shift,
+    protected long[] doRatioHistogram(TensorList importanceForget, TensorList importanceRetain, float epsilon, int shift,
                                  int bits, int prefix, int prefixMask) {
-        Shapes.requireSameShape("ratioHistogram", importanceForget, importanceRetain);
         float[][] ifs = arrays(importanceForget);
         float[][] irs = arrays(importanceRetain);
         int digitMask = (1 << bits) - 1;
@@ -342,9 +331,8 @@ public final class VectorKernels extends HostKernels {
     }
 
     @Override
-    public float[] ratioShift(TensorList w, TensorList fisherForget, TensorList fisherRetain, float sign,
+    protected float[] doRatioShift(TensorList w, TensorList fisherForget, TensorList fisherRetain, float sign,
                               float lambda1, float lambda2) {
-        Shapes.requireSameShape("ratioShift", w, fisherForget, fisherRetain);
         float[][] ws = arrays(w);
         float[][] ffs = arrays(fisherForget);
         float[][] frs = arrays(fisherRetain);
@@ -453,7 +441,7 @@ public final class VectorKernels extends HostKernels {
     // ---- statistics -----------------------------------------------------------------------------
 
     @Override
-    public TensorStats[] stats(TensorList x) {
+    protected TensorStats[] doStats(TensorList x) {
         float[][] xs = arrays(x);
         int n = xs.length;
         StatsAcc acc = reduce(xs, () -> new StatsAcc(n), (s, t, from, to) -> {

@@ -2,6 +2,7 @@ package ai.lethe.kernels.cuda;
 
 import java.nio.charset.StandardCharsets;
 
+import ai.lethe.kernels.CheckedKernels;
 import ai.lethe.kernels.Kernels;
 import ai.lethe.kernels.Shapes;
 import ai.lethe.kernels.TensorList;
@@ -12,7 +13,7 @@ import ai.lethe.kernels.TensorStats;
  * whole tensor list, on one device and one stream. Calls that return results (counts, histograms,
  * statistics) synchronise; the others are queued on the stream and ordered by it.
  */
-public final class CudaKernels implements Kernels {
+public final class CudaKernels extends CheckedKernels {
 
     /** Whether the CUDA back end can run here, and if not, why. */
     public record Availability(boolean available, int devices, String reason) {
@@ -111,11 +112,20 @@ public final class CudaKernels implements Kernels {
         }
     }
 
+    @Override
+    protected void requireOwned(String kernel, TensorList list) {
+        device(kernel, list);
+    }
+
     private DeviceTensors device(TensorList list) {
+        return device("cuda", list);
+    }
+
+    private DeviceTensors device(String kernel, TensorList list) {
         if (list instanceof DeviceTensors d && d.owner() == this) {
             return d;
         }
-        throw new IllegalArgumentException("cuda back end needs tensors it allocated or wrapped, got "
+        throw new IllegalArgumentException(kernel + ": the cuda back end needs tensors it allocated or wrapped, got "
                 + list.getClass().getSimpleName());
     }
 
@@ -216,9 +226,8 @@ public final class CudaKernels implements Kernels {
     }
 
     @Override
-    public void upload(float[][] host, TensorList dst) {
+    protected void doUpload(float[][] host, TensorList dst) {
         checkOpen();
-        Shapes.requireSameShape("upload", dst, host);
         DeviceTensors d = device(dst);
         for (int i = 0; i < host.length; i++) {
             check("lethe_memcpy_h2d", CudaNative.lethe_memcpy_h2d(ctx, d.pointer(i), host[i], host[i].length));
@@ -226,9 +235,8 @@ public final class CudaKernels implements Kernels {
     }
 
     @Override
-    public void download(TensorList src, float[][] host) {
+    protected void doDownload(TensorList src, float[][] host) {
         checkOpen();
-        Shapes.requireSameShape("download", src, host);
         DeviceTensors s = device(src);
         for (int i = 0; i < host.length; i++) {
             check("lethe_memcpy_d2h", CudaNative.lethe_memcpy_d2h(ctx, host[i], s.pointer(i), host[i].length));
@@ -271,7 +279,7 @@ public final class CudaKernels implements Kernels {
 
     /** cudaMemcpy device-to-device of every tensor: the bandwidth ceiling the kernels are measured against. */
     public void memcpy(TensorList src, TensorList dst) {
-        Shapes.requireSameShape("memcpy", src, dst);
+        requireArguments("memcpy", src, dst);
         DeviceTensors s = device(src);
         DeviceTensors d = device(dst);
         for (int i = 0; i < s.count(); i++) {
@@ -316,54 +324,45 @@ public final class CudaKernels implements Kernels {
     // ---- kernels --------------------------------------------------------------------------------
 
     @Override
-    public void copy(TensorList src, TensorList dst) {
-        Shapes.requireSameShape("copy", src, dst);
+    protected void doCopy(TensorList src, TensorList dst) {
         check("lethe_copy", CudaNative.lethe_copy(ctx, h(dst), h(src)));
     }
 
     @Override
-    public void fill(TensorList x, float value) {
+    protected void doFill(TensorList x, float value) {
         check("lethe_fill", CudaNative.lethe_fill(ctx, h(x), value));
     }
 
     @Override
-    public void scale(TensorList x, float a) {
+    protected void doScale(TensorList x, float a) {
         check("lethe_scale", CudaNative.lethe_scale(ctx, h(x), a));
     }
 
     @Override
-    public void scaleAdd(TensorList y, TensorList x, float a) {
-        Shapes.requireSameShape("scaleAdd", y, x);
+    protected void doScaleAdd(TensorList y, TensorList x, float a) {
         check("lethe_scale_add", CudaNative.lethe_scale_add(ctx, h(y), h(x), a));
     }
 
     @Override
-    public void sgdStep(TensorList theta, TensorList velocity, TensorList grad, TensorList mask, float lr,
+    protected void doSgdStep(TensorList theta, TensorList velocity, TensorList grad, TensorList mask, float lr,
                         float momentum, float weightDecay) {
-        Shapes.requireSameShape("sgdStep", theta, velocity, grad);
-        if (mask != null) {
-            Shapes.requireSameShape("sgdStep", theta, mask);
-        }
         check("lethe_sgd_step", CudaNative.lethe_sgd_step(ctx, h(theta), h(velocity), h(grad), mask == null ? 0 : h(mask),
                 lr, momentum, weightDecay));
     }
 
     @Override
-    public void accumulateSquare(TensorList acc, TensorList g, float scale) {
-        Shapes.requireSameShape("accumulateSquare", acc, g);
+    protected void doAccumulateSquare(TensorList acc, TensorList g, float scale) {
         check("lethe_accumulate_square", CudaNative.lethe_accumulate_square(ctx, h(acc), h(g), scale));
     }
 
     @Override
-    public void accumulateAbs(TensorList acc, TensorList g, float scale) {
-        Shapes.requireSameShape("accumulateAbs", acc, g);
+    protected void doAccumulateAbs(TensorList acc, TensorList g, float scale) {
         check("lethe_accumulate_abs", CudaNative.lethe_accumulate_abs(ctx, h(acc), h(g), scale));
     }
 
     @Override
-    public long ssdDampen(TensorList theta, TensorList importanceFull, TensorList importanceForget, float alpha,
+    protected long doSsdDampen(TensorList theta, TensorList importanceFull, TensorList importanceForget, float alpha,
                           float lambda) {
-        Shapes.requireSameShape("ssdDampen", theta, importanceFull, importanceForget);
         check("lethe_reset_counter", CudaNative.lethe_reset_counter(ctx));
         check("lethe_ssd_dampen", CudaNative.lethe_ssd_dampen(ctx, h(theta), h(importanceFull), h(importanceForget),
                 alpha, lambda));
@@ -373,14 +372,14 @@ public final class CudaKernels implements Kernels {
     /** {@link #ssdDampen} queued on the stream without reading the count back (for device-side timing). */
     public void ssdDampenAsync(TensorList theta, TensorList importanceFull, TensorList importanceForget, float alpha,
                          float lambda) {
+        requireArguments("ssdDampen", theta, importanceFull, importanceForget);
         check("lethe_ssd_dampen", CudaNative.lethe_ssd_dampen(ctx, h(theta), h(importanceFull), h(importanceForget),
                 alpha, lambda));
     }
 
     @Override
-    public long ratioReset(TensorList theta, TensorList mask, TensorList importanceForget,
+    protected long doRatioReset(TensorList theta, TensorList mask, TensorList importanceForget,
                            TensorList importanceRetain, float epsilon, float gamma) {
-        Shapes.requireSameShape("ratioReset", theta, mask, importanceForget, importanceRetain);
         check("lethe_reset_counter", CudaNative.lethe_reset_counter(ctx));
         check("lethe_ratio_reset", CudaNative.lethe_ratio_reset(ctx, h(theta), h(mask), h(importanceForget),
                 h(importanceRetain), epsilon, gamma));
@@ -390,6 +389,7 @@ public final class CudaKernels implements Kernels {
     /** {@link #ratioReset} queued on the stream without reading the count back (for device-side timing). */
     public void ratioResetAsync(TensorList theta, TensorList mask, TensorList importanceForget, TensorList importanceRetain,
                           float epsilon, float gamma) {
+        requireArguments("ratioReset", theta, mask, importanceForget, importanceRetain);
         check("lethe_ratio_reset", CudaNative.lethe_ratio_reset(ctx, h(theta), h(mask), h(importanceForget),
                 h(importanceRetain), epsilon, gamma));
     }
@@ -401,9 +401,8 @@ public final class CudaKernels implements Kernels {
     }
 
     @Override
-    public long[] ratioHistogram(TensorList importanceForget, TensorList importanceRetain, float epsilon, int shift,
+    protected long[] doRatioHistogram(TensorList importanceForget, TensorList importanceRetain, float epsilon, int shift,
                                  int bits, int prefix, int prefixMask) {
-        Shapes.requireSameShape("ratioHistogram", importanceForget, importanceRetain);
         check("lethe_ratio_histogram", CudaNative.lethe_ratio_histogram(ctx, h(importanceForget), h(importanceRetain),
                 epsilon, shift, bits, prefix, prefixMask));
         long[] bins = new long[1 << bits];
@@ -412,9 +411,8 @@ public final class CudaKernels implements Kernels {
     }
 
     @Override
-    public float[] ratioShift(TensorList w, TensorList fisherForget, TensorList fisherRetain, float sign,
+    protected float[] doRatioShift(TensorList w, TensorList fisherForget, TensorList fisherRetain, float sign,
                               float lambda1, float lambda2) {
-        Shapes.requireSameShape("ratioShift", w, fisherForget, fisherRetain);
         check("lethe_ratio_shift", CudaNative.lethe_ratio_shift(ctx, h(w), h(fisherForget), h(fisherRetain), sign,
                 lambda1, lambda2));
         float[] alphas = new float[w.count()];
@@ -423,7 +421,7 @@ public final class CudaKernels implements Kernels {
     }
 
     @Override
-    public TensorStats[] stats(TensorList x) {
+    protected TensorStats[] doStats(TensorList x) {
         int n = x.count();
         check("lethe_stats", CudaNative.lethe_stats(ctx, h(x)));
         double[] sums = new double[n];
