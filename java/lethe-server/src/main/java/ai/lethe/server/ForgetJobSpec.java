@@ -65,6 +65,18 @@ record ForgetJobSpec(String model, String data, Integer trainLimit, ForgetSetSpe
      * is neither, or that belongs to another method, is a 400 that says which fields there are.
      */
     static ForgetJobSpec parse(JsonNode body) {
+        return parse(body, false);
+    }
+
+    /**
+     * A request stored by this server, perhaps by an older version: fields its method does not read (an older
+     * version wrote alpha and lambda for every method) are dropped rather than refused.
+     */
+    static ForgetJobSpec parseStored(JsonNode body) {
+        return parse(body, true);
+    }
+
+    private static ForgetJobSpec parse(JsonNode body, boolean stored) {
         if (body == null || !body.isObject()) {
             throw ApiException.badRequest("expected a JSON object");
         }
@@ -85,7 +97,7 @@ record ForgetJobSpec(String model, String data, Integer trainLimit, ForgetSetSpe
         }
         Method m = method(r.method());
         for (String field : RUN_FIELDS) {
-            if (body.has(field) && !body.get(field).isNull() && !runFields(m).contains(field)) {
+            if (!stored && body.has(field) && !body.get(field).isNull() && !runFields(m).contains(field)) {
                 throw ApiException.badRequest("'" + field + "' does not apply to " + m.id() + (field.equals("importance")
                         ? ": only methods that compute the importance over the full training set (ssd, lfssd) can reuse a stored one"
                         : ": it computes no importances"));
@@ -97,6 +109,8 @@ record ForgetJobSpec(String model, String data, Integer trainLimit, ForgetSetSpe
         rest.forEach((name, value) -> {
             if (own.containsKey(name)) {
                 settings.put(name, value(own.get(name), value));
+            } else if (stored) {
+                return; // written by an older version for a method that does not read it
             } else if (allSettingFields().contains(name)) {
                 throw ApiException.badRequest("'" + name + "' does not apply to " + m.id() + " (its settings: "
                         + String.join(", ", names(m)) + ")");
@@ -166,7 +180,8 @@ record ForgetJobSpec(String model, String data, Integer trainLimit, ForgetSetSpe
     ForgetRequest toForgetRequest(Path importanceFile) {
         Method m = method(method);
         return ForgetRequest.of(data, forget.toForgetSet()).method(m).estimator(estimator == null ? null : Estimator.parse(estimator))
-                .batchSize(batchSize == null ? 64 : batchSize).trainLimit(trainLimit).importanceFull(importanceFile).evaluate(evaluate).seed(seed)
+                .batchSize(batchSize == null ? 64 : batchSize).trainLimit(trainLimit == null ? 0 : trainLimit)
+                .importanceFull(importanceFile).evaluate(evaluate == null || evaluate).seed(seed == null ? 0 : seed)
                 .settings((MethodSettings) SettingField.with((Record) m.defaults(), settings));
     }
 

@@ -196,7 +196,7 @@ final class JobRunner implements AutoCloseable {
     }
 
     private void runForget(StoredJob job, JobProgress progress) throws IOException {
-        ForgetJobSpec spec = ForgetJobSpec.parse(Json.readStored(job.request(), com.fasterxml.jackson.databind.JsonNode.class));
+        ForgetJobSpec spec = ForgetJobSpec.parseStored(Json.readStored(job.request(), com.fasterxml.jackson.databind.JsonNode.class));
         // Confined again: a symbolic link under the allowed root may have changed since the job was accepted.
         ForgetJobSpec confined = spec.confined(guard);
         Path importance = null;

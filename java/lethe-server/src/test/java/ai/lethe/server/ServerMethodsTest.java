@@ -133,6 +133,22 @@ class ServerMethodsTest {
         }
     }
 
+    @Test
+    void aJobStoredByTheOlderServerStillRuns() throws Exception {
+        // the older server wrote alpha and lambda for every method; deepclean reads neither
+        String old = "{\"model\": \"m\", \"data\": \"fashion-mnist\", \"train_limit\": 0, \"forget\": {\"classes\": [1]},"
+                + " \"method\": \"deepclean\", \"alpha\": 10.0, \"lambda\": 1.0, \"batch_size\": 64, \"estimator\": \"batch\","
+                + " \"importance\": null, \"evaluate\": true, \"output\": \"torchscript\"}";
+        ForgetJobSpec spec = ForgetJobSpec.parseStored(ApiClient.JSON.readTree(old));
+        assertTrue(spec.settings().isEmpty(), spec.toString());
+        var request = spec.toForgetRequest(null);
+        request.validate();
+        assertEquals(Method.DEEPCLEAN, request.method());
+        ApiException refused = org.junit.jupiter.api.Assertions.assertThrows(ApiException.class,
+                () -> ForgetJobSpec.parse(ApiClient.JSON.readTree(old)));
+        assertTrue(refused.getMessage().contains("'alpha' does not apply to deepclean"), refused.getMessage());
+    }
+
     /** The bundled CNN's weights as a zoo model (a safetensors state_dict that names its architecture). */
     private static Path zooCnn(Path dir) throws Exception {
         Path pt = dir.resolve("cnn.pt");
