@@ -58,7 +58,7 @@ public final class ScalarKernels extends HostKernels {
 
     @Override
     protected void doSgdStep(TensorList theta, TensorList velocity, TensorList grad, TensorList mask, float lr,
-                        float momentum, float weightDecay) {
+                             float momentum, float weightDecay) {
         float[][] th = arrays(theta);
         float[][] vs = arrays(velocity);
         float[][] gs = arrays(grad);
@@ -104,7 +104,7 @@ public final class ScalarKernels extends HostKernels {
 
     @Override
     protected long doSsdDampen(TensorList theta, TensorList importanceFull, TensorList importanceForget, float alpha,
-                          float lambda) {
+                               float lambda) {
         float[][] th = arrays(theta);
         float[][] ids = arrays(importanceFull);
         float[][] ifs = arrays(importanceForget);
@@ -126,7 +126,7 @@ public final class ScalarKernels extends HostKernels {
 
     @Override
     protected long doRatioReset(TensorList theta, TensorList mask, TensorList importanceForget,
-                           TensorList importanceRetain, float epsilon, float gamma) {
+                                TensorList importanceRetain, float epsilon, float gamma) {
         float[][] th = arrays(theta);
         float[][] ms = arrays(mask);
         float[][] ifs = arrays(importanceForget);
@@ -148,7 +148,7 @@ public final class ScalarKernels extends HostKernels {
 
     @Override
     protected long[] doRatioHistogram(TensorList importanceForget, TensorList importanceRetain, float epsilon, int shift,
-                                 int bits, int prefix, int prefixMask) {
+                                      int bits, int prefix, int prefixMask) {
         float[][] ifs = arrays(importanceForget);
         float[][] irs = arrays(importanceRetain);
         long[] bins = new long[1 << bits];
@@ -166,7 +166,7 @@ public final class ScalarKernels extends HostKernels {
 
     @Override
     protected float[] doRatioShift(TensorList w, TensorList fisherForget, TensorList fisherRetain, float sign,
-                              float lambda1, float lambda2) {
+                                   float lambda1, float lambda2) {
         float[][] ws = arrays(w);
         float[][] ffs = arrays(fisherForget);
         float[][] frs = arrays(fisherRetain);

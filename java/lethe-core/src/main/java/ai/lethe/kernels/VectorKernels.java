@@ -154,7 +154,7 @@ public final class VectorKernels extends HostKernels {
 
     @Override
     protected void doSgdStep(TensorList theta, TensorList velocity, TensorList grad, TensorList mask, float lr,
-                        float momentum, float weightDecay) {
+                             float momentum, float weightDecay) {
         float[][] th = arrays(theta);
         float[][] vs = arrays(velocity);
         float[][] gs = arrays(grad);
@@ -224,7 +224,7 @@ public final class VectorKernels extends HostKernels {
 
     @Override
     protected long doSsdDampen(TensorList theta, TensorList importanceFull, TensorList importanceForget, float alpha,
-                          float lambda) {
+                               float lambda) {
         float[][] th = arrays(theta);
         float[][] ids = arrays(importanceFull);
         float[][] ifs = arrays(importanceForget);
@@ -260,7 +260,7 @@ public final class VectorKernels extends HostKernels {
 
     @Override
     protected long doRatioReset(TensorList theta, TensorList mask, TensorList importanceForget,
-                           TensorList importanceRetain, float epsilon, float gamma) {
+                                TensorList importanceRetain, float epsilon, float gamma) {
         float[][] th = arrays(theta);
         float[][] ms = arrays(mask);
         float[][] ifs = arrays(importanceForget);
@@ -294,7 +294,7 @@ public final class VectorKernels extends HostKernels {
 
     @Override
     protected long[] doRatioHistogram(TensorList importanceForget, TensorList importanceRetain, float epsilon, int shift,
-                                 int bits, int prefix, int prefixMask) {
+                                      int bits, int prefix, int prefixMask) {
         float[][] ifs = arrays(importanceForget);
         float[][] irs = arrays(importanceRetain);
         int digitMask = (1 << bits) - 1;
@@ -332,7 +332,7 @@ public final class VectorKernels extends HostKernels {
 
     @Override
     protected float[] doRatioShift(TensorList w, TensorList fisherForget, TensorList fisherRetain, float sign,
-                              float lambda1, float lambda2) {
+                                   float lambda1, float lambda2) {
         float[][] ws = arrays(w);
         float[][] ffs = arrays(fisherForget);
         float[][] frs = arrays(fisherRetain);

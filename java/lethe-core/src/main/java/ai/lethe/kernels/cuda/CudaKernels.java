@@ -345,7 +345,7 @@ public final class CudaKernels extends CheckedKernels {
 
     @Override
     protected void doSgdStep(TensorList theta, TensorList velocity, TensorList grad, TensorList mask, float lr,
-                        float momentum, float weightDecay) {
+                             float momentum, float weightDecay) {
         check("lethe_sgd_step", CudaNative.lethe_sgd_step(ctx, h(theta), h(velocity), h(grad), mask == null ? 0 : h(mask),
                 lr, momentum, weightDecay));
     }
@@ -362,7 +362,7 @@ public final class CudaKernels extends CheckedKernels {
 
     @Override
     protected long doSsdDampen(TensorList theta, TensorList importanceFull, TensorList importanceForget, float alpha,
-                          float lambda) {
+                               float lambda) {
         check("lethe_reset_counter", CudaNative.lethe_reset_counter(ctx));
         check("lethe_ssd_dampen", CudaNative.lethe_ssd_dampen(ctx, h(theta), h(importanceFull), h(importanceForget),
                 alpha, lambda));
@@ -379,7 +379,7 @@ public final class CudaKernels extends CheckedKernels {
 
     @Override
     protected long doRatioReset(TensorList theta, TensorList mask, TensorList importanceForget,
-                           TensorList importanceRetain, float epsilon, float gamma) {
+                                TensorList importanceRetain, float epsilon, float gamma) {
         check("lethe_reset_counter", CudaNative.lethe_reset_counter(ctx));
         check("lethe_ratio_reset", CudaNative.lethe_ratio_reset(ctx, h(theta), h(mask), h(importanceForget),
                 h(importanceRetain), epsilon, gamma));
@@ -402,7 +402,7 @@ public final class CudaKernels extends CheckedKernels {
 
     @Override
     protected long[] doRatioHistogram(TensorList importanceForget, TensorList importanceRetain, float epsilon, int shift,
-                                 int bits, int prefix, int prefixMask) {
+                                      int bits, int prefix, int prefixMask) {
         check("lethe_ratio_histogram", CudaNative.lethe_ratio_histogram(ctx, h(importanceForget), h(importanceRetain),
                 epsilon, shift, bits, prefix, prefixMask));
         long[] bins = new long[1 << bits];
@@ -412,7 +412,7 @@ public final class CudaKernels extends CheckedKernels {
 
     @Override
     protected float[] doRatioShift(TensorList w, TensorList fisherForget, TensorList fisherRetain, float sign,
-                              float lambda1, float lambda2) {
+                                   float lambda1, float lambda2) {
         check("lethe_ratio_shift", CudaNative.lethe_ratio_shift(ctx, h(w), h(fisherForget), h(fisherRetain), sign,
                 lambda1, lambda2));
         float[] alphas = new float[w.count()];
