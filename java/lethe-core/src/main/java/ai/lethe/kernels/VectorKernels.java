@@ -195,6 +195,54 @@ public final class VectorKernels extends HostKernels {
         });
     }
 
+    /**
+     * Rows of acc in parallel; within a row, for each sample and column a vectorised dot product over positions,
+     * squared (or made absolute) and summed over samples in fp32.
+     */
+    @Override
+    public void accumulatePerSampleProducts(TensorList acc, TensorList g, TensorList u, int samples, int rows, int cols,
+                                            int positions, boolean absolute) {
+        Shapes.requirePerSampleProducts(acc, g, u, samples, rows, cols, positions);
+        float[] a = arrays(acc)[0];
+        float[] gs = arrays(g)[0];
+        float[] us = arrays(u)[0];
+        java.util.function.IntConsumer row = i -> {
+            float[] sums = new float[cols];
+            for (int n = 0; n < samples; n++) {
+                int gRow = (n * rows + i) * positions;
+                int uBase = n * cols * positions;
+                for (int j = 0; j < cols; j++) {
+                    float w = dot(gs, gRow, us, uBase + j * positions, positions);
+                    sums[j] += absolute ? Math.abs(w) : w * w;
+                }
+            }
+            for (int j = 0; j < cols; j++) {
+                a[i * cols + j] = a[i * cols + j] + sums[j];
+            }
+        };
+        long work = (long) samples * rows * cols * positions;
+        if (threads == 1 || rows < 2 || work < PARALLEL_THRESHOLD * 8) {
+            for (int i = 0; i < rows; i++) {
+                row.accept(i);
+            }
+        } else {
+            pool.submit(() -> java.util.stream.IntStream.range(0, rows).parallel().forEach(row)).join();
+        }
+    }
+
+    private static float dot(float[] x, int xFrom, float[] y, int yFrom, int length) {
+        FloatVector sum = FloatVector.zero(SPECIES);
+        int p = 0;
+        for (int bound = SPECIES.loopBound(length); p < bound; p += LANES) {
+            sum = FloatVector.fromArray(SPECIES, x, xFrom + p).mul(FloatVector.fromArray(SPECIES, y, yFrom + p)).add(sum);
+        }
+        float s = sum.reduceLanes(VectorOperators.ADD);
+        for (; p < length; p++) {
+            s += x[xFrom + p] * y[yFrom + p];
+        }
+        return s;
+    }
+
     // ---- updates --------------------------------------------------------------------------------
 
     @Override

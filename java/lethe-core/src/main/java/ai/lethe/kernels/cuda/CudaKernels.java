@@ -327,6 +327,21 @@ public final class CudaKernels implements Kernels {
     }
 
     @Override
+    public void accumulatePerSampleProducts(TensorList acc, TensorList g, TensorList u, int samples, int rows, int cols,
+                                            int positions, boolean absolute) {
+        Shapes.requirePerSampleProducts(acc, g, u, samples, rows, cols, positions);
+        check("lethe_per_sample_products", CudaNative.lethe_per_sample_products(ctx, firstPointer(acc), firstPointer(g),
+                firstPointer(u), samples, rows, cols, positions, absolute ? 1 : 0));
+    }
+
+    /** Device address of a one-tensor list, refusing a closed one. */
+    private long firstPointer(TensorList list) {
+        DeviceTensors d = device(list);
+        d.handle();
+        return d.pointer(0);
+    }
+
+    @Override
     public long ssdDampen(TensorList theta, TensorList importanceFull, TensorList importanceForget, float alpha,
                           float lambda) {
         Shapes.requireSameShape("ssdDampen", theta, importanceFull, importanceForget);
