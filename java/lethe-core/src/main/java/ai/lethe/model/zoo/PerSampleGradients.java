@@ -187,11 +187,12 @@ public final class PerSampleGradients {
         Tensor total = null;
         for (long from = 0; from < n; from += block) {
             long size = Math.min(block, n - from);
-            Tensor w = g.narrow(0, from, size).bmm(columns.of(from, size).transpose(1, 2)); // [size, rows, cols]
+            // W_nᵀ = U_n · G_nᵀ: with the unfolded input as the left operand libtorch's bmm runs about twice as fast
+            Tensor w = columns.of(from, size).bmm(g.narrow(0, from, size).transpose(1, 2)); // [size, cols, rows]
             Tensor part = (absolute ? w.abs_() : w.square_()).sum(0);
             total = total == null ? part : total.add_(part);
         }
-        return total == null ? torch.zeros(rows, cols) : total;
+        return total == null ? torch.zeros(rows, cols) : total.t();
     }
 
     private static Tensor kernelProducts(Tensor g, Columns columns, boolean absolute, Kernels kernels, long n, long rows,
