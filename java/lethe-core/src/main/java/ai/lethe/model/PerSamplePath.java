@@ -2,7 +2,8 @@ package ai.lethe.model;
 
 /**
  * How the per-sample estimator gets each sample's gradient (ALGORITHMS.md section 1). All three give the same
- * sums up to fp32 rounding; they differ in cost.
+ * sums up to fp32 rounding; they differ in cost. Declared fastest first: a model that supports one path supports
+ * every later one.
  */
 public enum PerSamplePath {
 
