@@ -53,9 +53,12 @@ public final class PerSampleGradients {
      *
      * @param labels      int64 labels [N] (cross-entropy), ignored for the label-free loss
      * @param absolute    Σ_n |g_n| instead of Σ_n g_n²
-     * @param convKernels forms convolutions' per-sample products with this back end's fused kernel; null = libtorch
+     * @param convKernels forms convolutions' per-sample products with this back end's fused kernel (null: never)
+     * @param allConvs    every convolution goes to {@code convKernels} (a device back end); otherwise only those
+     *                    whose per-sample gradients outweigh their inputs ({@link #fusedPays}), the rest to libtorch
      */
-    public static Map<String, Tensor> sum(Net net, Tensor x, Tensor labels, Loss loss, boolean absolute, Kernels convKernels) {
+    public static Map<String, Tensor> sum(Net net, Tensor x, Tensor labels, Loss loss, boolean absolute, Kernels convKernels,
+                                          boolean allConvs) {
         if (net.training()) {
             throw new IllegalStateException("per-sample gradients need eval mode: in train mode BatchNorm mixes the samples");
         }
@@ -85,7 +88,7 @@ public final class PerSampleGradients {
             for (int i = 0; i < ops.size(); i++) {
                 Tensor grad = grads.get(i);
                 if (grad.defined()) {
-                    add(out, ops.get(i), grad, absolute, convKernels);
+                    add(out, ops.get(i), grad, absolute, convKernels, allConvs);
                 }
             }
         }
@@ -110,7 +113,8 @@ public final class PerSampleGradients {
         }
     }
 
-    private static void add(Map<String, Tensor> out, TracedOp op, Tensor grad, boolean absolute, Kernels convKernels) {
+    private static void add(Map<String, Tensor> out, TracedOp op, Tensor grad, boolean absolute, Kernels convKernels,
+                            boolean allConvs) {
         Tensor a = op.input().detach();
         long n = a.size(0);
         switch (op.kind()) {
@@ -131,7 +135,10 @@ public final class PerSampleGradients {
             case CONV -> {
                 long k = op.kernel();
                 Tensor gm = grad.reshape(n, grad.size(1), -1);
-                Tensor w = convKernels == null ? groupedConvProducts(a, grad, op, absolute)
+                long rows = grad.size(1);
+                long cols = a.size(1) * k * k;
+                boolean fused = convKernels != null && (allConvs || fusedPays(rows, cols, gm.size(2)));
+                Tensor w = !fused ? groupedConvProducts(a, grad, op, absolute)
                         : blockedProducts(gm, a.size(1) * k * k, (from, size) -> torch.im2col(a.narrow(0, from, size),
                                 new long[] {k, k}, new long[] {1, 1}, new long[] {op.padding(), op.padding()}, op.stride(), op.stride()),
                                 absolute, convKernels);
@@ -204,6 +211,15 @@ public final class PerSampleGradients {
             total = total == null ? part : total.add_(part);
         }
         return total == null ? torch.zeros(cout, cin * k * k) : total;
+    }
+
+    /**
+     * Whether a convolution's per-sample gradients (rows × cols per sample) outweigh its output gradient and
+     * unfolded input (rows·positions + cols·positions): then forming them costs more than the products, and a
+     * kernel that squares them in registers wins (ResNet's later stages: 512 × 4608 weights at 4 × 4 positions).
+     */
+    static boolean fusedPays(long rows, long cols, long positions) {
+        return positions * (rows + cols) < rows * cols;
     }
 
     /** The columns operand of samples [from, from + size), shaped [size, cols, positions]. */

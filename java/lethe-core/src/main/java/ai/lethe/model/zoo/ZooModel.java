@@ -181,7 +181,8 @@ public final class ZooModel extends LibtorchModel {
 
     /**
      * {@link ai.lethe.model.PerSamplePath#BATCHED} with {@link PerSampleGradients}; convolutions' per-sample
-     * products go to the kernels' fused kernel when they live on a device, else to libtorch.
+     * products go to the kernels' fused kernel when they live on a device, and on the vector back end where the
+     * per-sample gradients outweigh the layer's inputs; else to libtorch.
      */
     @Override
     public void sumPerSample(ai.lethe.data.Batch batch, ai.lethe.model.Loss loss, boolean absolute,
@@ -199,8 +200,12 @@ public final class ZooModel extends LibtorchModel {
             Tensor x = input(batch);
             Map<String, Tensor> sums;
             try {
+                // A device back end takes every convolution; the vector back end those where a fused product pays;
+                // the scalar reference none (it is the readable one, not a fast one).
+                boolean device = kernels != null && !kernels.hostMemory();
+                boolean fused = device || (kernels != null && kernels.name().equals("vector"));
                 sums = PerSampleGradients.sum(net, x, loss == ai.lethe.model.Loss.CROSS_ENTROPY ? labels(batch) : null, loss,
-                        absolute, kernels != null && !kernels.hostMemory() ? kernels : null);
+                        absolute, fused ? kernels : null, device);
             } catch (IllegalStateException e) {
                 throw e;
             } catch (RuntimeException e) {
