@@ -79,7 +79,8 @@ extern "C" int lethe_per_sample_products(long long ctx_handle, long long acc, lo
                                          int rows, int cols, int positions, int absolute) {
     lethe::Ctx *ctx = lethe::ctx_of(ctx_handle);
     if (!ctx || samples < 0 || rows < 0 || cols < 0 || positions < 0) return LETHE_E_ARGUMENT;
-    if (samples == 0 || rows == 0 || cols == 0) return LETHE_OK;
+    /* Nothing to add (every W_n is empty or zero); empty operands may come as null addresses. */
+    if (samples == 0 || rows == 0 || cols == 0 || positions == 0) return LETHE_OK;
     if (!acc || !g || !u) return LETHE_E_ARGUMENT;
     const int tiles_x = (cols + kTile - 1) / kTile, tiles_y = (rows + kTile - 1) / kTile;
     /* Split the samples so that small layers (few acc tiles) still fill the device: about 4 blocks per SM. */
