@@ -77,7 +77,8 @@ public final class ImportanceEstimator {
              TensorList g = host ? HostTensors.wrap(grads) : kernels.allocate(sizes)) {
             Pass pass = new Pass(model, grads, acc, g);
             PerSamplePath path = estimator.perSample() ? perSamplePathFor(model) : null;
-            progress.start(label, expectedBatches, "batches");
+            // Which per-sample path runs shows in the progress line of every command (fisher, forget, ...).
+            progress.start(path == null ? label : label + ", per-sample " + path, expectedBatches, "batches");
             while (batches.hasNext()) {
                 Batch batch = batches.next();
                 pass.batchNo++;
