@@ -103,6 +103,13 @@ LETHE_API int lethe_accumulate_square(long long ctx, long long acc, long long g,
 /* acc += scale * |g| */
 LETHE_API int lethe_accumulate_abs(long long ctx, long long acc, long long g, float scale);
 
+/* Per-sample gradients of a convolution (cuda-kernels/per_sample_products.cu), fused: for each sample n,
+ * W_n = G_n * U_n^T with g = [samples][rows][positions] and u = [samples][cols][positions] (device addresses of
+ * contiguous fp32 arrays), then acc[rows][cols] += sum_n W_n*W_n (or |W_n| when absolute != 0). W_n stays in
+ * registers. */
+LETHE_API int lethe_per_sample_products(long long ctx, long long acc, long long g, long long u, int samples, int rows,
+                                        int cols, int positions, int absolute);
+
 /* ---- updates ------------------------------------------------------------------------------------ */
 
 /* SSD (cuda-kernels/ssd_dampen.cu): where iF > alpha*iD: theta *= min(lambda*iD/iF, 1).

@@ -75,6 +75,9 @@ final class FisherCommand implements Callable<Integer> {
                     out, estimator, subset, imp.provenance().data(), imp.parameters().size(),
                     lethe.model().parameterCount(), imp.count(), estimator.perSample() ? "samples" : "batches",
                     (System.nanoTime() - t) / 1e9);
+            if (imp.computation() != null) {
+                cmd.getOut().printf(Locale.ROOT, "computed with the %s%n", imp.computation());
+            }
         }
         return 0;
     }

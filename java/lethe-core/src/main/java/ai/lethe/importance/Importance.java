@@ -22,9 +22,15 @@ public final class Importance {
     private final float[][] sums;
     private final long count;
     private final Provenance provenance;
+    private final String computation;
     private float[][] values;
 
     public Importance(List<ParameterInfo> parameters, float[][] sums, long count, Provenance provenance) {
+        this(parameters, sums, count, provenance, null);
+    }
+
+    /** @param computation how the sums were computed, for reports (which per-sample path ran); null when not said */
+    public Importance(List<ParameterInfo> parameters, float[][] sums, long count, Provenance provenance, String computation) {
         if (parameters.size() != sums.length) {
             throw new IllegalArgumentException(sums.length + " sums for " + parameters.size() + " parameters");
         }
@@ -37,6 +43,12 @@ public final class Importance {
         this.sums = sums;
         this.count = count;
         this.provenance = provenance;
+        this.computation = computation;
+    }
+
+    /** How the sums were computed (for example which per-sample path ran), or null when not recorded. */
+    public String computation() {
+        return computation;
     }
 
     public List<ParameterInfo> parameters() {
@@ -94,8 +106,10 @@ public final class Importance {
             }
         }
         String data = a.data().equals(b.data()) ? a.data() : a.data() + " + " + b.data();
+        String how = java.util.Objects.equals(computation, other.computation) ? computation
+                : computation == null ? other.computation : other.computation == null ? computation : computation + " + " + other.computation;
         return new Importance(parameters, merged, count + other.count,
-                new Provenance(a.modelFingerprint(), a.estimator(), a.batchSize(), data, a.subset(), a.order(), a.forgetSet()));
+                new Provenance(a.modelFingerprint(), a.estimator(), a.batchSize(), data, a.subset(), a.order(), a.forgetSet()), how);
     }
 
     /**
@@ -103,7 +117,11 @@ public final class Importance {
      * provenance and the count in the metadata; atomically.
      */
     public void save(Path path) throws IOException {
-        SafetensorsWriter w = new SafetensorsWriter().metadata(provenance.toMetadata(count));
+        java.util.Map<String, String> meta = provenance.toMetadata(count);
+        if (computation != null) {
+            meta.put("computation", computation);
+        }
+        SafetensorsWriter w = new SafetensorsWriter().metadata(meta);
         float[][] v = values();
         for (int i = 0; i < parameters.size(); i++) {
             w.addFloats(parameters.get(i).name(), parameters.get(i).shape(), v[i]);
@@ -142,7 +160,7 @@ public final class Importance {
                 }
                 sums[i++] = v;
             }
-            return new Importance(params, sums, count, p);
+            return new Importance(params, sums, count, p, f.metadata().get("computation"));
         }
     }
 

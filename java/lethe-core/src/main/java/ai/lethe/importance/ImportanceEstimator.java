@@ -9,6 +9,7 @@ import ai.lethe.kernels.TensorList;
 import ai.lethe.kernels.TensorStats;
 import ai.lethe.model.Model;
 import ai.lethe.model.ParameterInfo;
+import ai.lethe.model.PerSamplePath;
 import ai.lethe.profile.Profiler;
 import ai.lethe.report.Progress;
 
@@ -22,6 +23,7 @@ public final class ImportanceEstimator {
     private final Estimator estimator;
     private final Kernels kernels;
     private final Progress progress;
+    private PerSamplePath perSamplePath;
 
     public ImportanceEstimator(Estimator estimator, Kernels kernels, Progress progress) {
         this.estimator = estimator;
@@ -31,6 +33,29 @@ public final class ImportanceEstimator {
 
     public Estimator estimator() {
         return estimator;
+    }
+
+    /**
+     * How the per-sample estimator gets each sample's gradient; null (the default) takes the model's fastest
+     * ({@link Model#perSamplePath()}: batched for zoo models, threaded for TorchScript). {@link PerSamplePath#LOOP}
+     * is the one-sample-at-a-time reference. Ignored by the batch estimators.
+     */
+    public ImportanceEstimator perSamplePath(PerSamplePath path) {
+        this.perSamplePath = path;
+        return this;
+    }
+
+    /** The path a per-sample pass over this model takes. */
+    public PerSamplePath perSamplePathFor(Model model) {
+        PerSamplePath best = model.perSamplePath();
+        if (perSamplePath == null) {
+            return best;
+        }
+        if (perSamplePath.ordinal() < best.ordinal()) {
+            throw new IllegalArgumentException("the " + perSamplePath + " per-sample path needs a zoo model; " + model.description()
+                    + " supports " + best + " and loop");
+        }
+        return perSamplePath;
     }
 
     /**
@@ -51,21 +76,26 @@ public final class ImportanceEstimator {
         try (TensorList acc = kernels.allocate(sizes);
              TensorList g = host ? HostTensors.wrap(grads) : kernels.allocate(sizes)) {
             Pass pass = new Pass(model, grads, acc, g);
-            progress.start(label, expectedBatches, "batches");
+            PerSamplePath path = estimator.perSample() ? perSamplePathFor(model) : null;
+            // Which per-sample path runs shows in the progress line of every command (fisher, forget, ...).
+            progress.start(path == null ? label : label + ", per-sample " + path, expectedBatches, "batches");
             while (batches.hasNext()) {
                 Batch batch = batches.next();
                 pass.batchNo++;
-                if (estimator.perSample()) {
+                if (path == PerSamplePath.LOOP) {
                     for (int i = 0; i < batch.size(); i++) {
                         pass.add(batch.sample(i));
                     }
+                } else if (path != null) {
+                    pass.addPerSampleSums(batch, path);
                 } else {
                     pass.add(batch);
                 }
                 progress.advance(1);
             }
             progress.finish();
-            return new Importance(model.parameters(), kernels.download(acc), pass.count, provenance);
+            return new Importance(model.parameters(), kernels.download(acc), pass.count, provenance,
+                    path == null ? null : "per-sample " + path + ": " + path.description());
         }
     }
 
@@ -101,6 +131,19 @@ public final class ImportanceEstimator {
                 }
             }
             count++;
+        }
+
+        /** The per-sample sums of a whole batch from the model, checked, added in; counts its samples. */
+        void addPerSampleSums(Batch batch, PerSamplePath path) {
+            model.sumPerSample(batch, estimator.loss(), estimator.absolute(), path, kernels, grads);
+            try (Profiler.Span s = Profiler.span("accumulate")) {
+                if (!kernels.hostMemory()) {
+                    kernels.upload(grads, g);
+                }
+                requireFinite(batch);
+                kernels.scaleAdd(acc, g, 1f);
+            }
+            count += batch.size();
         }
 
         private void requireFinite(Batch batch) {

@@ -102,9 +102,22 @@ public abstract class CheckedKernels implements Kernels {
         doAccumulateAbs(acc, g, scale);
     }
 
+    @Override
+    public final void accumulatePerSampleProducts(TensorList acc, TensorList g, TensorList u, int samples, int rows,
+                                                  int cols, int positions, boolean absolute) {
+        for (TensorList list : new TensorList[] {acc, g, u}) {
+            requireOwned("accumulatePerSampleProducts", list);
+        }
+        Shapes.requirePerSampleProducts(acc, g, u, samples, rows, cols, positions);
+        doAccumulatePerSampleProducts(acc, g, u, samples, rows, cols, positions, absolute);
+    }
+
     protected abstract void doAccumulateSquare(TensorList acc, TensorList g, float scale);
 
     protected abstract void doAccumulateAbs(TensorList acc, TensorList g, float scale);
+
+    protected abstract void doAccumulatePerSampleProducts(TensorList acc, TensorList g, TensorList u, int samples,
+                                                          int rows, int cols, int positions, boolean absolute);
 
     // ---- updates --------------------------------------------------------------------------------
 

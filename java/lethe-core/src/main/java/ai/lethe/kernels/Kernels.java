@@ -79,6 +79,16 @@ public interface Kernels extends AutoCloseable {
     /** acc = acc + scale·|g|: the label-free (LFSSD) accumulation. */
     void accumulateAbs(TensorList acc, TensorList g, float scale);
 
+    /**
+     * Per-sample gradients of a convolution (ALGORITHMS.md section 1), squared or absolute and summed: for every
+     * sample n of the block, W_n = G_n · U_nᵀ with G_n = g[n] (rows × positions) and U_n = u[n] (cols × positions,
+     * the unfolded input), then {@code acc = acc + Σ_n W_n∘W_n}, or {@code + Σ_n |W_n|} when {@code absolute}.
+     * Each list holds one tensor, row-major: g of samples·rows·positions, u of samples·cols·positions, acc of
+     * rows·cols floats. W_n is never stored whole: back ends square each element as they form it.
+     */
+    void accumulatePerSampleProducts(TensorList acc, TensorList g, TensorList u, int samples, int rows, int cols,
+                                     int positions, boolean absolute);
+
     // ---- updates --------------------------------------------------------------------------------
 
     /**

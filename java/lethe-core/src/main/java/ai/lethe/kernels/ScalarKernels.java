@@ -102,6 +102,30 @@ public final class ScalarKernels extends HostKernels {
         }
     }
 
+    /** Each W_n element as a dot product in double, squared (or made absolute) and summed over n in double. */
+    @Override
+    protected void doAccumulatePerSampleProducts(TensorList acc, TensorList g, TensorList u, int samples, int rows,
+                                                 int cols, int positions, boolean absolute) {
+        float[] a = arrays(acc)[0];
+        float[] gs = arrays(g)[0];
+        float[] us = arrays(u)[0];
+        for (int i = 0; i < rows; i++) {
+            for (int j = 0; j < cols; j++) {
+                double sum = 0;
+                for (int n = 0; n < samples; n++) {
+                    int gRow = (n * rows + i) * positions;
+                    int uRow = (n * cols + j) * positions;
+                    double w = 0;
+                    for (int p = 0; p < positions; p++) {
+                        w += (double) gs[gRow + p] * us[uRow + p];
+                    }
+                    sum += absolute ? Math.abs(w) : w * w;
+                }
+                a[i * cols + j] = (float) (a[i * cols + j] + sum);
+            }
+        }
+    }
+
     @Override
     protected long doSsdDampen(TensorList theta, TensorList importanceFull, TensorList importanceForget, float alpha,
                                float lambda) {

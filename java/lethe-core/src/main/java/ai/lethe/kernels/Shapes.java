@@ -36,6 +36,24 @@ public final class Shapes {
         }
     }
 
+    /** Throws unless the lists fit {@link Kernels#accumulatePerSampleProducts}'s dimensions. */
+    public static void requirePerSampleProducts(TensorList acc, TensorList g, TensorList u, int samples, int rows,
+                                                int cols, int positions) {
+        if (samples < 0 || rows < 0 || cols < 0 || positions < 0) {
+            throw new IllegalArgumentException("accumulatePerSampleProducts: negative dimension (samples " + samples
+                    + ", rows " + rows + ", cols " + cols + ", positions " + positions + ")");
+        }
+        requireSingle("accumulatePerSampleProducts: acc", acc, (long) rows * cols);
+        requireSingle("accumulatePerSampleProducts: g", g, (long) samples * rows * positions);
+        requireSingle("accumulatePerSampleProducts: u", u, (long) samples * cols * positions);
+    }
+
+    private static void requireSingle(String what, TensorList list, long size) {
+        if (list.count() != 1 || list.size(0) != size) {
+            throw new IllegalArgumentException(what + " must be one tensor of " + size + " elements, got " + describe(list.sizes()));
+        }
+    }
+
     private static String describe(long[] sizes) {
         if (sizes.length <= 8) {
             return Arrays.toString(sizes);

@@ -220,6 +220,136 @@ public final class VectorKernels extends HostKernels {
         });
     }
 
+    /**
+     * A register-blocked product with the square (or |·|) in its epilogue, so per-sample gradients never leave
+     * the registers: u is first transposed per sample to [positions][cols]; then for every tile of 4 rows × 2
+     * vectors of columns, for every sample, W_n's tile is formed over all positions by broadcast-FMAs and its
+     * squares are added to accumulators that stay in registers across samples. Row blocks run in parallel;
+     * the rows and columns that do not fill a tile take a plain loop. fp32 throughout.
+     */
+    @Override
+    protected void doAccumulatePerSampleProducts(TensorList acc, TensorList g, TensorList u, int samples, int rows,
+                                                 int cols, int positions, boolean absolute) {
+        if (samples == 0 || rows == 0 || cols == 0 || positions == 0) {
+            return; // every W_n is empty or zero: nothing to add
+        }
+        float[] a = arrays(acc)[0];
+        float[] gs = arrays(g)[0];
+        float[] us = arrays(u)[0];
+        float[] ut = new float[us.length];
+        for (int n = 0; n < samples; n++) {
+            int base = n * cols * positions;
+            for (int j = 0; j < cols; j++) {
+                for (int p = 0; p < positions; p++) {
+                    ut[base + p * cols + j] = us[base + j * positions + p];
+                }
+            }
+        }
+        int blocks = rows / TILE_ROWS;
+        java.util.function.IntConsumer block = b -> productRows(a, gs, ut, samples, rows, cols, positions, absolute,
+                b * TILE_ROWS, b < blocks);
+        int tasks = blocks + (rows % TILE_ROWS == 0 ? 0 : 1);
+        long work = (long) samples * rows * cols * positions;
+        if (threads == 1 || tasks < 2 || work < PARALLEL_THRESHOLD * 8) {
+            for (int b = 0; b < tasks; b++) {
+                block.accept(b);
+            }
+        } else {
+            pool.submit(() -> java.util.stream.IntStream.range(0, tasks).parallel().forEach(block)).join();
+        }
+    }
+
+    private static final int TILE_ROWS = 4;
+
+    /** Rows [i0, i0 + 4) (or [i0, rows) when not {@code full}) of acc, every column. */
+    private static void productRows(float[] a, float[] g, float[] ut, int samples, int rows, int cols, int positions,
+                                    boolean absolute, int i0, boolean full) {
+        int tile = 2 * LANES;
+        int j0 = 0;
+        if (full) {
+            for (; j0 + tile <= cols; j0 += tile) {
+                productTile(a, g, ut, samples, rows, cols, positions, absolute, i0, j0);
+            }
+        }
+        int rowEnd = full ? i0 + TILE_ROWS : rows;
+        for (int i = i0; i < rowEnd; i++) {
+            for (int j = j0; j < cols; j++) {
+                float sum = 0;
+                for (int n = 0; n < samples; n++) {
+                    int gRow = (n * rows + i) * positions;
+                    int uCol = n * positions * cols + j;
+                    float w = 0;
+                    for (int p = 0; p < positions; p++) {
+                        w += g[gRow + p] * ut[uCol + p * cols];
+                    }
+                    sum += absolute ? Math.abs(w) : w * w;
+                }
+                a[i * cols + j] = a[i * cols + j] + sum;
+            }
+        }
+    }
+
+    /** One 4 × 2·LANES tile of acc: W_n's tile in 8 registers per sample, the sums in 8 more. */
+    private static void productTile(float[] a, float[] g, float[] ut, int samples, int rows, int cols, int positions,
+                                    boolean absolute, int i0, int j0) {
+        FloatVector s00 = FloatVector.zero(SPECIES), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00, s30 = s00,
+                s31 = s00;
+        for (int n = 0; n < samples; n++) {
+            FloatVector w00 = FloatVector.zero(SPECIES), w01 = w00, w10 = w00, w11 = w00, w20 = w00, w21 = w00, w30 = w00,
+                    w31 = w00;
+            int g0 = (n * rows + i0) * positions;
+            int g1 = g0 + positions;
+            int g2 = g1 + positions;
+            int g3 = g2 + positions;
+            int ub = n * positions * cols + j0;
+            for (int p = 0; p < positions; p++) {
+                int uo = ub + p * cols;
+                FloatVector u0 = FloatVector.fromArray(SPECIES, ut, uo);
+                FloatVector u1 = FloatVector.fromArray(SPECIES, ut, uo + LANES);
+                FloatVector b0 = FloatVector.broadcast(SPECIES, g[g0 + p]);
+                FloatVector b1 = FloatVector.broadcast(SPECIES, g[g1 + p]);
+                FloatVector b2 = FloatVector.broadcast(SPECIES, g[g2 + p]);
+                FloatVector b3 = FloatVector.broadcast(SPECIES, g[g3 + p]);
+                w00 = u0.fma(b0, w00);
+                w01 = u1.fma(b0, w01);
+                w10 = u0.fma(b1, w10);
+                w11 = u1.fma(b1, w11);
+                w20 = u0.fma(b2, w20);
+                w21 = u1.fma(b2, w21);
+                w30 = u0.fma(b3, w30);
+                w31 = u1.fma(b3, w31);
+            }
+            if (absolute) {
+                s00 = s00.add(w00.abs());
+                s01 = s01.add(w01.abs());
+                s10 = s10.add(w10.abs());
+                s11 = s11.add(w11.abs());
+                s20 = s20.add(w20.abs());
+                s21 = s21.add(w21.abs());
+                s30 = s30.add(w30.abs());
+                s31 = s31.add(w31.abs());
+            } else {
+                s00 = w00.fma(w00, s00);
+                s01 = w01.fma(w01, s01);
+                s10 = w10.fma(w10, s10);
+                s11 = w11.fma(w11, s11);
+                s20 = w20.fma(w20, s20);
+                s21 = w21.fma(w21, s21);
+                s30 = w30.fma(w30, s30);
+                s31 = w31.fma(w31, s31);
+            }
+        }
+        addInto(a, i0 * cols + j0, s00, s01);
+        addInto(a, (i0 + 1) * cols + j0, s10, s11);
+        addInto(a, (i0 + 2) * cols + j0, s20, s21);
+        addInto(a, (i0 + 3) * cols + j0, s30, s31);
+    }
+
+    private static void addInto(float[] a, int at, FloatVector first, FloatVector second) {
+        FloatVector.fromArray(SPECIES, a, at).add(first).intoArray(a, at);
+        FloatVector.fromArray(SPECIES, a, at + LANES).add(second).intoArray(a, at + LANES);
+    }
+
     // ---- updates --------------------------------------------------------------------------------
 
     @Override

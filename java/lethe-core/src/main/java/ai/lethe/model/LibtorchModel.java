@@ -156,6 +156,94 @@ public abstract class LibtorchModel implements Model {
         }
     }
 
+    /** Any libtorch model can run its single-sample passes on concurrent threads. */
+    @Override
+    public PerSamplePath perSamplePath() {
+        return PerSamplePath.THREADED;
+    }
+
+    /**
+     * {@link PerSamplePath#THREADED}: the samples are split into one contiguous run per thread; each thread takes
+     * its samples' gradients with {@code torch::autograd::grad} (which leaves the shared {@code .grad} fields alone)
+     * and sums their squares (or absolute values) into its own buffers, which are added in thread order.
+     */
+    @Override
+    public void sumPerSample(Batch batch, Loss loss, boolean absolute, PerSamplePath path, ai.lethe.kernels.Kernels kernels,
+                             float[][] dst) {
+        checkOpen();
+        requireShapes(dst);
+        if (path != PerSamplePath.THREADED) {
+            throw new UnsupportedOperationException(description() + " has no " + path + " per-sample path");
+        }
+        int threads = Math.min(batch.size(), PER_SAMPLE_THREADS);
+        java.util.List<java.util.concurrent.Future<Tensor[]>> parts = new java.util.ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            int from = (int) ((long) batch.size() * t / threads);
+            int to = (int) ((long) batch.size() * (t + 1) / threads);
+            parts.add(PerSampleThreads.POOL.submit(() -> sumSamples(batch, from, to, loss, absolute)));
+        }
+        java.util.List<Tensor[]> sums = PerSampleThreads.joinAll(parts);
+        try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+            for (int i = 0; i < tensors.length; i++) {
+                Tensor total = sums.get(0)[i];
+                for (int t = 1; t < sums.size(); t++) {
+                    total.add_(sums.get(t)[i]);
+                }
+                total.contiguous().data_ptr_float().get(dst[i]);
+            }
+        } finally {
+            for (Tensor[] part : sums) {
+                for (Tensor t : part) {
+                    t.close();
+                }
+            }
+        }
+    }
+
+    /** Threads for {@link PerSamplePath#THREADED}: one per processor. */
+    static final int PER_SAMPLE_THREADS = Math.max(1, Runtime.getRuntime().availableProcessors());
+
+    /** Σ over samples [from, to) of their gradients squared (or absolute), as tensors the caller owns. */
+    private Tensor[] sumSamples(Batch batch, int from, int to, Loss loss, boolean absolute) {
+        Tensor[] sums = new Tensor[tensors.length];
+        for (int i = 0; i < tensors.length; i++) {
+            sums[i] = torch.zeros(tensors[i].sizes().vec().get()); // outside any scope: the caller closes them
+        }
+        boolean done = false;
+        try (PointerScope scope = new PointerScope()) {
+            org.bytedeco.pytorch.TensorVector inputs = new org.bytedeco.pytorch.TensorVector(tensors);
+            for (int n = from; n < to; n++) {
+                try (PointerScope sample = new PointerScope()) {
+                    Batch one = batch.sample(n);
+                    Tensor value = loss(forward(input(one), one.shape()), one, loss);
+                    org.bytedeco.pytorch.TensorVector grads;
+                    try {
+                        grads = torch.grad(new org.bytedeco.pytorch.TensorVector(value), inputs,
+                                new org.bytedeco.pytorch.TensorVector(), new org.bytedeco.pytorch.BoolOptional(false), false, true);
+                    } catch (RuntimeException e) {
+                        throw new ModelException("backward pass failed: " + Libtorch.firstLine(e));
+                    }
+                    try (NoGradGuard g = new NoGradGuard()) {
+                        for (int i = 0; i < tensors.length; i++) {
+                            Tensor gi = grads.get(i);
+                            if (gi.defined()) {
+                                sums[i].add_(absolute ? gi.abs() : gi.square());
+                            }
+                        }
+                    }
+                }
+            }
+            done = true;
+        } finally {
+            if (!done) {
+                for (Tensor t : sums) {
+                    t.close();
+                }
+            }
+        }
+        return sums;
+    }
+
     @Override
     public void gradients(float[][] dst) {
         checkOpen();

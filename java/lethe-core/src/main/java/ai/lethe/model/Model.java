@@ -50,6 +50,26 @@ public interface Model extends AutoCloseable {
      */
     double backward(Batch batch, Loss loss);
 
+    /**
+     * The fastest way this model offers to compute per-sample gradient sums ({@link #sumPerSample}); {@link
+     * PerSamplePath#LOOP} means none beyond {@link #backward} one sample at a time.
+     */
+    default PerSamplePath perSamplePath() {
+        return PerSamplePath.LOOP;
+    }
+
+    /**
+     * Writes into {@code dst} (arrays shaped like the parameters) the sum over the batch's samples of each sample's
+     * squared gradient of its own loss, or of its absolute value when {@code absolute}. {@code kernels} may serve
+     * as a compute back end (the GPU); the result is the same either way. Supports the paths from {@link
+     * #perSamplePath()} down to {@link PerSamplePath#THREADED}; {@link PerSamplePath#LOOP} is the caller's loop over
+     * {@link #backward}.
+     */
+    default void sumPerSample(Batch batch, Loss loss, boolean absolute, PerSamplePath path, ai.lethe.kernels.Kernels kernels,
+                              float[][] dst) {
+        throw new UnsupportedOperationException(description() + " computes per-sample gradients one sample at a time only");
+    }
+
     /** Copies the gradients of the last {@link #backward} into arrays shaped like the parameters (0 where none flowed). */
     void gradients(float[][] dst);
 

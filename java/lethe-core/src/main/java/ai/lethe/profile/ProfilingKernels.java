@@ -145,6 +145,15 @@ public final class ProfilingKernels implements Kernels {
     }
 
     @Override
+    public void accumulatePerSampleProducts(TensorList acc, TensorList g, TensorList u, int samples, int rows, int cols,
+                                            int positions, boolean absolute) {
+        long floats = (long) samples * (rows + cols) * positions + 2L * rows * cols;
+        try (Profiler.Span s = kernel("per_sample_products", floats, 4)) {
+            inner.accumulatePerSampleProducts(acc, g, u, samples, rows, cols, positions, absolute);
+        }
+    }
+
+    @Override
     public long ssdDampen(TensorList theta, TensorList importanceFull, TensorList importanceForget, float alpha, float lambda) {
         try (Profiler.Span s = kernel("ssd_dampen", theta.totalSize(), 16)) {
             return inner.ssdDampen(theta, importanceFull, importanceForget, alpha, lambda);

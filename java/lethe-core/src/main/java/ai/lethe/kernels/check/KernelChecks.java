@@ -33,6 +33,8 @@ import ai.lethe.kernels.cuda.DeviceTensors;
  *       everywhere (see MnemonicMath);</li>
  *   <li>counts, histograms and thresholds: exact;</li>
  *   <li>stats sums: |Δ| ≤ 1e-5·Σ|x| — reductions run in a different order; max and counts are exact.</li>
+ *   <li>accumulatePerSampleProducts: |Δ| ≤ 1e-5·(|acc| + Σ_n f(Σ_p |g·u|)) per element, f = square or identity —
+ *       the reference forms each per-sample product in double, the back ends in fp32 in their own order.</li>
  * </ul>
  */
 public final class KernelChecks {
@@ -101,6 +103,12 @@ public final class KernelChecks {
             out.add(new Check("ratioShift " + s.name(), (k, ref) -> ratioShift(k, ref, s)));
             out.add(new Check("stats " + s.name(), (k, ref) -> stats(k, ref, s)));
         }
+        for (int[] d : PER_SAMPLE_DIMENSIONS) {
+            for (boolean absolute : new boolean[] {false, true}) {
+                out.add(new Check("accumulatePerSampleProducts " + (absolute ? "abs " : "square ") + d[0] + " samples, "
+                        + d[1] + "x" + d[2] + ", " + d[3] + " positions", (k, ref) -> perSampleProducts(k, ref, d, absolute)));
+            }
+        }
         out.add(new Check("ratioHistogram mixed 30 tensors", KernelChecks::ratioHistogram));
         out.add(new Check("ssdDampen rule on special values", (k, ref) -> KernelRules.ssdDampenFollowsTheRule(k)));
         out.add(new Check("ratioShift NaN/inf sanitising", (k, ref) -> KernelRules.ratioShiftSanitisesLikeTheReference(k)));
@@ -165,6 +173,45 @@ public final class KernelChecks {
         try (TensorList da = kernels.upload(acc); TensorList dg = kernels.upload(g)) {
             kernels.accumulateAbs(da, dg, 0.125f);
             Tolerance.EXACT.assertClose("accumulateAbs", ref, kernels.download(da));
+        }
+    }
+
+    /**
+     * samples, rows, cols, positions: odd sizes around the CUDA kernel's 32-wide tiles, the zoo cnn's two
+     * convolutions (16x9 at 28x28, 32x144 at 14x14), a 1x1 convolution and empty blocks.
+     */
+    static final int[][] PER_SAMPLE_DIMENSIONS = {
+        {1, 1, 1, 1}, {7, 3, 5, 7}, {65, 16, 9, 784}, {7, 32, 144, 196}, {3, 33, 65, 31}, {2, 70, 9, 1}, {5, 4, 6, 0},
+        {0, 5, 5, 5},
+    };
+
+    static void perSampleProducts(Kernels kernels, ScalarKernels reference, int[] d, boolean absolute) {
+        int samples = d[0], rows = d[1], cols = d[2], positions = d[3];
+        SplittableRandom r = random(Arrays.toString(d), "per-sample-products");
+        float[] g = KernelInputs.signed(r, samples * rows * positions);
+        float[] u = KernelInputs.signed(r, samples * cols * positions);
+        float[] acc = KernelInputs.importance(r, rows * cols);
+        float[] ref = acc.clone();
+        reference.accumulatePerSampleProducts(HostTensors.wrap(ref), HostTensors.wrap(g), HostTensors.wrap(u), samples, rows,
+                cols, positions, absolute);
+        float[] got;
+        try (TensorList da = kernels.upload(acc); TensorList dg = kernels.upload(g); TensorList du = kernels.upload(u)) {
+            kernels.accumulatePerSampleProducts(da, dg, du, samples, rows, cols, positions, absolute);
+            got = kernels.download(da)[0];
+        }
+        for (int i = 0; i < rows; i++) {
+            for (int j = 0; j < cols; j++) {
+                double bound = Math.abs(acc[i * cols + j]);
+                for (int n = 0; n < samples; n++) {
+                    double w = 0;
+                    for (int p = 0; p < positions; p++) {
+                        w += Math.abs((double) g[(n * rows + i) * positions + p] * u[(n * cols + j) * positions + p]);
+                    }
+                    bound += absolute ? w : w * w;
+                }
+                int e = i * cols + j;
+                expectEqual(ref[e], got[e], 1e-5 * bound + Float.MIN_VALUE, "acc[" + i + "][" + j + "]");
+            }
         }
     }
 
@@ -449,6 +496,11 @@ public final class KernelChecks {
             expectRefused(() -> kernels.accumulateSquare(a, b, 1f), "differ in shape");
             expectRefused(() -> kernels.ssdDampen(a, a, c, 1f, 1f), null);
             expectRefused(() -> kernels.ratioThresholdForFraction(a, a, 0f, 1.5), null);
+            try (TensorList acc = kernels.allocate(6); TensorList g = kernels.allocate(2 * 2 * 5); TensorList u = kernels.allocate(2 * 3 * 5)) {
+                kernels.accumulatePerSampleProducts(acc, g, u, 2, 2, 3, 5, false); // fits: accepted
+                expectRefused(() -> kernels.accumulatePerSampleProducts(acc, g, u, 2, 3, 2, 5, false), "must be one tensor");
+                expectRefused(() -> kernels.accumulatePerSampleProducts(a, g, u, 2, 2, 3, 5, false), "must be one tensor");
+            }
         }
     }
 

@@ -361,6 +361,20 @@ public final class CudaKernels extends CheckedKernels {
     }
 
     @Override
+    protected void doAccumulatePerSampleProducts(TensorList acc, TensorList g, TensorList u, int samples, int rows,
+                                                 int cols, int positions, boolean absolute) {
+        check("lethe_per_sample_products", CudaNative.lethe_per_sample_products(ctx, firstPointer(acc), firstPointer(g),
+                firstPointer(u), samples, rows, cols, positions, absolute ? 1 : 0));
+    }
+
+    /** Device address of a one-tensor list, refusing a closed one. */
+    private long firstPointer(TensorList list) {
+        DeviceTensors d = device(list);
+        d.handle();
+        return d.pointer(0);
+    }
+
+    @Override
     protected long doSsdDampen(TensorList theta, TensorList importanceFull, TensorList importanceForget, float alpha,
                                float lambda) {
         check("lethe_reset_counter", CudaNative.lethe_reset_counter(ctx));

@@ -87,6 +87,9 @@ final class CudaNative {
 
     static native int lethe_accumulate_abs(long ctx, long acc, long g, float scale);
 
+    static native int lethe_per_sample_products(long ctx, long acc, long g, long u, int samples, int rows, int cols,
+                                                int positions, int absolute);
+
     static native int lethe_ssd_dampen(long ctx, long theta, long importanceFull, long importanceForget, float alpha,
                                        float lambda);
 

@@ -1,5 +1,7 @@
 package ai.lethe.model.zoo;
 
+import java.util.List;
+
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.global.torch;
@@ -39,15 +41,36 @@ public final class Lora {
         return new Tensor[] {a, b};
     }
 
-    /** The branch's output for the layer input x. */
-    Tensor residual(Tensor x) {
+    /** Name of the branch's A tensor in per-sample results ({@link PerSampleGradients}). */
+    public String nameA() {
+        return layer + ".lora_A";
+    }
+
+    /** Name of the branch's B tensor in per-sample results. */
+    public String nameB() {
+        return layer + ".lora_B";
+    }
+
+    /** The branch's output for the layer input x; its two products join {@code trace} when one is given. */
+    Tensor residual(Tensor x, List<TracedOp> trace) {
         Tensor out;
+        Tensor h;
         if (conv) {
-            Tensor h = torch.conv2d(x, a, new TensorOptional(), new long[] {stride, stride}, new long[] {padding, padding},
+            long kernel = a.size(2);
+            h = torch.conv2d(x, a, new TensorOptional(), new long[] {stride, stride}, new long[] {padding, padding},
                     new long[] {1, 1}, 1);
             out = torch.conv2d(h, b, new TensorOptional(), new long[] {1, 1}, new long[] {0, 0}, new long[] {1, 1}, 1);
+            if (trace != null) {
+                trace.add(TracedOp.conv(nameA(), a, null, null, x, h, kernel, stride, padding));
+                trace.add(TracedOp.conv(nameB(), b, null, null, h, out, 1, 1, 0));
+            }
         } else {
-            out = torch.linear(torch.linear(x, a), b);
+            h = torch.linear(x, a);
+            out = torch.linear(h, b);
+            if (trace != null) {
+                trace.add(TracedOp.linear(nameA(), a, null, null, x, h));
+                trace.add(TracedOp.linear(nameB(), b, null, null, h, out));
+            }
         }
         return scale == 1f ? out : out.mul(new org.bytedeco.pytorch.Scalar(scale));
     }

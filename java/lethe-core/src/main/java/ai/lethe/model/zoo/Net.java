@@ -34,6 +34,7 @@ public abstract class Net {
     private final Map<String, Layer> layers = new LinkedHashMap<>();
     private final Map<String, Lora> lora = new LinkedHashMap<>();
     private Map<String, Tensor[]> capture;
+    private List<TracedOp> trace;
     private boolean training;
     protected final SplittableRandom init;
 
@@ -72,6 +73,8 @@ public abstract class Net {
 
     /** The logits for a batch [N, C, H, W]. */
     public abstract Tensor forward(Tensor x);
+
+    static final double BATCH_NORM_EPS = 1e-5;
 
     // ---- declaring layers -----------------------------------------------------------------------
 
@@ -119,20 +122,30 @@ public abstract class Net {
     protected Tensor conv(String name, Tensor x) {
         Layer l = layers.get(name);
         Tensor bias = l.bias() ? params.get(name + ".bias") : null;
-        Tensor out = torch.conv2d(x, params.get(name + ".weight"), bias == null ? new TensorOptional() : new TensorOptional(bias),
+        Tensor weight = params.get(name + ".weight");
+        Tensor out = torch.conv2d(x, weight, bias == null ? new TensorOptional() : new TensorOptional(bias),
                 new long[] {l.stride(), l.stride()}, new long[] {l.padding(), l.padding()}, new long[] {1, 1}, 1);
+        traced(TracedOp.conv(name + ".weight", weight, bias == null ? null : name + ".bias", bias, x, out, l.kernel(),
+                l.stride(), l.padding()));
         return adapt(name, x, out);
     }
 
     protected Tensor linear(String name, Tensor x) {
-        Tensor out = torch.linear(x, params.get(name + ".weight"), new TensorOptional(params.get(name + ".bias")));
+        Tensor weight = params.get(name + ".weight");
+        Tensor bias = params.get(name + ".bias");
+        Tensor out = torch.linear(x, weight, new TensorOptional(bias));
+        traced(TracedOp.linear(name + ".weight", weight, name + ".bias", bias, x, out));
         return adapt(name, x, out);
     }
 
     protected Tensor batchNorm(String name, Tensor x) {
         Tensor y = torch.batch_norm(x, new TensorOptional(params.get(name + ".weight")), new TensorOptional(params.get(name + ".bias")),
                 new TensorOptional(buffers.get(name + ".running_mean")), new TensorOptional(buffers.get(name + ".running_var")),
-                training, 0.1, 1e-5, true);
+                training, 0.1, BATCH_NORM_EPS, true);
+        if (!training) { // in train mode a sample's output depends on the whole batch: no per-sample formula
+            traced(TracedOp.batchNorm(name, params.get(name + ".weight"), params.get(name + ".bias"), x, y,
+                    buffers.get(name + ".running_mean"), buffers.get(name + ".running_var"), BATCH_NORM_EPS));
+        }
         if (training) {
             try (NoGradGuard g = new NoGradGuard()) {
                 buffers.get(name + ".num_batches_tracked").add_(new Scalar(1L));
@@ -149,11 +162,30 @@ public abstract class Net {
             }
             return base;
         }
-        Tensor residual = branch.residual(x);
+        Tensor residual = branch.residual(x, trace);
         if (capture != null) {
             capture.put(name, new Tensor[] {base, residual});
         }
         return base.add(residual);
+    }
+
+    private void traced(TracedOp op) {
+        if (trace != null) {
+            trace.add(op);
+        }
+    }
+
+    /**
+     * Records, during the following forward passes, every operation with parameters (its input and output
+     * tensors), for per-sample gradients ({@link PerSampleGradients}); {@code false} stops and forgets.
+     */
+    void trace(boolean on) {
+        trace = on ? new ArrayList<>() : null;
+    }
+
+    /** The operations the forward passes since {@link #trace(boolean)} recorded, in forward order. */
+    List<TracedOp> traced() {
+        return trace == null ? List.of() : Collections.unmodifiableList(trace);
     }
 
     // ---- LoRA and feature capture ---------------------------------------------------------------

@@ -173,6 +173,62 @@ public final class ZooModel extends LibtorchModel {
         return net.forward(x);
     }
 
+    /** Zoo layers are all known: per-sample gradients come from one batched pass ({@link PerSampleGradients}). */
+    @Override
+    public ai.lethe.model.PerSamplePath perSamplePath() {
+        return ai.lethe.model.PerSamplePath.BATCHED;
+    }
+
+    /**
+     * {@link ai.lethe.model.PerSamplePath#BATCHED} with {@link PerSampleGradients}; convolutions' per-sample
+     * products go to the kernels' fused kernel when they live on a device, and on the vector back end where the
+     * per-sample gradients outweigh the layer's inputs; else to libtorch.
+     */
+    @Override
+    public void sumPerSample(ai.lethe.data.Batch batch, ai.lethe.model.Loss loss, boolean absolute,
+                             ai.lethe.model.PerSamplePath path, ai.lethe.kernels.Kernels kernels, float[][] dst) {
+        if (path != ai.lethe.model.PerSamplePath.BATCHED) {
+            super.sumPerSample(batch, loss, absolute, path, kernels, dst);
+            return;
+        }
+        checkOpen();
+        if (dst.length != parameters().size()) {
+            throw new IllegalArgumentException(dst.length + " arrays for " + parameters().size() + " parameters");
+        }
+        try (PointerScope scope = new PointerScope();
+             ai.lethe.profile.Profiler.Span s = ai.lethe.profile.Profiler.span("per-sample batched")) {
+            Tensor x = input(batch);
+            Map<String, Tensor> sums;
+            try {
+                // A device back end takes every convolution; the vector back end those where a fused product pays;
+                // the scalar reference none (it is the readable one, not a fast one).
+                boolean device = kernels != null && !kernels.hostMemory();
+                boolean fused = device || (kernels != null && kernels.name().equals("vector"));
+                sums = PerSampleGradients.sum(net, x, loss == ai.lethe.model.Loss.CROSS_ENTROPY ? labels(batch) : null, loss,
+                        absolute, fused ? kernels : null, device);
+            } catch (IllegalStateException e) {
+                throw e;
+            } catch (RuntimeException e) {
+                throw new ai.lethe.model.ModelException("per-sample pass failed for input " + Arrays.toString(batch.shape()) + ": "
+                        + String.valueOf(e.getMessage()).lines().findFirst().orElse(""));
+            }
+            int i = 0;
+            for (String name : net.parameters().keySet()) {
+                Tensor t = sums.get(name);
+                if (t == null) {
+                    Arrays.fill(dst[i], 0f); // this parameter took no part in the loss
+                } else {
+                    if (t.numel() != dst[i].length) {
+                        throw new IllegalStateException("per-sample sum of " + name + " has " + t.numel() + " values, the parameter "
+                                + dst[i].length);
+                    }
+                    t.contiguous().data_ptr_float().get(dst[i]);
+                }
+                i++;
+            }
+        }
+    }
+
     @Override
     public void setTraining(boolean training) {
         net.train(training);
