@@ -3,7 +3,10 @@ package ai.lethe.importance;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 import ai.lethe.io.LetheFormatException;
 import ai.lethe.io.SafetensorsFile;
@@ -22,9 +25,18 @@ public final class Importance {
     private final float[][] sums;
     private final long count;
     private final Provenance provenance;
+    private final Map<String, String> details;
     private float[][] values;
 
+    /** Metadata key of the number of samples the sums cover (batch estimators count batches in {@link #count}). */
+    public static final String SAMPLES = "samples";
+
     public Importance(List<ParameterInfo> parameters, float[][] sums, long count, Provenance provenance) {
+        this(parameters, sums, count, provenance, Map.of());
+    }
+
+    private Importance(List<ParameterInfo> parameters, float[][] sums, long count, Provenance provenance,
+                       Map<String, String> details) {
         if (parameters.size() != sums.length) {
             throw new IllegalArgumentException(sums.length + " sums for " + parameters.size() + " parameters");
         }
@@ -37,6 +49,34 @@ public final class Importance {
         this.sums = sums;
         this.count = count;
         this.provenance = provenance;
+        this.details = Map.copyOf(details);
+    }
+
+    /**
+     * Further provenance written into the file's metadata beside {@link Provenance}'s: the sample count
+     * ({@link #SAMPLES}), and for a distributed pass how D was cut and where it ran. Informational: a stored
+     * importance is accepted or refused by its {@link Provenance}.
+     */
+    public Map<String, String> details() {
+        return details;
+    }
+
+    /** This importance with {@code more} added to its {@link #details()} (same sums, not copied). */
+    public Importance withDetails(Map<String, String> more) {
+        Map<String, String> d = new TreeMap<>(details);
+        for (Map.Entry<String, String> e : more.entrySet()) {
+            if (Provenance.RESERVED_KEYS.contains(e.getKey())) {
+                throw new IllegalArgumentException("'" + e.getKey() + "' is provenance, not a detail");
+            }
+            d.put(e.getKey(), e.getValue());
+        }
+        return new Importance(parameters, sums, count, provenance, d);
+    }
+
+    /** The number of samples the sums cover, when recorded (-1 otherwise). */
+    public long samples() {
+        String v = details.get(SAMPLES);
+        return v == null ? -1 : Long.parseLong(v);
     }
 
     public List<ParameterInfo> parameters() {
@@ -94,8 +134,10 @@ public final class Importance {
             }
         }
         String data = a.data().equals(b.data()) ? a.data() : a.data() + " + " + b.data();
+        Map<String, String> d = samples() >= 0 && other.samples() >= 0
+                ? Map.of(SAMPLES, Long.toString(samples() + other.samples())) : Map.of();
         return new Importance(parameters, merged, count + other.count,
-                new Provenance(a.modelFingerprint(), a.estimator(), a.batchSize(), data, a.subset(), a.order(), a.forgetSet()));
+                new Provenance(a.modelFingerprint(), a.estimator(), a.batchSize(), data, a.subset(), a.order(), a.forgetSet()), d);
     }
 
     /**
@@ -103,7 +145,9 @@ public final class Importance {
      * provenance and the count in the metadata; atomically.
      */
     public void save(Path path) throws IOException {
-        SafetensorsWriter w = new SafetensorsWriter().metadata(provenance.toMetadata(count));
+        Map<String, String> metadata = new LinkedHashMap<>(provenance.toMetadata(count));
+        metadata.putAll(details);
+        SafetensorsWriter w = new SafetensorsWriter().metadata(metadata);
         float[][] v = values();
         for (int i = 0; i < parameters.size(); i++) {
             w.addFloats(parameters.get(i).name(), parameters.get(i).shape(), v[i]);
@@ -142,7 +186,9 @@ public final class Importance {
                 }
                 sums[i++] = v;
             }
-            return new Importance(params, sums, count, p);
+            Map<String, String> details = new TreeMap<>(f.metadata());
+            details.keySet().removeAll(Provenance.RESERVED_KEYS);
+            return new Importance(params, sums, count, p, details);
         }
     }
 

@@ -65,7 +65,8 @@ public final class ImportanceEstimator {
                 progress.advance(1);
             }
             progress.finish();
-            return new Importance(model.parameters(), kernels.download(acc), pass.count, provenance);
+            return new Importance(model.parameters(), kernels.download(acc), pass.count, provenance)
+                    .withDetails(java.util.Map.of(Importance.SAMPLES, Long.toString(pass.samples)));
         }
     }
 
@@ -76,6 +77,7 @@ public final class ImportanceEstimator {
         final TensorList acc;
         final TensorList g;
         long count;
+        long samples;
         int batchNo;
 
         Pass(Model model, float[][] grads, TensorList acc, TensorList g) {
@@ -101,6 +103,7 @@ public final class ImportanceEstimator {
                 }
             }
             count++;
+            samples += batch.size();
         }
 
         private void requireFinite(Batch batch) {
