@@ -37,14 +37,18 @@ final class SparkFisher {
         try (Lethe lethe = f.model.open("scalar")) {
             long t = System.nanoTime();
             try (EmbeddedSpark spark = EmbeddedSpark.open(f.sparkMaster, conf)) {
+                double startSeconds = (System.nanoTime() - t) / 1e9;
+                long job0 = System.nanoTime();
                 Importance imp = job.compute(spark.context(), lethe.model(), data);
+                double jobSeconds = (System.nanoTime() - job0) / 1e9;
                 imp.save(f.out);
                 cmd.getOut().printf(Locale.ROOT, "wrote %s: %s importance over the full subset of %s, %d tensors, %,d values,"
                                 + " %d %s, %.2f s%n", f.out, f.estimator, imp.provenance().data(), imp.parameters().size(),
                         lethe.model().parameterCount(), imp.count(), f.estimator.perSample() ? "samples" : "batches",
                         (System.nanoTime() - t) / 1e9);
-                cmd.getOut().printf(Locale.ROOT, "spark %s: %s; %s reduction on %s%n", spark.master(),
-                        imp.details().get("partitioning"), imp.details().get("reduction"), imp.details().get("devices"));
+                cmd.getOut().printf(Locale.ROOT, "spark %s: %s; %s reduction on %s; %.2f s to start Spark, %.2f s the job%n",
+                        spark.master(), imp.details().get("partitioning"), imp.details().get("reduction"),
+                        imp.details().get("devices"), startSeconds, jobSeconds);
             }
         }
         return 0;

@@ -33,6 +33,12 @@ public final class EmbeddedSpark implements AutoCloseable {
      * {@code local[N,4]} so that a failed task is retried as on a cluster; {@code conf} adds settings.
      */
     public static EmbeddedSpark open(String master, Map<String, String> conf) {
+        // Spark's start-up warnings about this machine's host name and Hadoop's native library say nothing about
+        // the job; errors still show (an explicit setting wins).
+        System.setProperty("org.slf4j.simpleLogger.log.org.apache.spark.util.Utils",
+                System.getProperty("org.slf4j.simpleLogger.log.org.apache.spark.util.Utils", "error"));
+        System.setProperty("org.slf4j.simpleLogger.log.org.apache.hadoop.util.NativeCodeLoader",
+                System.getProperty("org.slf4j.simpleLogger.log.org.apache.hadoop.util.NativeCodeLoader", "error"));
         SparkConf c = new SparkConf().setAppName("lethe fisher").setIfMissing("spark.ui.enabled", "false");
         if (master != null) {
             String m = master.strip();

@@ -21,22 +21,27 @@ final class PartialSum implements Serializable {
     final float[][] sums;
     /** The devices the tasks ran on ("cpu", "cuda:0", ...), sorted, each once. */
     final String[] devices;
+    /** The Spark executors the tasks ran in ("driver" in local mode), sorted, each once. */
+    final String[] executors;
 
-    PartialSum(long[] ranges, long count, long samples, float[][] sums, String[] devices) {
+    PartialSum(long[] ranges, long count, long samples, float[][] sums, String[] devices, String[] executors) {
         this.ranges = ranges;
         this.count = count;
         this.samples = samples;
         this.sums = sums;
         this.devices = devices;
+        this.executors = executors;
     }
 
     static PartialSum of(long from, long to, long count, long samples, float[][] sums, String device) {
-        return new PartialSum(new long[] {from, to}, count, samples, sums, new String[] {device});
+        org.apache.spark.SparkEnv env = org.apache.spark.SparkEnv.get();
+        return new PartialSum(new long[] {from, to}, count, samples, sums, new String[] {device},
+                new String[] {env == null ? "none" : env.executorId()});
     }
 
     /** The same pieces and counts with other sums (one chunk of these, for example). */
     PartialSum withSums(float[][] other) {
-        return new PartialSum(ranges, count, samples, other, devices);
+        return new PartialSum(ranges, count, samples, other, devices, executors);
     }
 
     /** The sum of two partials over disjoint pieces; adds into this one's arrays (Spark's reduce may reuse them). */
@@ -55,9 +60,14 @@ final class PartialSum implements Serializable {
                 a[j] += b[j];
             }
         }
-        java.util.TreeSet<String> d = new java.util.TreeSet<>(Arrays.asList(devices));
-        d.addAll(Arrays.asList(other.devices));
-        return new PartialSum(merged, count + other.count, samples + other.samples, sums, d.toArray(new String[0]));
+        return new PartialSum(merged, count + other.count, samples + other.samples, sums, union(devices, other.devices),
+                union(executors, other.executors));
+    }
+
+    private static String[] union(String[] a, String[] b) {
+        java.util.TreeSet<String> all = new java.util.TreeSet<>(Arrays.asList(a));
+        all.addAll(Arrays.asList(b));
+        return all.toArray(new String[0]);
     }
 
     /** The union of two sorted disjoint range lists, adjacent ranges joined; fails when they overlap. */
