@@ -61,18 +61,21 @@ public final class SparkImportance {
         TREE,
         /** the flattened parameters cut into chunks, each chunk reduced by its own task (reduceByKey) */
         CHUNKED,
-        /** TREE up to {@link #AUTO_TREE_LIMIT_BYTES} of parameters, CHUNKED beyond */
+        /**
+         * TREE while the driver receives at most {@link #AUTO_TREE_LIMIT_BYTES} (the tree's last level hands it about
+         * sqrt(tasks) whole partial sums), CHUNKED beyond
+         */
         AUTO
     }
 
-    /** Largest model (bytes of fp32 parameters) that AUTO reduces whole. */
+    /** What AUTO lets the tree's last level send the driver (spark.driver.maxResultSize is 1 GiB by default). */
     public static final long AUTO_TREE_LIMIT_BYTES = 256L << 20;
 
     private final Estimator estimator;
     private final int batchSize;
     private int partitions;
     private Reduction reduction = Reduction.AUTO;
-    private int chunkFloats = 4 << 20;
+    private int chunkFloats = 1 << 20;
     private String device = "auto";
 
     private SparkImportance(Estimator estimator, int batchSize) {
@@ -101,7 +104,7 @@ public final class SparkImportance {
         return this;
     }
 
-    /** Floats per chunk of the chunked reduction (default 4 Mi = 16 MiB). */
+    /** Floats per chunk of the chunked reduction (default 1 Mi = 4 MiB; chunks are reduced in parallel). */
     public SparkImportance chunkFloats(int n) {
         if (n < 1) {
             throw new InvalidSettingException("chunk size must be at least 1 float, got " + n);
@@ -134,7 +137,7 @@ public final class SparkImportance {
         }
         ModelPayload payload = ModelPayload.of(model);
         LOG.info("spark importance: {} samples in {} ranges, model {} bytes, {} reduction", labels.length, ranges.size(),
-                payload.size(), reductionFor(model));
+                payload.size(), reductionFor(model, ranges.size()));
         Broadcast<ModelPayload> bModel = sc.broadcast(payload);
         Broadcast<int[]> bLabels = sc.broadcast(labels);
         Estimator est = estimator;
@@ -148,7 +151,7 @@ public final class SparkImportance {
             verify(total, bounds[bounds.length - 1], labels.length, expectedCount, "sample indices");
             String partitioning = ranges.size() + " index ranges" + (estimator.dependsOnBatching()
                     ? " cut at multiples of the batch size " + batchSize : "") + ", bounds " + SampleRanges.describe(bounds);
-            return result(sc, model, ForgetSplit.identity(train, labels), total, partitioning);
+            return result(sc, model, ForgetSplit.identity(train, labels), total, partitioning, ranges.size());
         } finally {
             bModel.destroy();
             bLabels.destroy();
@@ -215,7 +218,7 @@ public final class SparkImportance {
             long expectedCount = estimator.perSample() ? labels.length : total.count;
             verify(total, parts, labels.length, expectedCount, "partitions");
             String partitioning = "a Spark Dataset of " + parts + " partitions, batches formed within each partition in row order";
-            return result(sc, model, ForgetSplit.identity(description, labels), total, partitioning);
+            return result(sc, model, ForgetSplit.identity(description, labels), total, partitioning, parts);
         } finally {
             bModel.destroy();
         }
@@ -235,15 +238,16 @@ public final class SparkImportance {
 
     // ---- reduction and checks ----------------------------------------------------------------------
 
-    private Reduction reductionFor(Model model) {
+    private Reduction reductionFor(Model model, int tasks) {
         if (reduction != Reduction.AUTO) {
             return reduction;
         }
-        return model.parameterCount() * 4L <= AUTO_TREE_LIMIT_BYTES ? Reduction.TREE : Reduction.CHUNKED;
+        long atDriver = model.parameterCount() * 4L * (long) Math.ceil(Math.sqrt(tasks));
+        return atDriver <= AUTO_TREE_LIMIT_BYTES ? Reduction.TREE : Reduction.CHUNKED;
     }
 
     private PartialSum reduce(JavaRDD<PartialSum> partials, Model model, int tasks) {
-        if (reductionFor(model) == Reduction.TREE) {
+        if (reductionFor(model, tasks) == Reduction.TREE) {
             return partials.treeReduce(PartialSum::merge, 2);
         }
         long[] sizes = model.parameterSizes();
@@ -273,13 +277,14 @@ public final class SparkImportance {
         }
     }
 
-    private Importance result(JavaSparkContext sc, Model model, String dataIdentity, PartialSum total, String partitioning) {
+    private Importance result(JavaSparkContext sc, Model model, String dataIdentity, PartialSum total, String partitioning,
+                              int tasks) {
         Provenance p = new Provenance(model.fingerprint(), estimator, batchSize, dataIdentity, "full", "file", "");
         Map<String, String> details = new LinkedHashMap<>();
         details.put(Importance.SAMPLES, Long.toString(total.samples));
         details.put("engine", "spark " + sc.version() + ", master " + sc.master());
         details.put("partitioning", partitioning);
-        details.put("reduction", reductionFor(model).name().toLowerCase(java.util.Locale.ROOT));
+        details.put("reduction", reductionFor(model, tasks).name().toLowerCase(java.util.Locale.ROOT));
         details.put("devices", String.join(",", total.devices));
         details.put("executors", String.join(",", total.executors));
         return new Importance(model.parameters(), total.sums, total.count, p).withDetails(details);
