@@ -46,6 +46,18 @@ final class FisherCommand implements Callable<Integer> {
     @Mixin
     DeviceOption device;
 
+    @Option(names = "--spark", paramLabel = "MASTER",
+            description = "Run the pass as an Apache Spark job: local[N] runs Spark inside this process on N threads (failed tasks retried), spark://HOST:PORT uses a standalone cluster whose executors see the same --data files and run this build's jars. Only --subset full without a forget set.")
+    String sparkMaster;
+
+    @Option(names = "--spark-partitions", paramLabel = "P", defaultValue = "0",
+            description = "Tasks the data is cut into (default 0: twice Spark's default parallelism); batch-dependent estimators are cut at multiples of the batch size.")
+    int sparkPartitions;
+
+    @Option(names = "--spark-conf", paramLabel = "KEY=VALUE",
+            description = "A Spark setting (repeatable), for example spark.executor.resource.gpu.amount=1.")
+    java.util.List<String> sparkConf = new java.util.ArrayList<>();
+
     @Mixin
     ProgressOptions progressOptions;
 
@@ -64,6 +76,19 @@ final class FisherCommand implements Callable<Integer> {
         }
         if (batchSize < 1) {
             throw new CommandLine.ParameterException(cmd, "--batch-size must be at least 1");
+        }
+        if (sparkMaster == null && (sparkPartitions != 0 || !sparkConf.isEmpty())) {
+            throw new CommandLine.ParameterException(cmd, "--spark-partitions and --spark-conf need --spark");
+        }
+        if (sparkMaster != null) {
+            if (!subset.equals("full") || forget.present()) {
+                throw new CommandLine.ParameterException(cmd, "--spark computes the importance over the full training set in"
+                        + " file order: it takes no --subset and no forget set");
+            }
+            if (sparkPartitions < 0) {
+                throw new CommandLine.ParameterException(cmd, "--spark-partitions must be positive");
+            }
+            return SparkFisher.run(cmd, this);
         }
         forget.inputs(model.inputs(CliOutput.paths(cmd))).data(data.data).output("--out", out).check();
         CliOutput.requireSafetensorsName(cmd, "--out", out, "importances are safetensors");

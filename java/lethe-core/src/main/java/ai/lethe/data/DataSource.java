@@ -87,18 +87,29 @@ public record DataSource(String spec, Dataset train, Dataset test) {
         }
         Path dir = directory(s);
         if (dir != null) {
-            switch (lower.substring(0, colon)) {
-                case "idx":
-                    return idx("idx:" + dir, dir);
-                case "npy":
-                    return new DataSource(s, NpyDataset.open("npy:" + dir + " train", dir.resolve("train_x.npy"), dir.resolve("train_y.npy")),
-                            NpyDataset.open("npy:" + dir + " test", dir.resolve("test_x.npy"), dir.resolve("test_y.npy")));
-                case "safetensors":
-                    return new DataSource(s, SafetensorsDataset.open("safetensors:" + dir + " train", dir.resolve("train.safetensors")),
-                            SafetensorsDataset.open("safetensors:" + dir + " test", dir.resolve("test.safetensors")));
-            }
+            return open(s, lower.substring(0, colon), dir, dir.toString());
         }
         throw new ai.lethe.InvalidSettingException("unknown --data '" + spec + "' (expected " + FORMS + ")");
+    }
+
+    /**
+     * Opens the files of one form ({@code idx}, {@code npy} or {@code safetensors}) in {@code dir}, which may be a
+     * path of any NIO file system (the Spark module reads HDFS and S3 this way); {@code location} names the
+     * directory in descriptions.
+     */
+    public static DataSource open(String spec, String kind, Path dir, String location) throws IOException {
+        switch (kind) {
+            case "idx":
+                return idx("idx:" + location, dir);
+            case "npy":
+                return new DataSource(spec, NpyDataset.open("npy:" + location + " train", dir.resolve("train_x.npy"), dir.resolve("train_y.npy")),
+                        NpyDataset.open("npy:" + location + " test", dir.resolve("test_x.npy"), dir.resolve("test_y.npy")));
+            case "safetensors":
+                return new DataSource(spec, SafetensorsDataset.open("safetensors:" + location + " train", dir.resolve("train.safetensors")),
+                        SafetensorsDataset.open("safetensors:" + location + " test", dir.resolve("test.safetensors")));
+            default:
+                throw new ai.lethe.InvalidSettingException("unknown data form '" + kind + "' (expected idx, npy or safetensors)");
+        }
     }
 
     private static DataSource idx(String name, Path dir) throws IOException {

@@ -39,13 +39,18 @@ public final class ForgetSplit {
     }
 
     public static String identity(Dataset train, int[] labels) {
+        return identity(train.description(), labels);
+    }
+
+    /** The identity of labelled data described otherwise (a Spark Dataset, for example): the description and a digest of its labels. */
+    public static String identity(String description, int[] labels) {
         try {
             java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
             java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(labels.length * 4);
             b.asIntBuffer().put(labels);
             md.update(b.array());
             String hex = java.util.HexFormat.of().formatHex(md.digest());
-            return train.description() + ", labels sha256:" + hex.substring(0, 16);
+            return description + ", labels sha256:" + hex.substring(0, 16);
         } catch (java.security.NoSuchAlgorithmException e) {
             throw new IllegalStateException(e); // every JDK has SHA-256
         }

@@ -3,7 +3,10 @@ package ai.lethe.importance;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 import ai.lethe.io.LetheFormatException;
 import ai.lethe.io.SafetensorsFile;
@@ -22,15 +25,20 @@ public final class Importance {
     private final float[][] sums;
     private final long count;
     private final Provenance provenance;
-    private final String computation;
+    private final Map<String, String> details;
     private float[][] values;
 
+    /** Metadata key of the number of samples the sums cover (batch estimators count batches in {@link #count}). */
+    public static final String SAMPLES = "samples";
+    /** Metadata key of how the sums were computed (which per-sample path ran), for reports. */
+    public static final String COMPUTATION = "computation";
+
     public Importance(List<ParameterInfo> parameters, float[][] sums, long count, Provenance provenance) {
-        this(parameters, sums, count, provenance, null);
+        this(parameters, sums, count, provenance, Map.of());
     }
 
-    /** @param computation how the sums were computed, for reports (which per-sample path ran); null when not said */
-    public Importance(List<ParameterInfo> parameters, float[][] sums, long count, Provenance provenance, String computation) {
+    private Importance(List<ParameterInfo> parameters, float[][] sums, long count, Provenance provenance,
+                       Map<String, String> details) {
         if (parameters.size() != sums.length) {
             throw new IllegalArgumentException(sums.length + " sums for " + parameters.size() + " parameters");
         }
@@ -43,12 +51,39 @@ public final class Importance {
         this.sums = sums;
         this.count = count;
         this.provenance = provenance;
-        this.computation = computation;
+        this.details = Map.copyOf(details);
+    }
+
+    /**
+     * Further provenance written into the file's metadata beside {@link Provenance}'s: the sample count
+     * ({@link #SAMPLES}), how the sums were computed ({@link #COMPUTATION}), and for a distributed pass how D was
+     * cut and where it ran. Informational: a stored importance is accepted or refused by its {@link Provenance}.
+     */
+    public Map<String, String> details() {
+        return details;
+    }
+
+    /** This importance with {@code more} added to its {@link #details()} (same sums, not copied). */
+    public Importance withDetails(Map<String, String> more) {
+        Map<String, String> d = new TreeMap<>(details);
+        for (Map.Entry<String, String> e : more.entrySet()) {
+            if (Provenance.RESERVED_KEYS.contains(e.getKey())) {
+                throw new IllegalArgumentException("'" + e.getKey() + "' is provenance, not a detail");
+            }
+            d.put(e.getKey(), e.getValue());
+        }
+        return new Importance(parameters, sums, count, provenance, d);
+    }
+
+    /** The number of samples the sums cover, when recorded (-1 otherwise). */
+    public long samples() {
+        String v = details.get(SAMPLES);
+        return v == null ? -1 : Long.parseLong(v);
     }
 
     /** How the sums were computed (for example which per-sample path ran), or null when not recorded. */
     public String computation() {
-        return computation;
+        return details.get(COMPUTATION);
     }
 
     public List<ParameterInfo> parameters() {
@@ -106,10 +141,20 @@ public final class Importance {
             }
         }
         String data = a.data().equals(b.data()) ? a.data() : a.data() + " + " + b.data();
-        String how = java.util.Objects.equals(computation, other.computation) ? computation
-                : computation == null ? other.computation : other.computation == null ? computation : computation + " + " + other.computation;
+        Map<String, String> d = new TreeMap<>();
+        if (samples() >= 0 && other.samples() >= 0) {
+            d.put(SAMPLES, Long.toString(samples() + other.samples()));
+        }
+        String how = computation();
+        String otherHow = other.computation();
+        if (how == null || otherHow == null || !how.equals(otherHow)) {
+            how = how == null ? otherHow : otherHow == null ? how : how + " + " + otherHow;
+        }
+        if (how != null) {
+            d.put(COMPUTATION, how);
+        }
         return new Importance(parameters, merged, count + other.count,
-                new Provenance(a.modelFingerprint(), a.estimator(), a.batchSize(), data, a.subset(), a.order(), a.forgetSet()), how);
+                new Provenance(a.modelFingerprint(), a.estimator(), a.batchSize(), data, a.subset(), a.order(), a.forgetSet()), d);
     }
 
     /**
@@ -117,11 +162,9 @@ public final class Importance {
      * provenance and the count in the metadata; atomically.
      */
     public void save(Path path) throws IOException {
-        java.util.Map<String, String> meta = provenance.toMetadata(count);
-        if (computation != null) {
-            meta.put("computation", computation);
-        }
-        SafetensorsWriter w = new SafetensorsWriter().metadata(meta);
+        Map<String, String> metadata = new LinkedHashMap<>(provenance.toMetadata(count));
+        metadata.putAll(details);
+        SafetensorsWriter w = new SafetensorsWriter().metadata(metadata);
         float[][] v = values();
         for (int i = 0; i < parameters.size(); i++) {
             w.addFloats(parameters.get(i).name(), parameters.get(i).shape(), v[i]);
@@ -160,7 +203,9 @@ public final class Importance {
                 }
                 sums[i++] = v;
             }
-            return new Importance(params, sums, count, p, f.metadata().get("computation"));
+            Map<String, String> details = new TreeMap<>(f.metadata());
+            details.keySet().removeAll(Provenance.RESERVED_KEYS);
+            return new Importance(params, sums, count, p, details);
         }
     }
 

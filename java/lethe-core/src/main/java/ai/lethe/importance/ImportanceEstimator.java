@@ -94,8 +94,12 @@ public final class ImportanceEstimator {
                 progress.advance(1);
             }
             progress.finish();
-            return new Importance(model.parameters(), kernels.download(acc), pass.count, provenance,
-                    path == null ? null : "per-sample " + path + ": " + path.description());
+            java.util.Map<String, String> details = new java.util.TreeMap<>();
+            details.put(Importance.SAMPLES, Long.toString(pass.samples));
+            if (path != null) {
+                details.put(Importance.COMPUTATION, "per-sample " + path + ": " + path.description());
+            }
+            return new Importance(model.parameters(), kernels.download(acc), pass.count, provenance).withDetails(details);
         }
     }
 
@@ -106,6 +110,7 @@ public final class ImportanceEstimator {
         final TensorList acc;
         final TensorList g;
         long count;
+        long samples;
         int batchNo;
 
         Pass(Model model, float[][] grads, TensorList acc, TensorList g) {
@@ -131,6 +136,7 @@ public final class ImportanceEstimator {
                 }
             }
             count++;
+            samples += batch.size();
         }
 
         /** The per-sample sums of a whole batch from the model, checked, added in; counts its samples. */
@@ -144,6 +150,7 @@ public final class ImportanceEstimator {
                 kernels.scaleAdd(acc, g, 1f);
             }
             count += batch.size();
+            samples += batch.size();
         }
 
         private void requireFinite(Batch batch) {

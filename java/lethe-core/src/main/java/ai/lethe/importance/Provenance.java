@@ -20,6 +20,10 @@ public record Provenance(String modelFingerprint, Estimator estimator, int batch
 
     public static final String FORMAT = "lethe-importance/1";
 
+    /** The metadata keys {@link #toMetadata} writes (the rest of an importance file's metadata are its details). */
+    static final java.util.Set<String> RESERVED_KEYS = java.util.Set.of("format", "model_fingerprint", "estimator",
+            "batch_size", "data", "subset", "order", "forget_set", "count", "normalisation");
+
     /**
      * Refuses a safetensors file whose metadata marks it as an importance file where {@code expected} (weights, a
      * model) is wanted: its tensors carry parameter names and shapes, so it would otherwise load without complaint.
