@@ -92,9 +92,12 @@ public abstract sealed class ForgetSet permits ForgetSet.Classes, ForgetSet.Indi
                 try {
                     out.add(Integer.parseInt(t));
                 } catch (NumberFormatException e) {
-                    throw new LetheFormatException(file + ":" + lineNo + ": not a training index: '" + t + "'");
+                    throw new LetheFormatException(file + ":" + lineNo + ": not a training index: '"
+                            + (t.length() > 40 ? t.substring(0, 40) + "…" : t).replaceAll("\\p{Cntrl}", "?") + "'");
                 }
             }
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new LetheFormatException(file + " is not a text file of training indices (not UTF-8)");
         }
         return new Indices(out.stream().mapToInt(Integer::intValue).toArray(), file.toString());
     }

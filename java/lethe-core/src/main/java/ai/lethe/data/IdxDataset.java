@@ -21,6 +21,8 @@ public final class IdxDataset implements Dataset {
 
     private static final int IMAGES_MAGIC = 0x0000_0803;
     private static final int LABELS_MAGIC = 0x0000_0801;
+    /** The largest image read, in pixels (a float buffer of this many values per sample is allocated). */
+    static final long MAX_PIXELS = 1L << 26;
 
     private final String name;
     private final Path images;
@@ -54,6 +56,14 @@ public final class IdxDataset implements Dataset {
             throw new LetheFormatException(images + " holds " + imageHeader[0] + " images but " + labels + " holds "
                     + labelHeader[0] + " labels");
         }
+        // What the headers announce must be there before anyone allocates for it (a forged header is a few bytes).
+        long pixels = (long) imageHeader[1] * imageHeader[2];
+        if (pixels > MAX_PIXELS) {
+            throw new LetheFormatException(images + ": images of " + imageHeader[1] + "x" + imageHeader[2]
+                    + " pixels are larger than Lethe reads (" + MAX_PIXELS + " pixels)");
+        }
+        requireHolds(images, 16 + imageHeader[0] * pixels, imageHeader[0] + " images");
+        requireHolds(labels, 8L + labelHeader[0], labelHeader[0] + " labels");
         return new IdxDataset(name, images, labels, imageHeader[0], imageHeader[1], imageHeader[2], imageHeader[0]);
     }
 
@@ -62,12 +72,49 @@ public final class IdxDataset implements Dataset {
             throw new NoSuchFileException(p.toString(), null, "IDX file not found");
         }
         InputStream raw = new BufferedInputStream(Files.newInputStream(p), 1 << 16);
-        raw.mark(2);
-        int b0 = raw.read();
-        int b1 = raw.read();
-        raw.reset();
-        InputStream in = (b0 == 0x1f && b1 == 0x8b) ? new BufferedInputStream(new GZIPInputStream(raw, 1 << 16), 1 << 16) : raw;
-        return new DataInputStream(in);
+        try {
+            raw.mark(2);
+            int b0 = raw.read();
+            int b1 = raw.read();
+            raw.reset();
+            InputStream in = (b0 == 0x1f && b1 == 0x8b) ? new BufferedInputStream(new GZIPInputStream(raw, 1 << 16), 1 << 16) : raw;
+            return new DataInputStream(in);
+        } catch (ZipException | EOFException e) { // the gzip header itself is damaged
+            raw.close();
+            throw new LetheFormatException(p + ": corrupt gzip data (" + e.getMessage() + ")");
+        }
+    }
+
+    /**
+     * Refuses a file that holds fewer than {@code bytes} (decompressed): a gzip file is decompressed once into the
+     * cache that readers use anyway, or counted through when no copy can be made.
+     */
+    private static void requireHolds(Path p, long bytes, String what) throws IOException {
+        long held;
+        if (!isGzip(p)) {
+            held = Files.size(p);
+        } else {
+            Path copy = DecompressedCache.of(p, bytes);
+            held = copy != null ? Files.size(copy) : decompressedSize(p); // also finds damage the copy ran into
+        }
+        if (held < bytes) {
+            throw new LetheFormatException(p + ": truncated (" + held + " bytes" + (isGzip(p) ? " decompressed" : "")
+                    + ", its header announces " + what + " in " + bytes + ")");
+        }
+    }
+
+    /** The decompressed size of a gzip file, counted to its end (nothing is kept). */
+    private static long decompressedSize(Path p) throws IOException {
+        long n = 0;
+        try (DataInputStream in = stream(p)) {
+            byte[] buf = new byte[1 << 16];
+            for (int r; (r = in.read(buf)) > 0; ) {
+                n += r;
+            }
+        } catch (EOFException | ZipException e) {
+            throw new LetheFormatException(p + ": corrupt gzip data (" + e.getMessage() + ")");
+        }
+        return n;
     }
 
     private static int[] header(Path p, DataInputStream in, int magic, int dims) throws IOException {

@@ -42,6 +42,9 @@ public final class NpyDataset implements Dataset {
         }
     }
 
+    /** The longest .npy header read (NumPy writes a few hundred bytes). */
+    private static final int MAX_HEADER = 1 << 20;
+
     private static final Pattern DESCR = Pattern.compile("'descr'\\s*:\\s*'([<>|=])([a-zA-Z])(\\d+)'");
     private static final Pattern FORTRAN = Pattern.compile("'fortran_order'\\s*:\\s*(True|False)");
     private static final Pattern SHAPE = Pattern.compile("'shape'\\s*:\\s*\\(([^)]*)\\)");
@@ -81,11 +84,16 @@ public final class NpyDataset implements Dataset {
             throw new LetheFormatException(labels + ": labels have shape " + Arrays.toString(y.shape()) + ", expected ["
                     + x.count() + "] to match " + images);
         }
-        long size = Files.size(images);
-        if (x.dataOffset() + x.count() * x.perItem() * x.width() > size) {
-            throw new LetheFormatException(images + ": truncated (" + size + " bytes, header announces "
-                    + (x.dataOffset() + x.count() * x.perItem() * x.width()) + ")");
+        if (y.width() != 1 && y.width() != 2 && y.width() != 4 && y.width() != 8) {
+            throw new LetheFormatException(labels + ": labels must be 1, 2, 4 or 8-byte integers, found dtype " + y.dtype());
         }
+        // What the headers announce must be in the files before anything is allocated for it.
+        if (x.count() > Integer.MAX_VALUE || x.perItem() > IdxDataset.MAX_PIXELS) {
+            throw new LetheFormatException(images + ": shape " + Arrays.toString(x.shape()) + " is larger than Lethe reads (at most "
+                    + Integer.MAX_VALUE + " samples of " + IdxDataset.MAX_PIXELS + " values)");
+        }
+        requireHolds(images, x);
+        requireHolds(labels, y);
         int[] shape = new int[x.shape().length == 3 ? 3 : x.shape().length - 1];
         if (x.shape().length == 3) {
             shape[0] = 1;
@@ -97,6 +105,15 @@ public final class NpyDataset implements Dataset {
             }
         }
         return new NpyDataset(name, images, labels, x, y, shape, (int) x.count());
+    }
+
+    private static void requireHolds(Path p, Header h) throws IOException {
+        long size = Files.size(p);
+        // no overflow: count <= 2^31 (checked for images; labels have one value per image) and perItem <= 2^26
+        long needed = h.dataOffset() + h.count() * h.perItem() * h.width();
+        if (needed > size) {
+            throw new LetheFormatException(p + ": truncated (" + size + " bytes, its header announces " + needed + ")");
+        }
     }
 
     static Header readHeader(Path p) throws IOException {
@@ -120,6 +137,10 @@ public final class NpyDataset implements Dataset {
                 in.readFully(len.array(), 0, 4);
                 headerLength = len.getInt(0);
             }
+            if (headerLength < 0 || headerLength > Files.size(p) - (major == 1 ? 10 : 12) || headerLength > MAX_HEADER) {
+                throw new LetheFormatException(p + ": corrupt .npy header (length " + Integer.toUnsignedString(headerLength)
+                        + " in a file of " + Files.size(p) + " bytes)");
+            }
             byte[] h = new byte[headerLength];
             in.readFully(h);
             String dict = new String(h, StandardCharsets.ISO_8859_1);
@@ -127,22 +148,38 @@ public final class NpyDataset implements Dataset {
             Matcher f = FORTRAN.matcher(dict);
             Matcher s = SHAPE.matcher(dict);
             if (!d.find() || !f.find() || !s.find()) {
-                throw new LetheFormatException(p + ": corrupt .npy header: " + dict.strip());
+                throw new LetheFormatException(p + ": corrupt .npy header: " + printable(dict));
             }
             if (f.group(1).equals("True")) {
                 throw new LetheFormatException(p + ": Fortran-ordered arrays are not supported (save with np.ascontiguousarray)");
             }
             String[] parts = s.group(1).split(",");
             long[] shape = Arrays.stream(parts).map(String::strip).filter(x -> !x.isEmpty()).mapToLong(Long::parseLong).toArray();
+            long items = 1;
+            for (long dim : shape) {
+                if (dim < 0 || dim > Integer.MAX_VALUE) {
+                    throw new LetheFormatException(p + ": .npy shape " + Arrays.toString(shape) + " has a dimension out of range");
+                }
+                items = Math.multiplyExact(items, dim);
+            }
+            if (d.group(3).length() > 2) {
+                throw new LetheFormatException(p + ": unsupported .npy dtype " + printable(d.group(0)));
+            }
             boolean little = !d.group(1).equals(">");
             String dtype = d.group(2).toLowerCase() + d.group(3);
             long offset = 6 + 2 + (major == 1 ? 2 : 4) + headerLength;
             return new Header(dtype, little, shape, offset);
         } catch (EOFException e) {
             throw new LetheFormatException(p + ": truncated .npy header");
-        } catch (NumberFormatException e) {
+        } catch (NumberFormatException | ArithmeticException e) {
             throw new LetheFormatException(p + ": corrupt .npy shape");
         }
+    }
+
+    /** A header as an error message can quote it: one line, control characters shown as '?', at most 200 characters. */
+    private static String printable(String s) {
+        String t = s.strip().replaceAll("\\p{Cntrl}", "?");
+        return t.length() > 200 ? t.substring(0, 200) + "…" : t;
     }
 
     @Override

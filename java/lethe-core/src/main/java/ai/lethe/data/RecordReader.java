@@ -53,20 +53,25 @@ final class RecordReader implements SampleReader, RandomAccess {
      */
     RecordReader(Path file, long dataOffset, int count, int values, Encoding encoding, String what, int declared)
             throws IOException {
+        long bytesPerRecord = (long) values * encoding.width;
+        if (values < 0 || bytesPerRecord > Integer.MAX_VALUE - 8) {
+            throw new LetheFormatException(file + ": samples of " + values + " values are larger than Lethe reads");
+        }
         this.channel = FileChannel.open(file, StandardOpenOption.READ);
         this.file = file;
         this.dataOffset = dataOffset;
         this.count = count;
         this.values = values;
         this.encoding = encoding;
-        this.recordBytes = values * encoding.width;
+        this.recordBytes = (int) bytesPerRecord;
         long held = (channel.size() - dataOffset) / Math.max(1, recordBytes);
         if (held < count) {
             channel.close();
             throw new LetheFormatException(file + ": truncated after " + Math.max(0, held) + " of " + declared + " " + what);
         }
         this.recordsPerBlock = Math.max(1, BLOCK_BYTES / Math.max(1, recordBytes));
-        this.block = ByteBuffer.allocate(recordsPerBlock * recordBytes)
+        // never more than the samples there are: the file has been seen to hold them
+        this.block = ByteBuffer.allocate(Math.min(recordsPerBlock, count) * recordBytes)
                 .order(encoding == Encoding.F32_BIG ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN);
     }
 

@@ -41,6 +41,17 @@ public final class SafetensorsDataset implements Dataset {
             if (y.shape().length != 1 || y.shape()[0] != xs[0]) {
                 throw new LetheFormatException(path + ": y has shape " + Arrays.toString(y.shape()) + ", expected [" + xs[0] + "]");
             }
+            long per = 1;
+            for (int i = 1; i < xs.length; i++) {
+                per *= xs[i]; // no overflow: the file holds xs[0] * per elements, or xs[0] is 0 and checked next
+                if (xs[i] > Integer.MAX_VALUE || per > IdxDataset.MAX_PIXELS) {
+                    throw new LetheFormatException(path + ": x has shape " + Arrays.toString(xs) + "; samples of more than "
+                            + IdxDataset.MAX_PIXELS + " values are larger than Lethe reads");
+                }
+            }
+            if (xs[0] > Integer.MAX_VALUE) {
+                throw new LetheFormatException(path + ": x has shape " + Arrays.toString(xs) + ", more samples than Lethe reads");
+            }
             int[] shape;
             if (xs.length == 3) {
                 shape = new int[] {1, (int) xs[1], (int) xs[2]};
@@ -123,7 +134,7 @@ public final class SafetensorsDataset implements Dataset {
         SafetensorsFile f = SafetensorsFile.open(path);
         int per = sampleSize();
         boolean uint8 = x.dtype().equals("U8");
-        float[] block = new float[SAMPLES_PER_READ * per];
+        float[] block = new float[Math.min(SAMPLES_PER_READ, limit) * per];
         return new SampleReader() {
             private int read;
             private int blockStart;

@@ -130,18 +130,35 @@ public final class SafetensorsFile implements AutoCloseable {
                 throw new LetheFormatException(path + ": tensor '" + name + "' has a negative dimension");
             }
         }
+        long numel = 1;
+        for (long d : dims) {
+            try {
+                numel = Math.multiplyExact(numel, d);
+            } catch (ArithmeticException overflow) {
+                throw new LetheFormatException(path + ": tensor '" + name + "' has shape " + java.util.Arrays.toString(dims)
+                        + ", more elements than a file can hold");
+            }
+        }
+        if (!offsets.get(0).canConvertToLong() || !offsets.get(1).canConvertToLong()) {
+            throw new LetheFormatException(path + ": corrupt safetensors header (entry '" + name + "' has data_offsets "
+                    + offsets + ")");
+        }
         long begin = offsets.get(0).asLong(-1);
         long end = offsets.get(1).asLong(-1);
+        if (begin < 0 || end < begin || end > fileSize) {
+            throw new LetheFormatException(path + ": tensor '" + name + "' lies outside the file (" + fileSize
+                    + " bytes); the file is truncated or corrupt");
+        }
         Entry e = new Entry(name, dtype.asText(), dims, dataStart + begin, dataStart + end);
         int width = dtypeSize(e.dtype());
         if (width < 0) {
             throw new LetheFormatException(path + ": tensor '" + name + "' has unsupported dtype " + e.dtype());
         }
-        if (begin < 0 || end < begin || e.end() > fileSize) {
+        if (e.end() > fileSize) {
             throw new LetheFormatException(path + ": tensor '" + name + "' lies outside the file (" + fileSize
                     + " bytes); the file is truncated or corrupt");
         }
-        if (end - begin != e.numel() * width) {
+        if (numel > (end - begin) || end - begin != numel * width) {
             throw new LetheFormatException(path + ": tensor '" + name + "' holds " + (end - begin) + " bytes but "
                     + e.dtype() + java.util.Arrays.toString(dims) + " needs " + e.numel() * width);
         }

@@ -100,12 +100,33 @@ public final class TorchScriptModel extends LibtorchModel {
             return;
         }
         AtomicFiles.write(path, (AtomicFiles.PathWriter) tmp -> {
+            reserve(tmp, 4 * parameterCount() + parameterCount() / 8 + (256 << 10));
             try {
                 module.save(tmp.toString());
             } catch (RuntimeException e) {
                 throw new IOException("cannot save TorchScript to " + path + ": " + Libtorch.firstLine(e), e);
             }
         });
+    }
+
+    /**
+     * Writes {@code bytes} to {@code tmp} before libtorch writes the model there. libtorch's writer aborts the
+     * whole process (std::terminate from a destructor) when the disk fills under it, so a full file system must
+     * fail here, in Java, with "No space left on device". The estimate covers the fp32 parameters and the zip's
+     * code and alignment; libtorch truncates the file and writes into the space just freed.
+     */
+    private static void reserve(Path tmp, long bytes) throws IOException {
+        java.nio.ByteBuffer zeros = java.nio.ByteBuffer.allocate(1 << 16);
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.WRITE,
+                java.nio.file.StandardOpenOption.CREATE)) {
+            for (long left = bytes; left > 0; left -= zeros.capacity()) {
+                zeros.clear().limit((int) Math.min(zeros.capacity(), left));
+                while (zeros.hasRemaining()) {
+                    ch.write(zeros);
+                }
+            }
+            ch.force(false); // file systems that allocate lazily report a full disk here
+        }
     }
 
     @Override

@@ -74,6 +74,7 @@ final class JobStore implements AutoCloseable {
     static JobStore open(Path file) {
         try {
             Connection c = DriverManager.getConnection("jdbc:sqlite:" + file.toAbsolutePath());
+            requireIntact(c, file);
             try (Statement s = c.createStatement()) {
                 s.execute("PRAGMA journal_mode=WAL");
                 s.execute("PRAGMA synchronous=FULL");
@@ -85,6 +86,35 @@ final class JobStore implements AutoCloseable {
             return store;
         } catch (SQLException e) {
             throw new StoreException("opening " + file, e);
+        }
+    }
+
+    /**
+     * Refuses, before anything is written, a file that is not an SQLite database or fails SQLite's quick check: the
+     * server must not start over a damaged store (it would lose jobs or recreate tables), and the file is left
+     * as it was for the operator to restore or inspect.
+     */
+    private static void requireIntact(Connection c, Path file) throws SQLException {
+        String problem;
+        try (Statement s = c.createStatement(); ResultSet r = s.executeQuery("PRAGMA quick_check(5)")) {
+            List<String> lines = new ArrayList<>();
+            while (r.next()) {
+                lines.add(r.getString(1));
+            }
+            problem = lines.equals(List.of("ok")) ? null : "damaged (SQLite's quick check: " + String.join("; ", lines) + ")";
+        } catch (SQLException e) {
+            String m = String.valueOf(e.getMessage());
+            if (!m.contains("SQLITE_NOTADB") && !m.contains("SQLITE_CORRUPT")) {
+                c.close();
+                throw e;
+            }
+            problem = m.contains("SQLITE_NOTADB") ? "not a Lethe database (SQLite: file is not a database)"
+                    : "damaged (SQLite: " + m.replace('\n', ' ') + ")";
+        }
+        if (problem != null) {
+            c.close();
+            throw new IllegalStateException(file + " is " + problem + "; it was left untouched: restore it from a backup or "
+                    + "move it away to start with an empty store");
         }
     }
 
