@@ -56,6 +56,28 @@ class CliSparkTest {
     }
 
     @Test
+    void aFailedJobIsOneLineAndExitOne() throws Exception {
+        // labels beyond the model's 10 classes are refused on the driver; a corrupt file fails inside the tasks
+        Path data = dir.resolve("data");
+        java.nio.file.Files.createDirectories(data);
+        for (String split : new String[] {"train", "t10k"}) {
+            java.nio.file.Files.copy(Path.of("/usr/share/datasets/fashion-mnist/" + split + "-labels-idx1-ubyte.gz"),
+                    data.resolve(split + "-labels-idx1-ubyte.gz"));
+            byte[] images = java.nio.file.Files.readAllBytes(Path.of("/usr/share/datasets/fashion-mnist/" + split
+                    + "-images-idx3-ubyte.gz"));
+            // a gzip stream cut short: the header reads, the pixels do not
+            java.nio.file.Files.write(data.resolve(split + "-images-idx3-ubyte.gz"), java.util.Arrays.copyOf(images, 4096));
+        }
+        CliRunner.Result r = CliRunner.run("fisher", "--model", CliRunner.model().toString(), "--data", "idx:" + data,
+                "--train-limit", "256", "--spark", "local[2]", "--spark-partitions", "2", "--device", "cpu",
+                "--out", dir.resolve("x.safetensors").toString(), "-q");
+        assertEquals(1, r.code(), r.toString());
+        String line = r.err().lines().filter(l -> l.startsWith("lethe fisher: error:")).findFirst().orElse("");
+        assertTrue(line.contains("the Spark job failed:"), r.err());
+        assertTrue(!java.nio.file.Files.exists(dir.resolve("x.safetensors")), "no output written");
+    }
+
+    @Test
     void sparkOptionsAreCheckedBeforeAnyWork() {
         CliRunner.Result r = CliRunner.run("fisher", "--model", CliRunner.model().toString(), "--data", "fashion-mnist",
                 "--spark", "local[2]", "--subset", "forget", "--forget-class", "1", "--out", dir.resolve("x.safetensors").toString());

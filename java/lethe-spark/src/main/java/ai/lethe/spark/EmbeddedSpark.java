@@ -35,10 +35,14 @@ public final class EmbeddedSpark implements AutoCloseable {
     public static EmbeddedSpark open(String master, Map<String, String> conf) {
         // Spark's start-up warnings about this machine's host name and Hadoop's native library say nothing about
         // the job; errors still show (an explicit setting wins).
-        System.setProperty("org.slf4j.simpleLogger.log.org.apache.spark.util.Utils",
-                System.getProperty("org.slf4j.simpleLogger.log.org.apache.spark.util.Utils", "error"));
-        System.setProperty("org.slf4j.simpleLogger.log.org.apache.hadoop.util.NativeCodeLoader",
-                System.getProperty("org.slf4j.simpleLogger.log.org.apache.hadoop.util.NativeCodeLoader", "error"));
+        quiet("org.apache.spark.util.Utils", "error");
+        quiet("org.apache.hadoop.util.NativeCodeLoader", "error");
+        if (master != null && master.strip().startsWith("local")) {
+            // In-process, a failed task's error comes back as the job's one-line error: Spark's own stack traces of
+            // every attempt would bury it (a cluster's executor logs keep them).
+            quiet("org.apache.spark.executor.Executor", "off");
+            quiet("org.apache.spark.scheduler.TaskSetManager", "error");
+        }
         SparkConf c = new SparkConf().setAppName("lethe fisher").setIfMissing("spark.ui.enabled", "false");
         if (master != null) {
             String m = master.strip();
@@ -57,6 +61,12 @@ public final class EmbeddedSpark implements AutoCloseable {
         }
         conf.forEach(c::set);
         return new EmbeddedSpark(SparkSession.builder().config(c).getOrCreate());
+    }
+
+    /** Sets a logger's level for slf4j-simple unless the user set it (-Dorg.slf4j.simpleLogger.log.NAME=...). */
+    private static void quiet(String logger, String level) {
+        String key = "org.slf4j.simpleLogger.log." + logger;
+        System.setProperty(key, System.getProperty(key, level));
     }
 
     public JavaSparkContext context() {

@@ -247,6 +247,33 @@ public final class SparkImportance {
     }
 
     private PartialSum reduce(JavaRDD<PartialSum> partials, Model model, int tasks) {
+        try {
+            return reduceOrFail(partials, model, tasks);
+        } catch (Exception e) { // Scala code throws the checked SparkException undeclared
+            if (e instanceof org.apache.spark.SparkException) {
+                throw new IllegalStateException("the Spark job failed: " + firstLine(rootCause(e)), e);
+            }
+            throw e;
+        }
+    }
+
+    /** The task's own error (Spark wraps it, with the executor's stack trace in the message). */
+    private static Throwable rootCause(Throwable t) {
+        Throwable root = t;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return root;
+    }
+
+    private static String firstLine(Throwable t) {
+        String m = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+        int nl = m.indexOf('\n');
+        String line = nl < 0 ? m : m.substring(0, nl);
+        return t instanceof org.apache.spark.SparkException ? line : line + " (" + t.getClass().getSimpleName() + ")";
+    }
+
+    private PartialSum reduceOrFail(JavaRDD<PartialSum> partials, Model model, int tasks) {
         if (reductionFor(model, tasks) == Reduction.TREE) {
             return partials.treeReduce(PartialSum::merge, 2);
         }
