@@ -6,7 +6,7 @@ package ai.lethe.fuzz;
  */
 final class FuzzBudget {
 
-    static final String CI = "12s";
+    static final String CI = "10s";
 
     private FuzzBudget() {
     }
