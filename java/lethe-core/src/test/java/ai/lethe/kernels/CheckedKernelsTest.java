@@ -36,7 +36,7 @@ class CheckedKernelsTest {
             assertTrue(Modifier.isFinal(checked.getModifiers()), m.getName() + " is final in the checking layer");
             kernels++;
         }
-        assertEquals(14, kernels, "upload, download and the twelve kernels");
+        assertEquals(15, kernels, "upload, download and the thirteen kernels");
         for (Class<?> backEnd : List.of(ScalarKernels.class, VectorKernels.class, CudaKernels.class)) {
             assertTrue(CheckedKernels.class.isAssignableFrom(backEnd), backEnd.getSimpleName());
         }
@@ -64,7 +64,8 @@ class CheckedKernelsTest {
             public void close() {
             }
         };
-        try (TensorList a = k.allocate(3, 3); TensorList b = k.allocate(3, 4)) {
+        try (TensorList a = k.allocate(3, 3); TensorList b = k.allocate(3, 4); TensorList g = k.allocate(3);
+             TensorList u = k.allocate(1)) {
             Map<String, Consumer<TensorList>> calls = new LinkedHashMap<>();
             calls.put("copy", x -> k.copy(a, x));
             calls.put("fill", x -> k.fill(x, 1f));
@@ -78,6 +79,7 @@ class CheckedKernelsTest {
             calls.put("ratioHistogram", x -> k.ratioHistogram(a, x, 0f, 21, 11, 0, 0));
             calls.put("ratioShift", x -> k.ratioShift(a, x, a, 1f, 1f, 1f));
             calls.put("stats", x -> k.stats(x));
+            calls.put("accumulatePerSampleProducts", x -> k.accumulatePerSampleProducts(x, g, u, 1, 3, 1, 1, false));
             calls.put("upload", x -> k.upload(new float[][] {new float[3], new float[3]}, x));
             calls.put("download", x -> k.download(x, new float[][] {new float[3], new float[3]}));
             calls.forEach((kernel, call) -> {
