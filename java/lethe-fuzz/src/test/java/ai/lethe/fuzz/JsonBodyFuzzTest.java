@@ -5,6 +5,8 @@ import java.net.http.HttpRequest;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
+import org.junit.jupiter.api.BeforeAll;
+
 import com.code_intelligence.jazzer.junit.FuzzTest;
 
 /**
@@ -15,6 +17,17 @@ import com.code_intelligence.jazzer.junit.FuzzTest;
 class JsonBodyFuzzTest {
 
     private static final String[] ENDPOINTS = {"/jobs", "/models", "/models/$MODEL/importances", "/jobs?", "/importances?"};
+
+    /** The server starts once, before fuzzing (its start-up is no input's time). */
+    @BeforeAll
+    static void startServer() {
+        FuzzServer.get();
+    }
+
+    /** Standalone Jazzer's one-time set-up. */
+    public static void fuzzerInitialize() {
+        FuzzServer.get();
+    }
 
     @FuzzTest(maxDuration = FuzzBudget.CI)
     void requestBodies(byte[] input) {
