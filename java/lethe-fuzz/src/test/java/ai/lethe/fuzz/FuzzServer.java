@@ -34,14 +34,38 @@ final class FuzzServer {
     private static FuzzServer instance;
 
     final URI base;
-    final String modelId;
     final Path root;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+
+    private volatile String modelId;
 
     private FuzzServer(URI base, Path root) {
         this.base = base;
         this.root = root;
-        this.modelId = register();
+    }
+
+    /**
+     * Called at the start of every input: lets this JVM's requests reach its loopback server, then registers the
+     * demo model once. Jazzer's SSRF detector reports every connection a target opens, and can only be told
+     * which are fine once its agent runs (during fuzzing, not in @BeforeAll or in regression mode, where no
+     * detector is installed).
+     */
+    synchronized FuzzServer ready() {
+        if (modelId == null) {
+            int port = base.getPort();
+            try {
+                BugDetectors.allowNetworkConnections((host, p) -> p == port
+                        && (host.equals("127.0.0.1") || host.equals("localhost")));
+            } catch (IllegalStateException | LinkageError e) {
+                // no bug detectors in this JVM
+            }
+            modelId = register();
+        }
+        return this;
+    }
+
+    String modelId() {
+        return ready().modelId;
     }
 
     static synchronized FuzzServer get() {
@@ -58,11 +82,6 @@ final class FuzzServer {
                 LetheServer server = LetheServer.start(ServerConfig.of(dir.resolve("data-dir")).port(0).device("cpu")
                         .workers(1).queueLimit(1).maxUploadBytes(4L << 20).allowedRoot(root));
                 Runtime.getRuntime().addShutdownHook(new Thread(server::close));
-                // Jazzer's SSRF detector reports every connection a target opens; these targets' own requests
-                // to their loopback server are the point (kept open for the JVM's life)
-                int port = server.port();
-                BugDetectors.allowNetworkConnections((host, p) -> p == port
-                        && (host.equals("127.0.0.1") || host.equals("localhost")));
                 instance = new FuzzServer(server.url(), root);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);

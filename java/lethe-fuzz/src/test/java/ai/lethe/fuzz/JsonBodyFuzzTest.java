@@ -38,10 +38,10 @@ class JsonBodyFuzzTest {
         if (input.length == 0) {
             return;
         }
-        FuzzServer server = FuzzServer.get();
-        String endpoint = ENDPOINTS[(input[0] & 0xFF) % ENDPOINTS.length].replace("$MODEL", server.modelId);
+        FuzzServer server = FuzzServer.get().ready();
+        String endpoint = ENDPOINTS[(input[0] & 0xFF) % ENDPOINTS.length].replace("$MODEL", server.modelId());
         String rest = new String(Arrays.copyOfRange(input, 1, input.length), StandardCharsets.UTF_8)
-                .replace("$MODEL", server.modelId);
+                .replace("$MODEL", server.modelId());
         HttpRequest.Builder request;
         if (endpoint.endsWith("?")) {
             URI uri;

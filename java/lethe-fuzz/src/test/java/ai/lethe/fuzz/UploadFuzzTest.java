@@ -38,7 +38,7 @@ class UploadFuzzTest {
         }
         String contentType = new String(input, 0, nl, StandardCharsets.ISO_8859_1).strip();
         byte[] body = nl < input.length ? Arrays.copyOfRange(input, nl + 1, input.length) : new byte[0];
-        FuzzServer server = FuzzServer.get();
+        FuzzServer server = FuzzServer.get().ready();
         HttpRequest.Builder request = HttpRequest.newBuilder(server.base.resolve("/models"))
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body));
         try {
