@@ -155,7 +155,7 @@ public final class NpyDataset implements Dataset {
             }
             String[] parts = s.group(1).split(",");
             long[] shape = Arrays.stream(parts).map(String::strip).filter(x -> !x.isEmpty()).mapToLong(Long::parseLong).toArray();
-            long items = 1;
+            long items = 1; // only to refuse a shape whose element count overflows
             for (long dim : shape) {
                 if (dim < 0 || dim > Integer.MAX_VALUE) {
                     throw new LetheFormatException(p + ": .npy shape " + Arrays.toString(shape) + " has a dimension out of range");

@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Set;
 
+import com.code_intelligence.jazzer.api.BugDetectors;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
@@ -33,14 +34,38 @@ final class FuzzServer {
     private static FuzzServer instance;
 
     final URI base;
-    final String modelId;
     final Path root;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+
+    private volatile String modelId;
 
     private FuzzServer(URI base, Path root) {
         this.base = base;
         this.root = root;
-        this.modelId = register();
+    }
+
+    /**
+     * Called at the start of every input: lets this JVM's requests reach its loopback server, then registers the
+     * demo model once. Jazzer's SSRF detector reports every connection a target opens, and can only be told
+     * which are fine once its agent runs (during fuzzing, not in @BeforeAll or in regression mode, where no
+     * detector is installed).
+     */
+    synchronized FuzzServer ready() {
+        if (modelId == null) {
+            int port = base.getPort();
+            try {
+                BugDetectors.allowNetworkConnections((host, p) -> p == port
+                        && (host.equals("127.0.0.1") || host.equals("localhost")));
+            } catch (IllegalStateException | LinkageError e) {
+                // no bug detectors in this JVM
+            }
+            modelId = register();
+        }
+        return this;
+    }
+
+    String modelId() {
+        return ready().modelId;
     }
 
     static synchronized FuzzServer get() {

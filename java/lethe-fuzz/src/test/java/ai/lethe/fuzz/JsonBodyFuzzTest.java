@@ -5,6 +5,8 @@ import java.net.http.HttpRequest;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
+import org.junit.jupiter.api.BeforeAll;
+
 import com.code_intelligence.jazzer.junit.FuzzTest;
 
 /**
@@ -16,6 +18,17 @@ class JsonBodyFuzzTest {
 
     private static final String[] ENDPOINTS = {"/jobs", "/models", "/models/$MODEL/importances", "/jobs?", "/importances?"};
 
+    /** The server starts once, before fuzzing (its start-up is no input's time). */
+    @BeforeAll
+    static void startServer() {
+        FuzzServer.get();
+    }
+
+    /** Standalone Jazzer's one-time set-up. */
+    public static void fuzzerInitialize() {
+        FuzzServer.get();
+    }
+
     @FuzzTest(maxDuration = FuzzBudget.CI)
     void requestBodies(byte[] input) {
         fuzzerTestOneInput(input);
@@ -25,10 +38,10 @@ class JsonBodyFuzzTest {
         if (input.length == 0) {
             return;
         }
-        FuzzServer server = FuzzServer.get();
-        String endpoint = ENDPOINTS[(input[0] & 0xFF) % ENDPOINTS.length].replace("$MODEL", server.modelId);
+        FuzzServer server = FuzzServer.get().ready();
+        String endpoint = ENDPOINTS[(input[0] & 0xFF) % ENDPOINTS.length].replace("$MODEL", server.modelId());
         String rest = new String(Arrays.copyOfRange(input, 1, input.length), StandardCharsets.UTF_8)
-                .replace("$MODEL", server.modelId);
+                .replace("$MODEL", server.modelId());
         HttpRequest.Builder request;
         if (endpoint.endsWith("?")) {
             URI uri;

@@ -4,6 +4,8 @@ import java.net.http.HttpRequest;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
+import org.junit.jupiter.api.BeforeAll;
+
 import com.code_intelligence.jazzer.junit.FuzzTest;
 
 /**
@@ -12,6 +14,17 @@ import com.code_intelligence.jazzer.junit.FuzzTest;
  * JSON body: a model that loads is registered (201), anything else is refused (400, 413, 415, 422).
  */
 class UploadFuzzTest {
+
+    /** The server starts once, before fuzzing (its start-up is no input's time). */
+    @BeforeAll
+    static void startServer() {
+        FuzzServer.get();
+    }
+
+    /** Standalone Jazzer's one-time set-up. */
+    public static void fuzzerInitialize() {
+        FuzzServer.get();
+    }
 
     @FuzzTest(maxDuration = FuzzBudget.CI)
     void modelUploads(byte[] input) {
@@ -25,7 +38,7 @@ class UploadFuzzTest {
         }
         String contentType = new String(input, 0, nl, StandardCharsets.ISO_8859_1).strip();
         byte[] body = nl < input.length ? Arrays.copyOfRange(input, nl + 1, input.length) : new byte[0];
-        FuzzServer server = FuzzServer.get();
+        FuzzServer server = FuzzServer.get().ready();
         HttpRequest.Builder request = HttpRequest.newBuilder(server.base.resolve("/models"))
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body));
         try {
