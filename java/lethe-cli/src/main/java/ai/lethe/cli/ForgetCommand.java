@@ -19,8 +19,6 @@ import picocli.CommandLine.Option;
         description = {
             "Makes a model forget part of its training data and writes the changed model.",
             "",
-            "Methods: ssd (Selective Synaptic Dampening: importances over D and Df, dampen parameters with I_f > alpha*I_D by min(lambda*I_D/I_f, 1)), lfssd (the same with label-free importances), mnemonic (one-shot update from stored class codes; needs a model trained with 'lethe train --mnemonic-codes'), deepclean (reset the weights with the largest I_f/I_r, fine-tune only them on Dr), rfa (LoRA branches trained to keep Dr's features and shift Df's, merged; zoo models), and the baselines finetune, neggrad and retrain (zoo models).",
-            "",
             "Accuracies and a membership-inference attack are measured before and after (skip with --no-eval).",
             "",
             "Example: lethe forget --model m.pt --data fashion-mnist --forget-class 1 --method lfssd --alpha 2 --out forgotten.pt --report report.json"

@@ -28,8 +28,16 @@ import picocli.CommandLine.Option;
 final class MethodOptions {
 
     @Option(names = "--method", paramLabel = "METHOD", defaultValue = "ssd", converter = Converters.MethodConverter.class,
-            description = "ssd, lfssd, mnemonic, deepclean, rfa, finetune, neggrad or retrain (default: ${DEFAULT-VALUE}).")
+            completionCandidates = MethodNames.class, description = "${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
     Method method;
+
+    /** The registry's method ids, for --method's help. */
+    static final class MethodNames implements Iterable<String> {
+        @Override
+        public java.util.Iterator<String> iterator() {
+            return java.util.Arrays.stream(Method.values()).map(Method::id).iterator();
+        }
+    }
 
     @Option(names = "--batch-size", paramLabel = "B", defaultValue = "64",
             description = "Batch size of the importance passes (default: ${DEFAULT-VALUE}).")
@@ -180,6 +188,11 @@ final class MethodOptions {
 
         @Override
         public CommandSpec transform(CommandSpec spec) {
+            List<String> description = new ArrayList<>(List.of(spec.usageMessage().description()));
+            description.add(Math.min(1, description.size()), "");
+            description.add(Math.min(2, description.size()), "Methods: " + java.util.Arrays.stream(Method.values())
+                    .map(m -> m.id() + " (" + m.summary() + "; needs " + m.needs() + ")").collect(Collectors.joining("; ")) + ".");
+            spec.usageMessage().description(description.toArray(new String[0]));
             for (SettingField f : fields().values()) {
                 spec.addOption(OptionSpec.builder(f.optionNames()).paramLabel(f.setting().label()).type(String.class)
                         .arity("1").description(description(f)).build());

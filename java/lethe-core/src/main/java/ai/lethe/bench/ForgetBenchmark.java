@@ -31,7 +31,7 @@ public final class ForgetBenchmark {
     }
 
     /**
-     * @param request a request without retainImportance/saveImportances; evaluation is switched off here
+     * @param request a request without importanceFull/saveImportances; evaluation is switched off here
      */
     public static Report run(Path model, String device, ForgetRequest request, int repetitions) throws IOException {
         Path dir = Files.createTempDirectory("lethe-bench-forget");
@@ -60,9 +60,9 @@ public final class ForgetBenchmark {
             double[] secondForget = new double[repetitions];
             ForgetReport last = null;
             for (int i = 0; i < repetitions; i++) {
-                request.saveImportances(dir).retainImportance(null);
+                request.saveImportances(dir).importanceFull(null);
                 ForgetReport a = once(lethe, original, request);
-                request.saveImportances(null).retainImportance(dir.resolve("importance_full.safetensors"));
+                request.saveImportances(null).importanceFull(dir.resolve("importance_full.safetensors"));
                 ForgetReport b = once(lethe, original, request);
                 if (a.selected() != b.selected()) {
                     throw new IllegalStateException("the stored importance changed the result: " + a.selected() + " vs " + b.selected());

@@ -252,7 +252,7 @@ public final class Importance {
         }
         if (!p.subset().equals("full")) {
             throw new IllegalArgumentException(file + " holds the importance of the " + p.subset()
-                    + " subset; --retain-importance needs one over the full training set (lethe fisher --subset full)");
+                    + " subset; a stored I_D must be the importance over the full training set (lethe fisher --subset full)");
         }
         return null;
     }
