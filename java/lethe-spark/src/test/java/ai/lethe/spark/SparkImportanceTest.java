@@ -79,6 +79,10 @@ class SparkImportanceTest {
             }
         });
         model = Models.load(cnnModel(Files.createTempDirectory("lethe-spark-test")));
+        // Spark tasks run libtorch on spark.task.cpus = 1 thread; the single-process reference does too, so that both
+        // compute every batch gradient with the same reduction order (libtorch's sums depend on the thread count)
+        ai.lethe.model.Libtorch.ensureLoaded();
+        org.bytedeco.pytorch.global.torch.set_num_threads(1);
         kernels = new VectorKernels();
         train = DataSource.open("fashion-mnist", SAMPLES).train();
         labels = train.labels();
