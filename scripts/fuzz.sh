@@ -28,5 +28,6 @@ cp=$(cat "$module/target/fuzz.classpath"):java/lethe-core/target/classes:java/le
 exec java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx768m -Dorg.bytedeco.javacpp.maxPhysicalBytes=0 \
   -Dorg.slf4j.simpleLogger.defaultLogLevel=error \
   -cp "$cp" com.code_intelligence.jazzer.Jazzer --target_class="ai.lethe.fuzz.$target" \
-  --instrumentation_includes='ai.lethe.**' --keep_going="${LETHE_FUZZ_KEEP_GOING:-1}" \
+  --instrumentation_includes='ai.lethe.**' --disabled_hooks=com.code_intelligence.jazzer.sanitizers.ServerSideRequestForgery \
+  --keep_going="${LETHE_FUZZ_KEEP_GOING:-1}" \
   -max_total_time="$seconds" -timeout=30 -artifact_prefix="$findings/" -print_final_stats=1 "$corpus" "$method_dir"

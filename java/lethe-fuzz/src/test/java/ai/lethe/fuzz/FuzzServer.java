@@ -13,7 +13,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Set;
 
-import com.code_intelligence.jazzer.api.BugDetectors;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
@@ -44,21 +43,9 @@ final class FuzzServer {
         this.root = root;
     }
 
-    /**
-     * Called at the start of every input: lets this JVM's requests reach its loopback server, then registers the
-     * demo model once. Jazzer's SSRF detector reports every connection a target opens, and can only be told
-     * which are fine once its agent runs (during fuzzing, not in @BeforeAll or in regression mode, where no
-     * detector is installed).
-     */
+    /** Called at the start of every input: registers the demo model once (after the server's start, not in it). */
     synchronized FuzzServer ready() {
         if (modelId == null) {
-            int port = base.getPort();
-            try {
-                BugDetectors.allowNetworkConnections((host, p) -> p == port
-                        && (host.equals("127.0.0.1") || host.equals("localhost")));
-            } catch (IllegalStateException | LinkageError e) {
-                // no bug detectors in this JVM
-            }
             modelId = register();
         }
         return this;
