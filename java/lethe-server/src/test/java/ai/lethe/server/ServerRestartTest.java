@@ -4,8 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -148,31 +146,8 @@ class ServerRestartTest {
     }
 
     private Child start(Path data, int maxAttempts, String name) throws IOException, InterruptedException {
-        Path out = dir.resolve(name + ".out");
-        Path err = dir.resolve(name + ".err");
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> cmd = new ArrayList<>(List.of(java, "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
-                "-Dorg.bytedeco.javacpp.maxPhysicalBytes=0", "-Dorg.bytedeco.javacpp.maxBytes=0", "-Xmx2g"));
-        if (System.getProperty("lethe.cache.dir") != null) {
-            cmd.add("-Dlethe.cache.dir=" + System.getProperty("lethe.cache.dir"));
-        }
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), ChildServer.class.getName(), data.toString(), "1",
-                Integer.toString(maxAttempts)));
-        Process p = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
-        children.add(p);
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-        while (System.nanoTime() < deadline) {
-            for (String line : Files.readAllLines(out, StandardCharsets.UTF_8)) {
-                if (line.startsWith("LETHE_PORT ")) {
-                    URI url = URI.create("http://127.0.0.1:" + line.substring("LETHE_PORT ".length()).strip());
-                    return new Child(p, new ApiClient(url, null));
-                }
-            }
-            if (!p.isAlive()) {
-                throw new AssertionError("the " + name + " server exited with " + p.exitValue() + ":\n" + Files.readString(err));
-            }
-            Thread.sleep(50);
-        }
-        throw new AssertionError("the " + name + " server did not start:\n" + Files.readString(err));
+        ChildServer.Started s = ChildServer.launch(dir, name, data, 1, maxAttempts);
+        children.add(s.process());
+        return new Child(s.process(), new ApiClient(s.url(), null));
     }
 }

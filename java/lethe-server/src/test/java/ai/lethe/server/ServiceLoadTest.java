@@ -228,30 +228,8 @@ class ServiceLoadTest {
     }
 
     private Child start(Path data, String name) throws IOException, InterruptedException {
-        Path out = dir.resolve(name + ".out");
-        Path err = dir.resolve(name + ".err");
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> cmd = new ArrayList<>(List.of(java, "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
-                "-Dorg.bytedeco.javacpp.maxPhysicalBytes=0", "-Dorg.bytedeco.javacpp.maxBytes=0", "-Xmx2g"));
-        if (System.getProperty("lethe.cache.dir") != null) {
-            cmd.add("-Dlethe.cache.dir=" + System.getProperty("lethe.cache.dir"));
-        }
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), ChildServer.class.getName(), data.toString(),
-                Integer.toString(WORKERS), Integer.toString(KILLS + 2)));
-        Process p = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
-        children.add(p);
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-        while (System.nanoTime() < deadline) {
-            for (String line : Files.readAllLines(out, StandardCharsets.UTF_8)) {
-                if (line.startsWith("LETHE_PORT ")) {
-                    return new Child(p, URI.create("http://127.0.0.1:" + line.substring("LETHE_PORT ".length()).strip()));
-                }
-            }
-            if (!p.isAlive()) {
-                throw new AssertionError("the " + name + " server exited with " + p.exitValue() + ":\n" + Files.readString(err));
-            }
-            Thread.sleep(50);
-        }
-        throw new AssertionError("the " + name + " server did not start:\n" + Files.readString(err));
+        ChildServer.Started s = ChildServer.launch(dir, name, data, WORKERS, KILLS + 2);
+        children.add(s.process());
+        return new Child(s.process(), s.url());
     }
 }
