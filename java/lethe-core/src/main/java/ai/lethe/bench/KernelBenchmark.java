@@ -120,18 +120,13 @@ public final class KernelBenchmark {
     public Report run(Consumer<String> progress) {
         long n = ParameterShapes.total(sizes);
         CudaKernels cuda = kernels instanceof CudaKernels c ? c : null;
-        Double peak = cuda == null || Double.isNaN(cuda.peakBandwidthGbps()) ? null : cuda.peakBandwidthGbps();
+        double peakGbps = cuda == null ? Double.NaN : cuda.peakBandwidthGbps();
+        Double peak = Double.isNaN(peakGbps) ? null : peakGbps;
         List<Result> results = new ArrayList<>();
-        float[] flat = new float[Math.toIntExact(n)];
-        SplittableRandom random = new SplittableRandom(7);
-        for (int j = 0; j < flat.length; j++) {
-            flat[j] = (float) random.nextDouble(-1, 1);
-        }
         String baseline;
         try (Workload x = new Workload(sizes);
-             TensorList copySrc = kernels.upload(new float[][] {flat});
+             TensorList copySrc = kernels.upload(fill(new SplittableRandom(7), new long[] {n}, false));
              TensorList copyDst = kernels.allocate(new long[] {n})) {
-            flat = null; // the device (or the back end) holds its own copy now
             DoubleSupplier copy;
             if (cuda != null) {
                 copy = () -> cuda.deviceMillis(() -> cuda.memcpy(copySrc, copyDst));
