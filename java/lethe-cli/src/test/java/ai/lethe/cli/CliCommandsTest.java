@@ -119,6 +119,16 @@ class CliCommandsTest {
     }
 
     @Test
+    void benchPerSampleRefusesBadSettingsBeforeAnyWork() {
+        for (String[] bad : new String[][] {{"--samples", "0"}, {"--arch", "resnet18"}, {"--batch-size", "-3"}}) {
+            CliRunner.Result r = CliRunner.run("bench", "per-sample", bad[0], bad[1], "--json");
+            assertEquals(2, r.code(), r.toString());
+            assertTrue(r.err().contains(bad[0].equals("--arch") ? "resnet18-cifar" : bad[0]), r.err());
+            assertEquals("", r.out().strip(), "no JSON for a refused run");
+        }
+    }
+
+    @Test
     void benchKernelsPrintsTheDocumentedJson() throws Exception {
         CliRunner.Result r = CliRunner.run("bench", "kernels", "--params", "20000", "--repetitions", "2", "--device", "vector", "--json");
         assertEquals(0, r.code(), r.toString());
