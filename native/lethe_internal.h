@@ -23,6 +23,7 @@ struct Ctx {
     cudaEvent_t mark_start = nullptr;
     cudaEvent_t mark_stop = nullptr;
     unsigned long long *d_counter = nullptr;
+    unsigned long long *d_gradient_non_finite = nullptr; /* NaN/Inf gradient elements the accumulate kernels met */
     unsigned long long *d_histogram = nullptr; /* 1 << kMaxHistogramBits bins */
     unsigned long long histogram_passes = 0;   /* alternates the direction of successive histogram passes */
     /* Per-tensor scratch, grown on demand. */

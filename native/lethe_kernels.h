@@ -49,6 +49,9 @@ LETHE_API int lethe_ctx_destroy(long long ctx);
 LETHE_API int lethe_ctx_describe(long long ctx, char *buf, int buf_len);
 /* Run subsequent work on this cudaStream_t (0 = the context's own stream). */
 LETHE_API int lethe_ctx_set_stream(long long ctx, long long stream);
+/* Run subsequent work on exactly this cudaStream_t, 0 meaning the legacy default stream (libtorch's default
+ * stream), not the context's own: how the kernels join libtorch's current stream. */
+LETHE_API int lethe_ctx_use_external_stream(long long ctx, long long stream);
 LETHE_API int lethe_ctx_synchronize(long long ctx);
 
 LETHE_API int lethe_malloc(long long ctx, long long bytes, long long *device_ptr_out);
@@ -98,7 +101,8 @@ LETHE_API int lethe_sgd_step(long long ctx, long long theta, long long velocity,
 
 /* ---- importance accumulation (cuda-kernels/accumulate.cu) ------------------------------------- */
 
-/* acc += scale * (g * g) */
+/* acc += scale * (g * g). Both accumulate kernels also add the number of NaN/Inf elements of g to the context's
+ * gradient counter, read and zeroed by lethe_take_gradient_non_finite (the only read-back a pass needs). */
 LETHE_API int lethe_accumulate_square(long long ctx, long long acc, long long g, float scale);
 /* acc += scale * |g| */
 LETHE_API int lethe_accumulate_abs(long long ctx, long long acc, long long g, float scale);
@@ -148,6 +152,8 @@ LETHE_API int lethe_check_helpers(long long ctx, char *msg, int msg_len);
 /* Zero the context's counter (kernels that count add to it). */
 LETHE_API int lethe_reset_counter(long long ctx);
 LETHE_API int lethe_read_counter(long long ctx, long long *value_out);
+/* The NaN/Inf gradient elements the accumulate kernels met since the last call; zeroes the count (synchronises). */
+LETHE_API int lethe_take_gradient_non_finite(long long ctx, long long *value_out);
 /* 2^bits bins of the last lethe_ratio_histogram. */
 LETHE_API int lethe_read_histogram(long long ctx, long long *bins_out, int bins);
 /* One float per tensor of the last lethe_ratio_shift (alpha_l). */

@@ -108,6 +108,8 @@ int lethe_ctx_create(int device, long long *ctx_out) {
         (err = cudaEventCreate(&ctx->mark_start)) != cudaSuccess ||
         (err = cudaEventCreate(&ctx->mark_stop)) != cudaSuccess ||
         (err = cudaMalloc(&ctx->d_counter, sizeof(unsigned long long))) != cudaSuccess ||
+        (err = cudaMalloc(&ctx->d_gradient_non_finite, sizeof(unsigned long long))) != cudaSuccess ||
+        (err = cudaMemsetAsync(ctx->d_gradient_non_finite, 0, sizeof(unsigned long long), ctx->own_stream)) != cudaSuccess ||
         (err = cudaMalloc(&ctx->d_histogram, sizeof(unsigned long long) << lethe::kMaxHistogramBits)) != cudaSuccess ||
         (err = lethe::ensure_per_tensor(ctx, 64)) != cudaSuccess) {
         lethe_ctx_destroy(reinterpret_cast<long long>(ctx));
@@ -115,7 +117,9 @@ int lethe_ctx_create(int device, long long *ctx_out) {
     }
     ctx->stream = ctx->own_stream;
     *ctx_out = reinterpret_cast<long long>(ctx);
-    return lethe_reset_counter(*ctx_out);
+    if ((err = static_cast<cudaError_t>(lethe_reset_counter(*ctx_out))) != cudaSuccess) return err;
+    /* the zeroed counters must be visible to work on any stream the context is later pointed at */
+    return cudaStreamSynchronize(ctx->own_stream);
 }
 
 int lethe_ctx_destroy(long long handle) {
@@ -124,6 +128,7 @@ int lethe_ctx_destroy(long long handle) {
     cudaSetDevice(ctx->device);
     if (ctx->own_stream) cudaStreamSynchronize(ctx->own_stream);
     cudaFree(ctx->d_counter);
+    cudaFree(ctx->d_gradient_non_finite);
     cudaFree(ctx->d_histogram);
     cudaFree(ctx->d_sums);
     cudaFree(ctx->d_max_keys);
@@ -152,6 +157,13 @@ int lethe_ctx_set_stream(long long handle, long long stream) {
     Ctx *ctx = lethe::ctx_of(handle);
     if (!ctx) return LETHE_E_ARGUMENT;
     ctx->stream = stream ? reinterpret_cast<cudaStream_t>(stream) : ctx->own_stream;
+    return LETHE_OK;
+}
+
+int lethe_ctx_use_external_stream(long long handle, long long stream) {
+    Ctx *ctx = lethe::ctx_of(handle);
+    if (!ctx) return LETHE_E_ARGUMENT;
+    ctx->stream = reinterpret_cast<cudaStream_t>(stream); /* 0 is the legacy default stream here */
     return LETHE_OK;
 }
 
@@ -309,6 +321,17 @@ int lethe_read_counter(long long handle, long long *value_out) {
     if (!ctx || !value_out) return LETHE_E_ARGUMENT;
     unsigned long long v = 0;
     cudaError_t err = cudaMemcpyAsync(&v, ctx->d_counter, sizeof(v), cudaMemcpyDeviceToHost, ctx->stream);
+    if (err == cudaSuccess) err = cudaStreamSynchronize(ctx->stream);
+    *value_out = static_cast<long long>(v);
+    return err;
+}
+
+int lethe_take_gradient_non_finite(long long handle, long long *value_out) {
+    Ctx *ctx = lethe::ctx_of(handle);
+    if (!ctx || !value_out) return LETHE_E_ARGUMENT;
+    unsigned long long v = 0;
+    cudaError_t err = cudaMemcpyAsync(&v, ctx->d_gradient_non_finite, sizeof(v), cudaMemcpyDeviceToHost, ctx->stream);
+    if (err == cudaSuccess) err = cudaMemsetAsync(ctx->d_gradient_non_finite, 0, sizeof(v), ctx->stream);
     if (err == cudaSuccess) err = cudaStreamSynchronize(ctx->stream);
     *value_out = static_cast<long long>(v);
     return err;

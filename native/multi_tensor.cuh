@@ -144,15 +144,21 @@ multi_tensor_apply(TileMap map, ListArgs<N> lists, Op op, unsigned long long *co
 
 /* Launch Op over lists that share the shape of lists[0]. */
 template <int N, typename Op>
-int launch_apply(Ctx *ctx, const List *const (&lists)[N], Op op) {
+int launch_apply(Ctx *ctx, const List *const (&lists)[N], Op op, unsigned long long *counter) {
     for (int k = 1; k < N; ++k)
         if (!same_shape(lists[0], lists[k])) return LETHE_E_ARGUMENT;
     if (lists[0]->tiles == 0) return LETHE_OK;
     ListArgs<N> args;
     for (int k = 0; k < N; ++k) args.ptrs[k] = lists[k]->d_ptrs;
     multi_tensor_apply<N, Op><<<grid_for(ctx, lists[0]->tiles), kThreads, 0, ctx->stream>>>(
-        tile_map(lists[0]), args, op, ctx->d_counter);
+        tile_map(lists[0]), args, op, counter);
     return LETHE_LAUNCH_STATUS();
+}
+
+/* Launch Op with its counts going to the context's counter (selected elements of the update kernels). */
+template <int N, typename Op>
+int launch_apply(Ctx *ctx, const List *const (&lists)[N], Op op) {
+    return launch_apply(ctx, lists, op, ctx->d_counter);
 }
 
 }  // namespace lethe

@@ -11,6 +11,7 @@ import ai.lethe.method.Outcome;
 import ai.lethe.method.UnlearningMethod;
 import ai.lethe.model.Model;
 import ai.lethe.model.ModelException;
+import ai.lethe.model.TensorBinding;
 import ai.lethe.report.Progress;
 
 /**
@@ -27,25 +28,43 @@ final class ForgetRun {
     private ForgetRun() {
     }
 
-    static Result run(Model model, Path modelPath, Kernels kernels, Progress progress, PreparedData p, ForgetRequest request)
-            throws IOException {
+    static Result run(Model model, Path modelPath, Kernels kernels, Progress progress, PreparedData p, ForgetRequest request,
+                      ai.lethe.importance.Workers workers) throws IOException {
         long start = System.nanoTime();
-        float[][] snapshot = model.readParameters();
-        Outcome outcome;
-        try {
-            outcome = UnlearningMethod.run(request.method(), new MethodContext(model, modelPath, kernels, progress, p.data(),
-                    p.split(), p.testLabels(), request), request.settings());
-        } catch (IOException | RuntimeException e) {
-            model.writeParameters(snapshot); // a failed method leaves the model as it was
-            throw e;
+        try (TensorList snapshot = snapshot(model, kernels)) {
+            Outcome outcome;
+            try {
+                outcome = UnlearningMethod.run(request.method(), new MethodContext(model, modelPath, kernels, progress, p.data(),
+                        p.split(), p.testLabels(), request).workers(workers), request.settings());
+            } catch (IOException | RuntimeException e) {
+                restore(model, kernels, snapshot); // a failed method leaves the model as it was
+                throw e;
+            }
+            String broken = nonFiniteParameters(model, kernels);
+            if (broken != null) {
+                restore(model, kernels, snapshot);
+                throw new ModelException(request.method().id() + " diverged: the result holds " + broken
+                        + "; the model was left as it was (try a smaller --lr or step)");
+            }
+            return new Result(outcome, (System.nanoTime() - start) / 1e9);
         }
-        String broken = nonFiniteParameters(model, kernels);
-        if (broken != null) {
-            model.writeParameters(snapshot);
-            throw new ModelException(request.method().id() + " diverged: the result holds " + broken
-                    + "; the model was left as it was (try a smaller --lr or step)");
+    }
+
+    /** A copy of the parameters in the kernels' memory: a device-to-device copy when the model is on the kernels' GPU. */
+    static TensorList snapshot(Model model, Kernels kernels) {
+        try (TensorBinding binding = model.bind(kernels)) {
+            TensorList copy = kernels.allocate(model.parameterSizes());
+            kernels.copy(binding.parameters(), copy);
+            return copy;
         }
-        return new Result(outcome, (System.nanoTime() - start) / 1e9);
+    }
+
+    /** Puts a {@link #snapshot} back into the model. */
+    static void restore(Model model, Kernels kernels, TensorList snapshot) {
+        try (TensorBinding binding = model.bind(kernels)) {
+            kernels.copy(snapshot, binding.parameters());
+            binding.pushParameters();
+        }
     }
 
     /**
@@ -55,8 +74,8 @@ final class ForgetRun {
     static String nonFiniteParameters(Model model, Kernels kernels) {
         long bad = 0;
         String first = null;
-        try (TensorList values = kernels.upload(model.readParameters())) {
-            TensorStats[] stats = kernels.stats(values);
+        try (TensorBinding binding = model.bind(kernels)) {
+            TensorStats[] stats = kernels.stats(binding.parameters());
             for (int t = 0; t < stats.length; t++) {
                 if (stats[t].nonFinite() > 0 && first == null) {
                     first = model.parameters().get(t).name();

@@ -74,10 +74,47 @@ public final class Lethe implements AutoCloseable {
     private Kernels kernels;
     private Progress progress = Progress.NONE;
 
+    private ai.lethe.importance.Workers workers = ai.lethe.importance.Workers.ONE;
+    private int[] cudaDevices = new int[0];
+
     private Lethe(Model model, Kernels kernels, Path modelPath) {
         this.model = model;
         this.kernels = kernels;
         this.modelPath = modelPath;
+        place(model, kernels);
+    }
+
+    /**
+     * Puts the model where the kernels are: on their GPU when the back end is CUDA and libtorch can use it (forward,
+     * backward, importances and updates then all stay on the device); otherwise it stays on the host, with a note
+     * when the kernels are on a GPU that libtorch's CPU build cannot reach.
+     */
+    private static void place(Model model, Kernels kernels) {
+        if (!(kernels.unwrap() instanceof CudaKernels cuda) || !(model instanceof ai.lethe.model.LibtorchModel)) {
+            return;
+        }
+        if (ai.lethe.model.Libtorch.cudaAvailable()) {
+            model.toCuda(cuda.deviceIndex());
+            LOG.info("model placed on cuda:{}", cuda.deviceIndex());
+        } else {
+            LOG.warn("the model runs on the host and hands its gradients to the GPU kernels through host memory: this is"
+                    + " libtorch's {} build (build with -Dlethe.torch=gpu on a machine with CUDA 13 libraries)",
+                    ai.lethe.model.Libtorch.build());
+        }
+    }
+
+    /**
+     * Importance passes run on {@code count} workers (threads with their own model replica; on GPUs their own stream,
+     * dealt round-robin over the devices this instance was opened on). 1 is the sequential pass.
+     */
+    public Lethe workers(int count) {
+        this.workers = new ai.lethe.importance.Workers(count, cudaDevices.length > 0 ? cudaDevices
+                : kernels.unwrap() instanceof CudaKernels c && !model.placement().equals("cpu") ? new int[] {c.deviceIndex()} : new int[0]);
+        return this;
+    }
+
+    public ai.lethe.importance.Workers workers() {
+        return workers;
     }
 
     /** Loads a model (TorchScript .pt) and opens the best kernel back end (CUDA if present, else the Vector API). */
@@ -97,7 +134,12 @@ public final class Lethe implements AutoCloseable {
     public static Lethe load(Path modelPath, String arch, String device) throws IOException {
         Kernels k = Backends.open(device);
         try {
-            return new Lethe(Models.load(modelPath, arch), k, modelPath);
+            Lethe lethe = new Lethe(Models.load(modelPath, arch), k, modelPath);
+            if (k.unwrap() instanceof CudaKernels && !lethe.model.placement().equals("cpu")) {
+                lethe.cudaDevices = Backends.cudaDevices(device);
+                lethe.workers(Math.max(1, lethe.cudaDevices.length));
+            }
+            return lethe;
         } catch (IOException | RuntimeException e) {
             k.close();
             throw e;
@@ -139,7 +181,7 @@ public final class Lethe implements AutoCloseable {
         String inputFingerprint = model.fingerprint();
         Evaluation evaluation = new Evaluation(request.evalBatchSize(), progress, p);
         Metrics before = request.evaluate() ? evaluation.measure(model) : null;
-        ForgetRun.Result run = ForgetRun.run(model, modelPath, kernels, progress, p, request);
+        ForgetRun.Result run = ForgetRun.run(model, modelPath, kernels, progress, p, request, workers);
         Outcome outcome = run.outcome();
         if (request.saveImportances() != null) {
             outcome.saveImportances(request.saveImportances());
@@ -200,7 +242,7 @@ public final class Lethe implements AutoCloseable {
         int[] labels = source.train().labels();
         int classes = model.numClasses(source.train().sampleShape());
         PreparedData.requireLabelsInRange(labels, classes, "training");
-        ImportanceEstimator est = new ImportanceEstimator(estimator, kernels, progress);
+        ImportanceEstimator est = new ImportanceEstimator(estimator, kernels, progress).workers(workers);
         String description = ForgetSplit.identity(source.train(), labels);
         switch (subset) {
             case "full": {

@@ -23,9 +23,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "bench",
-        description = "Benchmarks: 'lethe bench kernels' (kernel bandwidth against a same-run copy), 'lethe bench forget' (a forget request, and a second one that reuses the stored I_D), 'lethe bench profiler' (what the profiler's instrumentation costs, off and on) and 'lethe bench per-sample' (the per-sample estimator's fast path against the one-sample loop).",
+        description = "Benchmarks: 'lethe bench kernels' (kernel bandwidth against a same-run copy), 'lethe bench forget' (a forget request, and a second one that reuses the stored I_D), 'lethe bench profiler' (what the profiler's instrumentation costs, off and on) 'lethe bench per-sample' (the per-sample estimator's fast path against the one-sample loop) and 'lethe bench e2e' (SSD end to end by phase, to compare with scripts/pytorch_ssd_gpu.py on the same device).",
         subcommands = {BenchCommand.Kernels.class, BenchCommand.Forget.class, BenchCommand.ProfilerOverhead.class,
-            BenchPerSampleCommand.class},
+            BenchPerSampleCommand.class, BenchE2eCommand.class},
         mixinStandardHelpOptions = true)
 final class BenchCommand implements Runnable {
 

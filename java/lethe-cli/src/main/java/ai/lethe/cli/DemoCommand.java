@@ -47,6 +47,9 @@ final class DemoCommand implements Callable<Integer> {
     DeviceOption device;
 
     @Mixin
+    WorkersOption workersOption;
+
+    @Mixin
     ProgressOptions progressOptions;
 
     @CommandLine.Spec
@@ -68,7 +71,7 @@ final class DemoCommand implements Callable<Integer> {
                 }
                 Files.copy(in, model, StandardCopyOption.REPLACE_EXISTING);
             }
-            try (Lethe lethe = Lethe.load(model, device.name).progress(progressOptions.progress())) {
+            try (Lethe lethe = workersOption.applyTo(Lethe.load(model, device.name)).progress(progressOptions.progress())) {
                 ForgetReport r = lethe.forget(request()).report();
                 if (out != null) {
                     lethe.save(out);

@@ -9,7 +9,7 @@ import picocli.CommandLine.Option;
 final class DeviceOption {
 
     @Option(names = "--device", paramLabel = "DEVICE", defaultValue = "auto", converter = Converter.class,
-            description = "Kernel back end: auto (CUDA when a device is present, else vector), cpu (= vector: Vector API on all cores), scalar (single-threaded reference), cuda or cuda:N (default: ${DEFAULT-VALUE}).")
+            description = "Where the work runs: auto (CUDA when a device is present, else vector), cpu (= vector: Vector API on all cores), scalar (single-threaded reference), cuda or cuda:N (the model, its gradients, the importances and the update on that GPU when libtorch is its CUDA build; else only the kernels), cuda:0,1,... or cuda:all (importance passes sharded over several GPUs, one replica each) (default: ${DEFAULT-VALUE}).")
     String name;
 
     Kernels open() {

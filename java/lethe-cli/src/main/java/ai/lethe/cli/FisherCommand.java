@@ -46,6 +46,9 @@ final class FisherCommand implements Callable<Integer> {
     @Mixin
     DeviceOption device;
 
+    @Mixin
+    WorkersOption workersOption;
+
     @Option(names = "--spark", paramLabel = "MASTER",
             description = "Run the pass as an Apache Spark job: local[N] runs Spark inside this process on N threads (failed tasks retried), spark://HOST:PORT uses a standalone cluster whose executors see the same --data files and run this build's jars. Only --subset full without a forget set.")
     String sparkMaster;
@@ -92,7 +95,7 @@ final class FisherCommand implements Callable<Integer> {
         }
         forget.inputs(model.inputs(CliOutput.paths(cmd))).data(data.data).output("--out", out).check();
         CliOutput.requireSafetensorsName(cmd, "--out", out, "importances are safetensors");
-        try (Lethe lethe = model.open(device.name).progress(progressOptions.progress())) {
+        try (Lethe lethe = workersOption.applyTo(model.open(device.name)).progress(progressOptions.progress())) {
             long t = System.nanoTime();
             Importance imp = lethe.importance(data.data, data.trainLimit, subset, forget.optional(cmd), estimator, batchSize);
             imp.save(out);

@@ -48,6 +48,9 @@ final class ForgetCommand implements Callable<Integer> {
     DeviceOption device;
 
     @Mixin
+    WorkersOption workersOption;
+
+    @Mixin
     ProgressOptions progressOptions;
 
     @CommandLine.Spec
@@ -60,7 +63,7 @@ final class ForgetCommand implements Callable<Integer> {
                 .output("--out", out);
         reportOptions.register(paths).check();
         ForgetRequest request = methodOptions.request(cmd, data, forget);
-        try (Lethe lethe = model.open(device.name).progress(progressOptions.progress())) {
+        try (Lethe lethe = workersOption.applyTo(model.open(device.name)).progress(progressOptions.progress())) {
             lethe.requireSavable(out);
             Lethe.ForgetResult result = lethe.forget(request);
             lethe.save(out);

@@ -56,6 +56,9 @@ final class ProfileCommand implements Callable<Integer> {
     DeviceOption device;
 
     @Mixin
+    WorkersOption workersOption;
+
+    @Mixin
     ProgressOptions progressOptions;
 
     @CommandLine.Spec
@@ -75,7 +78,7 @@ final class ProfileCommand implements Callable<Integer> {
         }
         paths.check();
         ForgetRequest request = methodOptions.request(cmd, data, forget);
-        try (Lethe lethe = model.open(device.name).progress(progressOptions.progress())) {
+        try (Lethe lethe = workersOption.applyTo(model.open(device.name)).progress(progressOptions.progress())) {
             if (out != null) {
                 lethe.requireSavable(out);
             }

@@ -32,6 +32,8 @@ public final class Importance {
     public static final String SAMPLES = "samples";
     /** Metadata key of how the sums were computed (which per-sample path ran), for reports. */
     public static final String COMPUTATION = "computation";
+    /** Details key: how many parallel workers computed the sum (absent = one). */
+    public static final String WORKERS = "workers";
 
     public Importance(List<ParameterInfo> parameters, float[][] sums, long count, Provenance provenance) {
         this(parameters, sums, count, provenance, Map.of());

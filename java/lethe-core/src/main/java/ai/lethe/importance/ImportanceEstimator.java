@@ -1,29 +1,47 @@
 package ai.lethe.importance;
 
+import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 
 import ai.lethe.data.Batch;
 import ai.lethe.kernels.HostTensors;
 import ai.lethe.kernels.Kernels;
 import ai.lethe.kernels.TensorList;
 import ai.lethe.kernels.TensorStats;
+import ai.lethe.kernels.cuda.CudaKernels;
+import ai.lethe.kernels.cuda.DeviceTensors;
 import ai.lethe.model.Model;
 import ai.lethe.model.ParameterInfo;
 import ai.lethe.model.PerSamplePath;
+import ai.lethe.model.TensorBinding;
 import ai.lethe.profile.Profiler;
 import ai.lethe.report.Progress;
 
 /**
- * Runs one importance pass: libtorch does forward and backward per batch (or per sample), the kernel
- * layer accumulates g² or |g| into one buffer per parameter, and every gradient is checked for NaN/Inf
- * before it is added. The result is a partial sum with its count, see {@link Importance}.
+ * Runs one importance pass: libtorch does forward and backward per batch (or per sample), the kernel layer
+ * accumulates g² or |g| into one buffer per parameter through the model's {@link TensorBinding} (views of the
+ * model's own GPU memory, or host copies), and the accumulate kernels count NaN/Inf gradient values as they go.
+ * The result is a partial sum with its count, see {@link Importance}. With several {@link Workers} the batches are
+ * dealt round-robin to model replicas on their own threads (and CUDA streams) and the partial sums added at the end.
  */
 public final class ImportanceEstimator {
+
+    /**
+     * How often a pass asks a device back end for its non-finite count (a synchronisation): every this many batches
+     * and at the end. Host back ends count for free and are asked after every batch.
+     */
+    static final int DEVICE_CHECK_EVERY = 32;
 
     private final Estimator estimator;
     private final Kernels kernels;
     private final Progress progress;
     private PerSamplePath perSamplePath;
+    private Workers workers = Workers.ONE;
 
     public ImportanceEstimator(Estimator estimator, Kernels kernels, Progress progress) {
         this.estimator = estimator;
@@ -42,6 +60,12 @@ public final class ImportanceEstimator {
      */
     public ImportanceEstimator perSamplePath(PerSamplePath path) {
         this.perSamplePath = path;
+        return this;
+    }
+
+    /** Parallel workers for the batch estimators (the per-sample paths parallelise inside a batch instead). */
+    public ImportanceEstimator workers(Workers w) {
+        this.workers = w == null ? Workers.ONE : w;
         return this;
     }
 
@@ -66,103 +90,411 @@ public final class ImportanceEstimator {
      */
     public Importance estimate(Model model, Iterator<Batch> batches, int expectedBatches, String label,
                                Provenance provenance) {
-        long[] sizes = model.parameterSizes();
-        float[][] grads = new float[sizes.length][];
-        for (int i = 0; i < sizes.length; i++) {
-            grads[i] = new float[Math.toIntExact(sizes[i])];
-        }
-        // CPU back ends read the gradient arrays in place; CUDA gets them uploaded into a staging list.
-        boolean host = kernels.hostMemory();
-        try (TensorList acc = kernels.allocate(sizes);
-             TensorList g = host ? HostTensors.wrap(grads) : kernels.allocate(sizes)) {
-            Pass pass = new Pass(model, grads, acc, g);
-            PerSamplePath path = estimator.perSample() ? perSamplePathFor(model) : null;
+        PerSamplePath path = estimator.perSample() ? perSamplePathFor(model) : null;
+        java.util.Map<String, String> details = new java.util.TreeMap<>();
+        float[][] sums;
+        long count;
+        long samples;
+        if (path == null && workers.count() > 1) {
+            progress.start(label + ", " + workers.count() + " workers", expectedBatches, "batches");
+            Parallel run = new Parallel(model, batches);
+            sums = run.sums;
+            count = run.count;
+            samples = run.samples;
+            details.put(Importance.WORKERS, Integer.toString(workers.count()));
+        } else {
             // Which per-sample path runs shows in the progress line of every command (fisher, forget, ...).
             progress.start(path == null ? label : label + ", per-sample " + path, expectedBatches, "batches");
-            while (batches.hasNext()) {
-                Batch batch = batches.next();
-                pass.batchNo++;
-                if (path == PerSamplePath.LOOP) {
-                    for (int i = 0; i < batch.size(); i++) {
-                        pass.add(batch.sample(i));
-                    }
-                } else if (path != null) {
-                    pass.addPerSampleSums(batch, path);
-                } else {
-                    pass.add(batch);
-                }
-                progress.advance(1);
+            try (TensorList acc = kernels.allocate(model.parameterSizes()); TensorBinding binding = model.bind(kernels)) {
+                Pass pass = new Pass(model, binding, kernels, acc, progress);
+                pass.run(batches, 0, 1, path);
+                sums = kernels.download(acc);
+                count = pass.count;
+                samples = pass.samples;
             }
-            progress.finish();
-            java.util.Map<String, String> details = new java.util.TreeMap<>();
-            details.put(Importance.SAMPLES, Long.toString(pass.samples));
             if (path != null) {
                 details.put(Importance.COMPUTATION, "per-sample " + path + ": " + path.description());
             }
-            return new Importance(model.parameters(), kernels.download(acc), pass.count, provenance).withDetails(details);
         }
+        progress.finish();
+        details.put(Importance.SAMPLES, Long.toString(samples));
+        return new Importance(model.parameters(), sums, count, provenance).withDetails(details);
     }
 
-    /** State of one pass: the gradient buffers and the running count. */
+    /** One worker's pass: its model (replica), binding, kernels and accumulator, and its running counts. */
     private final class Pass {
         final Model model;
-        final float[][] grads;
+        final TensorBinding binding;
+        final Kernels k;
         final TensorList acc;
-        final TensorList g;
+        final Progress progress;
+        float[][] perSampleSums;
+        TensorList perSampleList;
         long count;
         long samples;
-        int batchNo;
+        /** Batch numbers (1-based, over the whole pass) since the last non-finite check. */
+        long uncheckedFrom = -1;
+        long lastBatch;
+        Batch lastBatchSeen;
 
-        Pass(Model model, float[][] grads, TensorList acc, TensorList g) {
+        Pass(Model model, TensorBinding binding, Kernels k, TensorList acc, Progress progress) {
             this.model = model;
-            this.grads = grads;
+            this.binding = binding;
+            this.k = k;
             this.acc = acc;
-            this.g = g;
+            this.progress = progress;
         }
 
-        /** Backward on one batch (or one sample), check its gradient, add it in. */
-        void add(Batch batch) {
+        /** Batches {@code first}, {@code first + stride}, ... (0-based) of the pass come from {@code batches}. */
+        void run(Iterator<Batch> batches, int first, int stride, PerSamplePath path) {
+            long batchNo = first;
+            while (batches.hasNext()) {
+                Batch batch = batches.next();
+                batchNo++;
+                if (path == PerSamplePath.LOOP) {
+                    for (int i = 0; i < batch.size(); i++) {
+                        add(batch.sample(i), batchNo);
+                    }
+                } else if (path != null) {
+                    addPerSampleSums(batch, path, batchNo);
+                } else {
+                    add(batch, batchNo);
+                }
+                progress.advance(1);
+                batchNo += stride - 1;
+            }
+            checkFinite();
+            if (perSampleList != null) {
+                perSampleList.close();
+            }
+        }
+
+        /** Backward on one batch (or one sample), add its gradient in; the kernel counts non-finite values. */
+        void add(Batch batch, long batchNo) {
             model.backward(batch, estimator.loss());
             try (Profiler.Span s = Profiler.span("accumulate")) {
-                model.gradients(grads);
-                if (!kernels.hostMemory()) {
-                    kernels.upload(grads, g);
-                }
-                requireFinite(batch);
+                TensorList g = binding.gradients();
                 if (estimator.absolute()) {
-                    kernels.accumulateAbs(acc, g, 1f);
+                    k.accumulateAbs(acc, g, 1f);
                 } else {
-                    kernels.accumulateSquare(acc, g, 1f);
+                    k.accumulateSquare(acc, g, 1f);
                 }
             }
             count++;
             samples += batch.size();
+            noteBatch(batch, batchNo);
         }
 
         /** The per-sample sums of a whole batch from the model, checked, added in; counts its samples. */
-        void addPerSampleSums(Batch batch, PerSamplePath path) {
-            model.sumPerSample(batch, estimator.loss(), estimator.absolute(), path, kernels, grads);
-            try (Profiler.Span s = Profiler.span("accumulate")) {
-                if (!kernels.hostMemory()) {
-                    kernels.upload(grads, g);
+        void addPerSampleSums(Batch batch, PerSamplePath path, long batchNo) {
+            if (perSampleSums == null) {
+                long[] sizes = model.parameterSizes();
+                perSampleSums = new float[sizes.length][];
+                for (int i = 0; i < sizes.length; i++) {
+                    perSampleSums[i] = new float[Math.toIntExact(sizes[i])];
                 }
-                requireFinite(batch);
-                kernels.scaleAdd(acc, g, 1f);
+            }
+            model.sumPerSample(batch, estimator.loss(), estimator.absolute(), path, k, perSampleSums);
+            try (Profiler.Span s = Profiler.span("accumulate")) {
+                if (k.hostMemory()) {
+                    perSampleList = perSampleList == null ? HostTensors.wrap(perSampleSums) : perSampleList;
+                } else if (perSampleList == null) {
+                    perSampleList = k.upload(perSampleSums);
+                } else {
+                    k.upload(perSampleSums, perSampleList);
+                }
+                TensorStats[] stats = k.stats(perSampleList);
+                for (int t = 0; t < stats.length; t++) {
+                    if (stats[t].nonFinite() > 0) {
+                        throw nonFinite(model.parameters().get(t).name(), stats[t].nonFinite(), batchNo, batchNo, batch);
+                    }
+                }
+                k.scaleAdd(acc, perSampleList, 1f);
             }
             count += batch.size();
             samples += batch.size();
         }
 
-        private void requireFinite(Batch batch) {
-            TensorStats[] stats = kernels.stats(g);
-            for (int t = 0; t < stats.length; t++) {
-                if (stats[t].nonFinite() > 0) {
-                    ParameterInfo p = model.parameters().get(t);
-                    throw new NonFiniteGradientException("gradient of " + p.name() + " holds " + stats[t].nonFinite()
-                            + " NaN/Inf values in batch " + batchNo + " (samples " + batch.indices()[0] + ".."
-                            + batch.indices()[batch.size() - 1] + "); the model or the data produce non-finite values");
+        private void noteBatch(Batch batch, long batchNo) {
+            if (uncheckedFrom < 0) {
+                uncheckedFrom = batchNo;
+            }
+            lastBatch = batchNo;
+            lastBatchSeen = batch;
+            if (k.hostMemory() || ++sinceCheck >= DEVICE_CHECK_EVERY) {
+                checkFinite();
+            }
+        }
+
+        private int sinceCheck;
+
+        /** Asks the kernels how many NaN/Inf gradient values they met since the last check. */
+        void checkFinite() {
+            sinceCheck = 0;
+            if (uncheckedFrom < 0) {
+                return;
+            }
+            long bad = k.takeGradientNonFinite();
+            long from = uncheckedFrom;
+            uncheckedFrom = -1;
+            if (bad == 0) {
+                return;
+            }
+            String where = null;
+            if (from == lastBatch) { // the gradient of the bad batch is still there: name its parameter
+                TensorStats[] stats = k.stats(binding.gradients());
+                for (int t = 0; t < stats.length && where == null; t++) {
+                    if (stats[t].nonFinite() > 0) {
+                        where = model.parameters().get(t).name();
+                    }
                 }
             }
+            throw nonFinite(where, bad, from, lastBatch, lastBatchSeen);
+        }
+    }
+
+    private static NonFiniteGradientException nonFinite(String parameter, long bad, long fromBatch, long toBatch, Batch last) {
+        String what = parameter == null ? "the gradients hold " : "gradient of " + parameter + " holds ";
+        String where = fromBatch == toBatch
+                ? " in batch " + toBatch + " (samples " + last.indices()[0] + ".." + last.indices()[last.size() - 1] + ")"
+                : " in batches " + fromBatch + ".." + toBatch;
+        return new NonFiniteGradientException(what + bad + " NaN/Inf values" + where
+                + "; the model or the data produce non-finite values");
+    }
+
+    /**
+     * The pass on several workers. A dealer thread hands batch i to worker i mod n through a small queue (so every
+     * worker sees the same batches in every run: the result is deterministic for a given worker count); each worker
+     * runs a {@link Pass} on its own replica, binding and, on a GPU, its own stream and kernel context; the partial
+     * sums are added in worker order on the caller's kernels.
+     */
+    private final class Parallel {
+        private static final Batch END = new Batch(new float[0], new int[0], new int[0], 0, new int[] {1});
+        float[][] sums;
+        long count;
+        long samples;
+
+        Parallel(Model model, Iterator<Batch> batches) {
+            int n = workers.count();
+            List<BlockingQueue<Batch>> queues = new ArrayList<>();
+            for (int w = 0; w < n; w++) {
+                queues.add(new ArrayBlockingQueue<>(2));
+            }
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            List<Model> replicas = new ArrayList<>();
+            replicas.add(model);
+            Progress shared = new SynchronizedProgress(progress);
+            List<WorkerResult> results = new ArrayList<>();
+            List<Thread> threads = new ArrayList<>();
+            try {
+                for (int w = 1; w < n; w++) {
+                    replicas.add(model.replicate());
+                }
+                for (int w = 0; w < n; w++) {
+                    WorkerResult r = new WorkerResult();
+                    results.add(r);
+                    int index = w;
+                    Thread t = new Thread(() -> {
+                        try {
+                            r.run(replicas.get(index), index, queues.get(index), shared);
+                        } catch (Throwable e) {
+                            failure.compareAndSet(null, e);
+                        }
+                    }, "lethe-importance-worker-" + w);
+                    t.setDaemon(true);
+                    threads.add(t);
+                    t.start();
+                }
+                deal(batches, queues, failure);
+                for (Thread t : threads) {
+                    t.join();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                failure.compareAndSet(null, e);
+            } finally {
+                for (int w = 1; w < replicas.size(); w++) {
+                    replicas.get(w).close();
+                }
+            }
+            Throwable f = failure.get();
+            if (f != null) {
+                for (WorkerResult r : results) {
+                    r.release();
+                }
+                if (f instanceof RuntimeException re) {
+                    throw re;
+                }
+                if (f instanceof Error err) {
+                    throw err;
+                }
+                throw new IllegalStateException("importance worker failed: " + f, f);
+            }
+            merge(results);
+        }
+
+        /** Batch i to worker i mod n; END to all once the batches run out or a worker failed. */
+        private void deal(Iterator<Batch> batches, List<BlockingQueue<Batch>> queues, AtomicReference<Throwable> failure)
+                throws InterruptedException {
+            int n = queues.size();
+            long i = 0;
+            try {
+                while (failure.get() == null && batches.hasNext()) {
+                    Batch b = batches.next();
+                    BlockingQueue<Batch> q = queues.get((int) (i++ % n));
+                    while (failure.get() == null && !q.offer(b, 100, TimeUnit.MILLISECONDS)) {
+                        // the worker is busy: wait, unless another one failed
+                    }
+                }
+            } catch (RuntimeException e) {
+                failure.compareAndSet(null, e); // the data source failed (a corrupt file, say)
+            }
+            for (BlockingQueue<Batch> q : queues) {
+                if (failure.get() != null) {
+                    q.clear(); // nothing more to compute: let the workers reach END at once
+                }
+                q.put(END);
+            }
+        }
+
+        /** Worker 0's sum plus the others', in worker order, on the caller's kernels. */
+        private void merge(List<WorkerResult> results) {
+            try (TensorList total = kernels.allocate(results.get(0).sizes)) {
+                for (WorkerResult r : results) {
+                    r.addInto(total, kernels);
+                    count += r.count;
+                    samples += r.samples;
+                }
+                sums = kernels.download(total);
+            } finally {
+                for (WorkerResult r : results) {
+                    r.release();
+                }
+            }
+        }
+    }
+
+    /** What one worker leaves behind: its partial sum (in its kernels' memory) and counts. */
+    private final class WorkerResult {
+        long[] sizes;
+        Kernels own;
+        TensorList acc;
+        long count;
+        long samples;
+
+        void run(Model replica, int index, BlockingQueue<Batch> queue, Progress shared) {
+            int device = workers.deviceOf(index);
+            sizes = replica.parameterSizes();
+            if (device >= 0) {
+                // Its own CUDA stream (libtorch's current one for this thread) and kernel context on that stream.
+                replica.toCuda(device);
+                ai.lethe.model.CudaStreams.useNewStream(device);
+                own = new CudaKernels(device);
+            }
+            Kernels k = own != null ? own : kernels;
+            acc = k.allocate(sizes);
+            try (TensorBinding binding = replica.bind(k)) {
+                Pass pass = new Pass(replica, binding, k, acc, shared);
+                pass.run(new QueueIterator(queue), index, workers.count(), null);
+                count = pass.count;
+                samples = pass.samples;
+            }
+        }
+
+        /** total += the partial sum, on {@code target}: directly, as a view (same GPU) or through the host (another GPU). */
+        void addInto(TensorList total, Kernels target) {
+            Kernels mine = own != null ? own : kernels;
+            if (mine == target) {
+                target.scaleAdd(total, acc, 1f);
+                return;
+            }
+            if (mine.unwrap() instanceof CudaKernels src && target.unwrap() instanceof CudaKernels dst
+                    && src.deviceIndex() == dst.deviceIndex()) {
+                DeviceTensors d = (DeviceTensors) acc;
+                long[] pointers = new long[d.count()];
+                for (int i = 0; i < pointers.length; i++) {
+                    pointers[i] = d.pointer(i);
+                }
+                try (TensorList view = dst.wrapBorrowed(pointers, d.sizes())) {
+                    target.scaleAdd(total, view, 1f);
+                }
+                return;
+            }
+            try (TensorList copy = target.upload(mine.download(acc))) {
+                target.scaleAdd(total, copy, 1f);
+            }
+        }
+
+        void release() {
+            if (acc != null) {
+                acc.close();
+                acc = null;
+            }
+            if (own != null) {
+                own.close();
+                own = null;
+            }
+        }
+    }
+
+    /** The batches a dealer puts in a queue, up to its END marker. */
+    private static final class QueueIterator implements Iterator<Batch> {
+        private final BlockingQueue<Batch> queue;
+        private Batch next;
+
+        QueueIterator(BlockingQueue<Batch> queue) {
+            this.queue = queue;
+        }
+
+        @Override
+        public boolean hasNext() {
+            if (next == null) {
+                try {
+                    next = queue.take();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException("importance worker interrupted", e);
+                }
+            }
+            return next != Parallel.END;
+        }
+
+        @Override
+        public Batch next() {
+            if (!hasNext()) {
+                throw new java.util.NoSuchElementException();
+            }
+            Batch b = next;
+            next = null;
+            return b;
+        }
+    }
+
+    /** Progress from several threads. */
+    private static final class SynchronizedProgress implements Progress {
+        private final Progress inner;
+
+        SynchronizedProgress(Progress inner) {
+            this.inner = inner;
+        }
+
+        @Override
+        public synchronized void start(String task, long total, String unit) {
+            inner.start(task, total, unit);
+        }
+
+        @Override
+        public synchronized void advance(long done) {
+            inner.advance(done);
+        }
+
+        @Override
+        public synchronized void finish() {
+        }
+
+        @Override
+        public synchronized void note(String message) {
+            inner.note(message);
         }
     }
 }

@@ -15,7 +15,7 @@ public final class Backends {
     private static final java.util.concurrent.atomic.AtomicBoolean WARNED_NO_VECTOR_API = new java.util.concurrent.atomic.AtomicBoolean();
 
     /** The names {@link #open} accepts. */
-    public static final String NAMES = "auto, cpu, cuda, vector, scalar";
+    public static final String NAMES = "auto, cpu, cuda, cuda:N, cuda:N,M,... (several GPUs), cuda:all, vector, scalar";
 
     private Backends() {
     }
@@ -24,10 +24,42 @@ public final class Backends {
     public static String validate(String device) {
         String d = device == null ? "" : device.trim().toLowerCase(Locale.ROOT);
         if (d.equals("auto") || d.equals("cpu") || d.equals("vector") || d.equals("scalar") || d.equals("cuda")
-                || d.matches("cuda:\\d{1,3}")) {
+                || d.equals("cuda:all") || d.matches("cuda:\\d{1,3}(,\\d{1,3})*")) {
             return d;
         }
-        throw new ai.lethe.InvalidSettingException("unknown device '" + device + "' (expected one of " + NAMES + ", or cuda:N)");
+        throw new ai.lethe.InvalidSettingException("unknown device '" + device + "' (expected one of " + NAMES + ")");
+    }
+
+    /**
+     * The GPUs a device name lists, in order ({@code cuda} = [0], {@code cuda:1,0} = [1, 0], {@code cuda:all} = every
+     * device present; a device may be named twice, for two workers on it); empty for the CPU back ends. A device that
+     * does not exist is an {@link ai.lethe.InvalidSettingException}.
+     */
+    public static int[] cudaDevices(String device) {
+        String d = validate(device == null ? "auto" : device);
+        if (d.equals("auto")) {
+            return CudaKernels.probe().available() ? new int[] {0} : new int[0];
+        }
+        if (!d.startsWith("cuda")) {
+            return new int[0];
+        }
+        if (d.equals("cuda")) {
+            return new int[] {0};
+        }
+        int present = CudaKernels.probe().available() ? CudaKernels.probe().devices() : 0;
+        if (d.equals("cuda:all")) {
+            if (present == 0) {
+                throw new IllegalStateException("CUDA back end unavailable: " + CudaKernels.probe().reason());
+            }
+            return java.util.stream.IntStream.range(0, present).toArray();
+        }
+        int[] out = java.util.Arrays.stream(d.substring(5).split(",")).mapToInt(Integer::parseInt).toArray();
+        for (int i : out) {
+            if (present > 0 && i >= present) {
+                throw new ai.lethe.InvalidSettingException("CUDA device " + i + " does not exist (" + present + " found)");
+            }
+        }
+        return out;
     }
 
     /**
@@ -53,8 +85,8 @@ public final class Backends {
                 return new ScalarKernels();
             case "cuda":
                 return new CudaKernels(0);
-            default: // cuda:N, validated above
-                return new CudaKernels(Integer.parseInt(d.substring(5)));
+            default: // cuda:N, a list or all, validated above: the first device hosts the model and the merge
+                return new CudaKernels(cudaDevices(d)[0]);
         }
     }
 

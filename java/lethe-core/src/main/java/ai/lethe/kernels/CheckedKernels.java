@@ -112,6 +112,14 @@ public abstract class CheckedKernels implements Kernels {
         doAccumulatePerSampleProducts(acc, g, u, samples, rows, cols, positions, absolute);
     }
 
+    /** NaN/Inf gradient elements met by the host back ends' accumulate kernels (CUDA keeps its count on the device). */
+    protected final java.util.concurrent.atomic.AtomicLong gradientNonFinite = new java.util.concurrent.atomic.AtomicLong();
+
+    @Override
+    public long takeGradientNonFinite() {
+        return gradientNonFinite.getAndSet(0);
+    }
+
     protected abstract void doAccumulateSquare(TensorList acc, TensorList g, float scale);
 
     protected abstract void doAccumulateAbs(TensorList acc, TensorList g, float scale);

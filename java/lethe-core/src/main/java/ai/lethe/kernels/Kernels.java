@@ -73,11 +73,21 @@ public interface Kernels extends AutoCloseable {
 
     // ---- importance accumulation ----------------------------------------------------------------
 
-    /** acc = acc + scale·(g·g): the squared-gradient (diagonal Fisher) accumulation. */
+    /**
+     * acc = acc + scale·(g·g): the squared-gradient (diagonal Fisher) accumulation. Also counts the NaN/Inf
+     * elements of g, see {@link #takeGradientNonFinite}.
+     */
     void accumulateSquare(TensorList acc, TensorList g, float scale);
 
-    /** acc = acc + scale·|g|: the label-free (LFSSD) accumulation. */
+    /** acc = acc + scale·|g|: the label-free (LFSSD) accumulation. Also counts the NaN/Inf elements of g. */
     void accumulateAbs(TensorList acc, TensorList g, float scale);
+
+    /**
+     * The number of NaN/Inf gradient elements that {@link #accumulateSquare} and {@link #accumulateAbs} met since
+     * the last call, which resets it. The accumulate kernels count as they go, so a pass checks its gradients with
+     * this one read (a synchronisation on CUDA) where and as often as it chooses, not with a stats call per batch.
+     */
+    long takeGradientNonFinite();
 
     /**
      * Per-sample gradients of a convolution (ALGORITHMS.md section 1), squared or absolute and summed: for every
@@ -145,6 +155,11 @@ public interface Kernels extends AutoCloseable {
 
     /** Per-tensor statistics: count, sum and max of the finite values, count of NaN/Inf values. */
     TensorStats[] stats(TensorList x);
+
+    /** The back end that does the work, when this one wraps it (profiling); itself otherwise. */
+    default Kernels unwrap() {
+        return this;
+    }
 
     /** Releases the back end's resources (device context, worker threads). */
     @Override

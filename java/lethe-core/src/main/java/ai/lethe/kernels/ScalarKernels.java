@@ -80,26 +80,32 @@ public final class ScalarKernels extends HostKernels {
     protected void doAccumulateSquare(TensorList acc, TensorList g, float scale) {
         float[][] as = arrays(acc);
         float[][] gs = arrays(g);
+        long bad = 0;
         for (int t = 0; t < as.length; t++) {
             float[] a = as[t];
             float[] gr = gs[t];
             for (int j = 0; j < a.length; j++) {
                 a[j] = a[j] + scale * (gr[j] * gr[j]);
+                bad += Float.isFinite(gr[j]) ? 0 : 1;
             }
         }
+        gradientNonFinite.addAndGet(bad);
     }
 
     @Override
     protected void doAccumulateAbs(TensorList acc, TensorList g, float scale) {
         float[][] as = arrays(acc);
         float[][] gs = arrays(g);
+        long bad = 0;
         for (int t = 0; t < as.length; t++) {
             float[] a = as[t];
             float[] gr = gs[t];
             for (int j = 0; j < a.length; j++) {
                 a[j] = a[j] + scale * Math.abs(gr[j]);
+                bad += Float.isFinite(gr[j]) ? 0 : 1;
             }
         }
+        gradientNonFinite.addAndGet(bad);
     }
 
     /** Each W_n element as a dot product in double, squared (or made absolute) and summed over n in double. */

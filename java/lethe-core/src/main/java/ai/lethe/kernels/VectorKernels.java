@@ -192,13 +192,16 @@ public final class VectorKernels extends HostKernels {
             float[] a = as[t];
             float[] gr = gs[t];
             int j = from;
+            FloatVector poison = FloatVector.zero(SPECIES); // g·0 is NaN exactly where g is NaN or ±Inf
             for (int bound = from + SPECIES.loopBound(to - from); j < bound; j += LANES) {
                 FloatVector gv = FloatVector.fromArray(SPECIES, gr, j);
                 FloatVector.fromArray(SPECIES, a, j).add(gv.mul(gv).mul(scale)).intoArray(a, j);
+                poison = poison.add(gv.mul(0f));
             }
             for (; j < to; j++) {
                 a[j] = a[j] + scale * (gr[j] * gr[j]);
             }
+            countNonFinite(gr, from, to, poison);
         });
     }
 
@@ -210,14 +213,36 @@ public final class VectorKernels extends HostKernels {
             float[] a = as[t];
             float[] gr = gs[t];
             int j = from;
+            FloatVector poison = FloatVector.zero(SPECIES);
             for (int bound = from + SPECIES.loopBound(to - from); j < bound; j += LANES) {
                 FloatVector gv = FloatVector.fromArray(SPECIES, gr, j).lanewise(VectorOperators.ABS);
                 FloatVector.fromArray(SPECIES, a, j).add(gv.mul(scale)).intoArray(a, j);
+                poison = poison.add(gv.mul(0f));
             }
             for (; j < to; j++) {
                 a[j] = a[j] + scale * Math.abs(gr[j]);
             }
+            countNonFinite(gr, from, to, poison);
         });
+    }
+
+    /**
+     * Adds the NaN/Inf elements of g[from, to) to the back end's count. The vector loop only carries {@code poison}
+     * (the sum of g·0, NaN as soon as one element was not finite); the exact count is a rescan, on that rare path only.
+     */
+    private void countNonFinite(float[] g, int from, int to, FloatVector poison) {
+        boolean suspect = Float.isNaN(poison.reduceLanes(VectorOperators.ADD));
+        for (int j = from + SPECIES.loopBound(to - from); j < to && !suspect; j++) {
+            suspect = !Float.isFinite(g[j]);
+        }
+        if (!suspect) {
+            return;
+        }
+        long bad = 0;
+        for (int j = from; j < to; j++) {
+            bad += Float.isFinite(g[j]) ? 0 : 1;
+        }
+        gradientNonFinite.addAndGet(bad);
     }
 
     /**

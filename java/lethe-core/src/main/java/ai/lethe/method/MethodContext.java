@@ -56,6 +56,14 @@ public final class MethodContext {
         return modelPath;
     }
 
+    private ai.lethe.importance.Workers workers = ai.lethe.importance.Workers.ONE;
+
+    /** The workers the importance passes of this run use (one by default). */
+    public MethodContext workers(ai.lethe.importance.Workers w) {
+        this.workers = w == null ? ai.lethe.importance.Workers.ONE : w;
+        return this;
+    }
+
     public Kernels kernels() {
         return kernels;
     }
@@ -85,7 +93,7 @@ public final class MethodContext {
         try (stream) {
             Provenance p = new Provenance(fingerprint, estimator, request.batchSize(), split.dataIdentity(), subset, order,
                     split.forgetSet().description());
-            return new ImportanceEstimator(estimator, kernels, progress)
+            return new ImportanceEstimator(estimator, kernels, progress).workers(workers)
                     .estimate(model, stream, stream.expectedBatches(), label + " (" + stream.expectedSamples() + " samples)", p);
         }
     }

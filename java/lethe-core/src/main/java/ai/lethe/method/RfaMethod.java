@@ -147,13 +147,13 @@ final class RfaMethod implements UnlearningMethod<MethodSettings.Rfa> {
     /** The loss of the class comment for one Dr batch and one Df batch (forward passes included). */
     private static Tensor loss(Net net, Batch retain, Batch forget, List<String> layers, Map<String, Tensor> targets,
                                MethodSettings.Rfa r) {
-        Tensor logits = net.forward(LibtorchModel.input(retain));
+        Tensor logits = net.forward(net.placed(LibtorchModel.input(retain)));
         Tensor loss = LibtorchModel.loss(logits, retain, Loss.CROSS_ENTROPY).mul(new Scalar(r.ceWeight()));
         for (String l : layers) {
             loss = loss.add(net.captured().get(l)[1].pow(new Scalar(2)).mean());
         }
-        net.forward(LibtorchModel.input(forget));
-        Tensor y = LibtorchModel.labels(forget);
+        net.forward(net.placed(LibtorchModel.input(forget)));
+        Tensor y = net.placed(LibtorchModel.labels(forget));
         for (String l : layers) {
             Tensor[] c = net.captured().get(l);
             Tensor feature = c[0].detach();
@@ -192,15 +192,15 @@ final class RfaMethod implements UnlearningMethod<MethodSettings.Rfa> {
             while (s.hasNext()) {
                 Batch b = s.next();
                 try (PointerScope scope = new PointerScope()) {
-                    net.forward(LibtorchModel.input(b));
-                    Tensor y = LibtorchModel.labels(b);
+                    net.forward(net.placed(LibtorchModel.input(b)));
+                    Tensor y = net.placed(LibtorchModel.labels(b));
                     for (String l : layers) {
                         Tensor f = net.captured().get(l)[0];
                         Tensor acc = sums.get(l);
                         if (acc == null) {
                             long[] shape = f.sizes().vec().get();
                             shape[0] = classes;
-                            acc = torch.zeros(shape);
+                            acc = f.new_zeros(shape);
                             acc.retainReference(); // outlives this batch's scope (detach would release it)
                             sums.put(l, acc);
                         }
@@ -236,7 +236,7 @@ final class RfaMethod implements UnlearningMethod<MethodSettings.Rfa> {
         ForgetSplit split = ctx.split();
         Map<String, Tensor> out = new LinkedHashMap<>();
         try (NoGradGuard g = new NoGradGuard(); BatchStream s = BatchStream.ordered(split.train(), split.labels(), 1, new int[] {0}, null)) {
-            net.forward(LibtorchModel.input(s.next()));
+            net.forward(net.placed(LibtorchModel.input(s.next())));
             for (String l : layers) {
                 long[] shape = net.captured().get(l)[0].sizes().vec().get();
                 long[] feature = java.util.Arrays.copyOfRange(shape, 1, shape.length);
@@ -256,7 +256,7 @@ final class RfaMethod implements UnlearningMethod<MethodSettings.Rfa> {
                 }
                 Tensor t = torch.empty(feature);
                 t.data_ptr_float().put(v);
-                out.put(l, t);
+                out.put(l, net.placed(t));
             }
         }
         return out;

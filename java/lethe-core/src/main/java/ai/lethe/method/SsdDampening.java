@@ -6,6 +6,7 @@ import java.util.List;
 import ai.lethe.kernels.Kernels;
 import ai.lethe.kernels.TensorList;
 import ai.lethe.model.Model;
+import ai.lethe.model.TensorBinding;
 
 /**
  * The update step of SSD and LFSSD (docs/algorithms.md, section 3.1): select θ_j where I_f,j > α·I_D,j and scale
@@ -51,20 +52,20 @@ public final class SsdDampening {
 
     private static Dampened dampen(Model model, float[][] importanceFull, float[][] importanceForget, float alpha, float lambda,
                                   Kernels kernels) {
-        float[][] theta = model.readParameters();
         long total = model.parameterCount();
         long selected;
         float largest;
-        try (TensorList w = kernels.upload(theta); TensorList iD = kernels.upload(importanceFull);
+        // The parameters through the model's binding: libtorch's own GPU memory when the model is on the kernels'
+        // device, a host copy otherwise; the importances go to the kernels' memory.
+        try (TensorBinding binding = model.bind(kernels); TensorList iD = kernels.upload(importanceFull);
              TensorList iF = kernels.upload(importanceForget)) {
             // The largest ratio is one float above the threshold that selects a single element. ε is the
             // smallest denormal: it leaves every normal I_D unchanged but keeps 0/0 from becoming a NaN.
             largest = Math.nextUp(kernels.ratioThresholdForFraction(iF, iD, Float.MIN_VALUE, 1.0 / Math.max(1, total)));
-            selected = kernels.ssdDampen(w, iD, iF, alpha, lambda);
-            kernels.download(w, theta);
-        }
-        if (selected > 0) {
-            model.writeParameters(theta);
+            selected = kernels.ssdDampen(binding.parameters(), iD, iF, alpha, lambda);
+            if (selected > 0) {
+                binding.pushParameters();
+            }
         }
         List<String> notes = new ArrayList<>();
         if (selected == 0) {

@@ -66,6 +66,34 @@ public final class Libtorch {
         }
     }
 
+    /** Whether this libtorch build sees a CUDA device (false, never an error, on the CPU build). */
+    public static boolean cudaAvailable() {
+        ensureLoaded();
+        try {
+            return org.bytedeco.pytorch.global.torch.cuda_is_available();
+        } catch (RuntimeException | LinkageError e) {
+            return false;
+        }
+    }
+
+    /** Which libtorch build is on the class path: "cuda" (linux-x86_64-gpu) or "cpu". */
+    public static String build() {
+        return Libtorch.class.getResource("/org/bytedeco/pytorch/" + Loader.getPlatform() + "-gpu/") != null ? "cuda" : "cpu";
+    }
+
+    /** Throws a one-line {@link ModelException} unless libtorch can place tensors on CUDA device {@code device}. */
+    static void requireCuda(int device) {
+        if (!cudaAvailable()) {
+            throw new ModelException("libtorch cannot use a GPU here: " + ("cpu".equals(build())
+                    ? "this is libtorch's CPU build (build Lethe with -Dlethe.torch=gpu, or on a machine with an NVIDIA driver)"
+                    : "libtorch's CUDA build found no usable device (no NVIDIA driver, or CUDA libraries missing)"));
+        }
+        int count = org.bytedeco.pytorch.global.torch.cuda_device_count();
+        if (device < 0 || device >= count) {
+            throw new ModelException("CUDA device " + device + " does not exist (libtorch sees " + count + ")");
+        }
+    }
+
     private static int blasThreads() {
         String v = System.getProperty("lethe.blas.threads", System.getenv("LETHE_BLAS_THREADS"));
         if (v == null || v.isBlank()) {

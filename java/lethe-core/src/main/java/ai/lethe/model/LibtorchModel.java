@@ -26,6 +26,11 @@ public abstract class LibtorchModel implements Model {
     private final Tensor[] tensors;
     private String fingerprint;
     private boolean closed;
+    /** The CUDA device the tensors live on, -1 on the host. */
+    private int cudaDevice = -1;
+    private org.bytedeco.pytorch.Device device;
+    /** Set by a view binding: zeroes every gradient in one kernel call; false when it could not. */
+    private java.util.function.BooleanSupplier gradientZeroer;
 
     protected LibtorchModel(List<ParameterInfo> parameters, Tensor[] tensors) {
         this.parameters = List.copyOf(parameters);
@@ -49,6 +54,96 @@ public abstract class LibtorchModel implements Model {
         if (closed) {
             throw new IllegalStateException("model is closed");
         }
+    }
+
+    // ---- placement ------------------------------------------------------------------------------
+
+    @Override
+    public String placement() {
+        return cudaDevice < 0 ? "cpu" : "cuda:" + cudaDevice;
+    }
+
+    /** The CUDA device the model is on, -1 on the host. */
+    public int cudaDevice() {
+        return cudaDevice;
+    }
+
+    @Override
+    public void toCuda(int deviceIndex) {
+        checkOpen();
+        if (cudaDevice == deviceIndex) {
+            return;
+        }
+        Libtorch.requireCuda(deviceIndex);
+        org.bytedeco.pytorch.Device target = new org.bytedeco.pytorch.Device("cuda:" + deviceIndex);
+        try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+            moveTensors(target);
+        } catch (ModelException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw new ModelException(description() + " cannot move to cuda:" + deviceIndex + ": " + Libtorch.firstLine(e));
+        }
+        device = target;
+        cudaDevice = deviceIndex;
+    }
+
+    /**
+     * Moves every parameter and buffer to {@code target} keeping the Tensor handles (set_data), so the tensors this
+     * class holds stay the model's parameters. Subclasses with a module of their own let it move itself.
+     */
+    protected void moveTensors(org.bytedeco.pytorch.Device target) {
+        for (Tensor t : tensors) {
+            moveInPlace(t, target);
+        }
+    }
+
+    /** Points {@code t} at a copy of its values on {@code target}: the same tensor object, new memory. */
+    protected static void moveInPlace(Tensor t, org.bytedeco.pytorch.Device target) {
+        t.set_data(t.to(target, t.scalar_type()));
+    }
+
+    /** A host tensor on the model's device (itself on the host); the copy overlaps compute when the source is pinned. */
+    protected Tensor onDevice(Tensor host) {
+        return device == null ? host : host.to(device, host.scalar_type(), true, false, new org.bytedeco.pytorch.MemoryFormatOptional());
+    }
+
+    /** The batch's samples as a float tensor on the model's device: staged in pinned memory when that is a GPU. */
+    protected Tensor deviceInput(Batch batch) {
+        if (device == null) {
+            return input(batch);
+        }
+        long[] shape = batch.shape();
+        Tensor x = torch.empty(shape, new TensorOptions(torch.ScalarType.Float).pinned_memory(new org.bytedeco.pytorch.BoolOptional(true)),
+                new org.bytedeco.pytorch.MemoryFormatOptional());
+        long n = x.numel();
+        if (n > batch.x().length) {
+            throw new IllegalArgumentException("batch holds " + batch.x().length + " floats, its shape needs " + n);
+        }
+        x.data_ptr_float().put(batch.x(), 0, (int) n);
+        return onDevice(x);
+    }
+
+    /** A host view of {@code t}: itself on the host, a copy from a GPU. */
+    protected static Tensor onHost(Tensor t) {
+        return t.is_cuda() ? t.cpu() : t;
+    }
+
+    void gradientZeroer(java.util.function.BooleanSupplier zeroer) {
+        this.gradientZeroer = zeroer;
+    }
+
+    /**
+     * A view binding when the model is on the GPU of a CUDA back end (the kernels then read and write libtorch's own
+     * tensors on its stream); a host copy otherwise.
+     */
+    @Override
+    public TensorBinding bind(ai.lethe.kernels.Kernels kernels) {
+        checkOpen();
+        ai.lethe.kernels.Kernels k = kernels.unwrap();
+        if (cudaDevice >= 0 && k instanceof ai.lethe.kernels.cuda.CudaKernels cuda && cuda.deviceIndex() == cudaDevice) {
+            return new CudaTensorBinding(this, cuda);
+        }
+        return new HostCopyBinding(this, kernels);
     }
 
     /** Forward with the output checked: one clear line when the model rejects the input or returns no logits. */
@@ -97,7 +192,11 @@ public abstract class LibtorchModel implements Model {
     /** The loss of logits for a batch, as a scalar tensor that backward() can start from. */
     public static Tensor loss(Tensor logits, Batch batch, Loss loss) {
         if (loss == Loss.CROSS_ENTROPY) {
-            return torch.cross_entropy(logits, labels(batch));
+            Tensor y = labels(batch);
+            if (logits.is_cuda()) {
+                y = y.to(logits.device(), y.scalar_type(), true, false, new org.bytedeco.pytorch.MemoryFormatOptional());
+            }
+            return torch.cross_entropy(logits, y);
         }
         // mean over the batch of ||f(x)||_2^2, written as the LFSSD reference writes it
         return logits.norm(new ScalarOptional(new Scalar(2)), new long[] {1}, false).pow(new Scalar(2)).mean();
@@ -112,7 +211,7 @@ public abstract class LibtorchModel implements Model {
             shape[i + 1] = sampleShape[i];
         }
         try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
-            return (int) forward(torch.zeros(shape), shape).size(1);
+            return (int) forward(onDevice(torch.zeros(shape)), shape).size(1);
         }
     }
 
@@ -121,7 +220,7 @@ public abstract class LibtorchModel implements Model {
         checkOpen();
         try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard();
              Profiler.Span s = Profiler.span("forward")) {
-            Tensor out = forward(input(batch), batch.shape()).contiguous();
+            Tensor out = onHost(forward(deviceInput(batch), batch.shape())).contiguous();
             float[] result = new float[(int) out.numel()];
             out.data_ptr_float().get(result);
             return result;
@@ -130,6 +229,9 @@ public abstract class LibtorchModel implements Model {
 
     /** Resets every parameter's gradient to zero (where one exists). */
     protected void zeroGradients() {
+        if (gradientZeroer != null && gradientZeroer.getAsBoolean()) {
+            return;
+        }
         for (Tensor p : tensors) {
             Tensor g = p.grad();
             if (g.defined()) {
@@ -145,7 +247,7 @@ public abstract class LibtorchModel implements Model {
             zeroGradients();
             Tensor value;
             try (Profiler.Span s = Profiler.span("forward")) {
-                value = loss(forward(input(batch), batch.shape()), batch, loss);
+                value = loss(forward(deviceInput(batch), batch.shape()), batch, loss);
             }
             try (Profiler.Span s = Profiler.span("backward")) {
                 value.backward();
@@ -189,7 +291,7 @@ public abstract class LibtorchModel implements Model {
                 for (int t = 1; t < sums.size(); t++) {
                     total.add_(sums.get(t)[i]);
                 }
-                total.contiguous().data_ptr_float().get(dst[i]);
+                onHost(total.contiguous()).data_ptr_float().get(dst[i]);
             }
         } finally {
             for (Tensor[] part : sums) {
@@ -207,7 +309,7 @@ public abstract class LibtorchModel implements Model {
     private Tensor[] sumSamples(Batch batch, int from, int to, Loss loss, boolean absolute) {
         Tensor[] sums = new Tensor[tensors.length];
         for (int i = 0; i < tensors.length; i++) {
-            sums[i] = torch.zeros(tensors[i].sizes().vec().get()); // outside any scope: the caller closes them
+            sums[i] = torch.zeros_like(tensors[i]); // outside any scope: the caller closes them
         }
         boolean done = false;
         try (PointerScope scope = new PointerScope()) {
@@ -215,7 +317,7 @@ public abstract class LibtorchModel implements Model {
             for (int n = from; n < to; n++) {
                 try (PointerScope sample = new PointerScope()) {
                     Batch one = batch.sample(n);
-                    Tensor value = loss(forward(input(one), one.shape()), one, loss);
+                    Tensor value = loss(forward(deviceInput(one), one.shape()), one, loss);
                     org.bytedeco.pytorch.TensorVector grads;
                     try {
                         grads = torch.grad(new org.bytedeco.pytorch.TensorVector(value), inputs,
@@ -255,7 +357,7 @@ public abstract class LibtorchModel implements Model {
                     Arrays.fill(dst[i], 0f); // this parameter took no part in the loss
                     continue;
                 }
-                g.contiguous().data_ptr_float().get(dst[i]);
+                onHost(g.contiguous()).data_ptr_float().get(dst[i]);
             }
         }
     }
@@ -266,7 +368,7 @@ public abstract class LibtorchModel implements Model {
         requireShapes(dst);
         try (PointerScope scope = new PointerScope()) {
             for (int i = 0; i < tensors.length; i++) {
-                tensors[i].data_ptr_float().get(dst[i]);
+                onHost(tensors[i]).data_ptr_float().get(dst[i]);
             }
         }
     }
@@ -277,7 +379,13 @@ public abstract class LibtorchModel implements Model {
         requireShapes(src);
         try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
             for (int i = 0; i < tensors.length; i++) {
-                tensors[i].data_ptr_float().put(src[i]);
+                if (device == null) {
+                    tensors[i].data_ptr_float().put(src[i]);
+                } else {
+                    Tensor host = torch.empty(tensors[i].sizes().vec().get());
+                    host.data_ptr_float().put(src[i]);
+                    tensors[i].copy_(host);
+                }
             }
         }
         fingerprint = null;

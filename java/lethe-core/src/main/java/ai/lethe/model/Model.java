@@ -70,6 +70,38 @@ public interface Model extends AutoCloseable {
         throw new UnsupportedOperationException(description() + " computes per-sample gradients one sample at a time only");
     }
 
+    // ---- placement and the kernels' view of the model ------------------------------------------
+
+    /** Where the model's tensors live: {@code cpu} or {@code cuda:N}. */
+    default String placement() {
+        return "cpu";
+    }
+
+    /**
+     * Moves the parameters, buffers (and LoRA branches) to CUDA device {@code device}, once; later forward and
+     * backward passes run there and take their inputs there. A {@link ModelException} with one line when the model
+     * or this libtorch build cannot.
+     */
+    default void toCuda(int device) {
+        throw new ModelException(description() + " cannot be placed on a GPU");
+    }
+
+    /**
+     * The parameters and gradients as tensor lists of {@code kernels}: views of the model's own memory where the
+     * back end can use it directly (a model on the back end's GPU), host copies otherwise. See {@link TensorBinding}.
+     */
+    default TensorBinding bind(ai.lethe.kernels.Kernels kernels) {
+        return new HostCopyBinding(this, kernels);
+    }
+
+    /**
+     * An independent copy (parameters, buffers, mode and placement) for a worker thread that runs passes beside
+     * this model; the caller closes it. {@link UnsupportedOperationException} for models that cannot be copied.
+     */
+    default Model replicate() {
+        throw new UnsupportedOperationException(description() + " cannot be replicated for parallel workers");
+    }
+
     /** Copies the gradients of the last {@link #backward} into arrays shaped like the parameters (0 where none flowed). */
     void gradients(float[][] dst);
 

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
+import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.IValue;
 import org.bytedeco.pytorch.IValueVector;
 import org.bytedeco.pytorch.JitModule;
@@ -44,6 +45,12 @@ public final class TorchScriptModel extends LibtorchModel {
             throw new LetheFormatException(path + ": not a loadable TorchScript model (" + Libtorch.firstLine(e) + ")");
         }
         module.eval();
+        return of(path, module);
+    }
+
+    /** Takes the module's parameters (float32, contiguous) as the model's; {@code source} names it in messages. */
+    private static TorchScriptModel of(Path source, JitModule module) throws LetheFormatException {
+        Path path = source;
         List<ParameterInfo> infos = new ArrayList<>();
         List<Tensor> tensors = new ArrayList<>();
         named_parameter_list list = module.named_parameters(true);
@@ -85,8 +92,61 @@ public final class TorchScriptModel extends LibtorchModel {
         return out.toTensor();
     }
 
+    /** libtorch moves the module's parameters and buffers itself, keeping the tensor objects (set_data). */
+    @Override
+    protected void moveTensors(org.bytedeco.pytorch.Device target) {
+        module.to(target, false);
+    }
+
+    /**
+     * A second instance of the module, loaded again from its file, with this one's current parameters and buffers
+     * copied in, on the same device and in the same mode. (JitModule's clone() and deepcopy() give modules whose
+     * forward does not reach the parameters their named_parameters() list, so gradients never arrive there.)
+     */
+    @Override
+    public TorchScriptModel replicate() {
+        checkOpen();
+        TorchScriptModel m;
+        try {
+            m = load(source);
+        } catch (IOException e) {
+            throw new ModelException(description() + " cannot be loaded again for a worker: " + e.getMessage());
+        }
+        try (PointerScope scope = new PointerScope(); org.bytedeco.pytorch.NoGradGuard g = new org.bytedeco.pytorch.NoGradGuard()) {
+            if (cudaDevice() >= 0) {
+                m.toCuda(cudaDevice());
+            }
+            Tensor[] mine = tensors();
+            Tensor[] theirs = m.tensors();
+            for (int i = 0; i < mine.length; i++) {
+                theirs[i].copy_(mine[i]);
+            }
+            java.util.Map<String, Tensor> buffers = buffers(module);
+            buffers(m.module).forEach((name, t) -> t.copy_(buffers.get(name)));
+            m.setTraining(training);
+            m.parametersChanged();
+            return m;
+        } catch (RuntimeException e) {
+            m.close();
+            throw e;
+        }
+    }
+
+    private static java.util.Map<String, Tensor> buffers(JitModule module) {
+        java.util.Map<String, Tensor> out = new java.util.LinkedHashMap<>();
+        org.bytedeco.pytorch.named_buffer_list list = module.named_buffers(true);
+        for (org.bytedeco.pytorch.named_buffer_iterator it = list.begin(); it.notEquals(list.end()); it.increment()) {
+            NamedTensor named = it.access();
+            out.put(named.name().getString(), new Tensor(named.value()));
+        }
+        return out;
+    }
+
+    private boolean training;
+
     @Override
     public void setTraining(boolean training) {
+        this.training = training;
         checkOpen();
         module.train(training);
     }

@@ -29,6 +29,11 @@ public final class ProfilingKernels implements Kernels {
         return inner;
     }
 
+    @Override
+    public Kernels unwrap() {
+        return inner.unwrap();
+    }
+
     private Profiler.Span kernel(String name, long elements, int bytesPerElement) {
         Map<String, Object> args = new LinkedHashMap<>();
         args.put("elements", elements);
@@ -142,6 +147,11 @@ public final class ProfilingKernels implements Kernels {
         try (Profiler.Span s = kernel("accumulate_abs", acc.totalSize(), 12)) {
             inner.accumulateAbs(acc, g, scale);
         }
+    }
+
+    @Override
+    public long takeGradientNonFinite() {
+        return inner.takeGradientNonFinite();
     }
 
     @Override

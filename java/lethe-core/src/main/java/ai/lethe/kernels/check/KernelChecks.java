@@ -158,10 +158,24 @@ public final class KernelChecks {
         reference.accumulateSquare(HostTensors.wrap(ref), HostTensors.wrap(g), 1f / 3f);
         reference.accumulateSquare(HostTensors.wrap(ref), HostTensors.wrap(g), 0.5f);
         try (TensorList da = kernels.upload(acc); TensorList dg = kernels.upload(g)) {
+            kernels.takeGradientNonFinite();
             kernels.accumulateSquare(da, dg, 1f / 3f);
             kernels.accumulateSquare(da, dg, 0.5f);
             Tolerance.EXACT.assertClose("accumulateSquare", ref, kernels.download(da));
+            expectEqual(2 * nonFinite(g), kernels.takeGradientNonFinite(), "accumulateSquare's count of NaN/Inf gradient values");
+            expectEqual(0, kernels.takeGradientNonFinite(), "the count after it was taken");
         }
+    }
+
+    /** The NaN/Inf elements of a list: what the accumulate kernels must count. */
+    static long nonFinite(float[][] g) {
+        long n = 0;
+        for (float[] t : g) {
+            for (float v : t) {
+                n += Float.isFinite(v) ? 0 : 1;
+            }
+        }
+        return n;
     }
 
     static void accumulateAbs(Kernels kernels, ScalarKernels reference, Shape s) {
@@ -171,8 +185,10 @@ public final class KernelChecks {
         float[][] ref = KernelInputs.deepCopy(acc);
         reference.accumulateAbs(HostTensors.wrap(ref), HostTensors.wrap(g), 0.125f);
         try (TensorList da = kernels.upload(acc); TensorList dg = kernels.upload(g)) {
+            kernels.takeGradientNonFinite();
             kernels.accumulateAbs(da, dg, 0.125f);
             Tolerance.EXACT.assertClose("accumulateAbs", ref, kernels.download(da));
+            expectEqual(nonFinite(g), kernels.takeGradientNonFinite(), "accumulateAbs's count of NaN/Inf gradient values");
         }
     }
 

@@ -24,6 +24,7 @@ public final class CudaKernels extends CheckedKernels {
     private static volatile Availability availability;
 
     private final long ctx;
+    private final int deviceIndex;
     private final String description;
     private boolean closed;
     /** Lists created and not yet closed (owned device memory to free when the back end closes). */
@@ -41,6 +42,7 @@ public final class CudaKernels extends CheckedKernels {
         long[] out = new long[1];
         check("lethe_ctx_create", CudaNative.lethe_ctx_create(device, out));
         ctx = out[0];
+        deviceIndex = device;
         byte[] buf = new byte[256];
         check("lethe_ctx_describe", CudaNative.lethe_ctx_describe(ctx, buf, buf.length));
         int len = 0;
@@ -314,6 +316,26 @@ public final class CudaKernels extends CheckedKernels {
                 CudaNative.lethe_nvtx_pop();
             }
         };
+    }
+
+    /**
+     * Runs later work on exactly this cudaStream_t, 0 being the legacy default stream: how the kernels join
+     * libtorch's current stream, so that they are ordered with the model's forward and backward without a sync.
+     */
+    public void useExternalStream(long stream) {
+        check("lethe_ctx_use_external_stream", CudaNative.lethe_ctx_use_external_stream(ctx, stream));
+    }
+
+    /** The device this back end runs on. */
+    public int deviceIndex() {
+        return deviceIndex;
+    }
+
+    @Override
+    public long takeGradientNonFinite() {
+        long[] out = new long[1];
+        check("lethe_take_gradient_non_finite", CudaNative.lethe_take_gradient_non_finite(ctx, out));
+        return out[0];
     }
 
     /** Runs later work on this cudaStream_t (0 = the back end's own stream), for example libtorch's current stream. */

@@ -36,6 +36,8 @@ final class CudaNative {
 
     static native int lethe_ctx_set_stream(long ctx, long stream);
 
+    static native int lethe_ctx_use_external_stream(long ctx, long stream);
+
     static native int lethe_ctx_synchronize(long ctx);
 
     static native int lethe_malloc(long ctx, long bytes, @Cast("long long*") long[] devicePtrOut);
@@ -108,6 +110,8 @@ final class CudaNative {
     static native int lethe_reset_counter(long ctx);
 
     static native int lethe_read_counter(long ctx, @Cast("long long*") long[] valueOut);
+
+    static native int lethe_take_gradient_non_finite(long ctx, @Cast("long long*") long[] valueOut);
 
     static native int lethe_read_histogram(long ctx, @Cast("long long*") long[] binsOut, int bins);
 

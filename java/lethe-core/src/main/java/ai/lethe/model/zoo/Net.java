@@ -37,6 +37,8 @@ public abstract class Net {
     private List<TracedOp> trace;
     private boolean training;
     protected final SplittableRandom init;
+    /** Where tensors made later (LoRA branches) go: null = the host. */
+    private org.bytedeco.pytorch.Device device;
 
     protected Net(String arch, ZooConfig config, long seed) {
         this.arch = arch;
@@ -190,6 +192,34 @@ public abstract class Net {
 
     // ---- LoRA and feature capture ---------------------------------------------------------------
 
+    // ---- placement ------------------------------------------------------------------------------
+
+    /**
+     * Moves every parameter, buffer and LoRA branch to {@code target}, keeping the tensor objects (set_data), and
+     * makes later branches there too.
+     */
+    public void to(org.bytedeco.pytorch.Device target) {
+        try (NoGradGuard g = new NoGradGuard()) {
+            for (Tensor t : params.values()) {
+                t.set_data(t.to(target, t.scalar_type()));
+            }
+            for (Tensor t : buffers.values()) {
+                t.set_data(t.to(target, t.scalar_type()));
+            }
+            for (Lora branch : lora.values()) {
+                for (Tensor t : branch.tensors()) {
+                    t.set_data(t.to(target, t.scalar_type()));
+                }
+            }
+        }
+        device = target;
+    }
+
+    /** {@code t} on the network's device (itself when both are on the host): for inputs, labels and constants. */
+    public Tensor placed(Tensor t) {
+        return device == null ? t : t.to(device, t.scalar_type());
+    }
+
     /** Linear and convolutional layers, in forward order: where LoRA branches can go. */
     public List<String> adaptableLayers() {
         return new ArrayList<>(layers.keySet());
@@ -210,6 +240,8 @@ public abstract class Net {
                 : tensor(Init.uniformFanIn(r, Math.toIntExact(rank * l.in()), l.in()), rank, l.in());
         Tensor b = l.conv() ? tensor(new float[Math.toIntExact(l.out() * rank)], l.out(), rank, 1, 1)
                 : tensor(new float[Math.toIntExact(l.out() * rank)], l.out(), rank);
+        a = placed(a);
+        b = placed(b);
         a.requires_grad_(true);
         b.requires_grad_(true);
         Lora branch = new Lora(layer, l.conv(), a, b, scale, l.stride(), l.padding());

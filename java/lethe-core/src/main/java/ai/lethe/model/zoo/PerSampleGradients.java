@@ -204,13 +204,13 @@ public final class PerSampleGradients {
             long size = Math.min(block, n - from);
             Tensor input = a.narrow(0, from, size).reshape(1, size * cin, a.size(2), a.size(3));
             Tensor output = grad.narrow(0, from, size).reshape(1, size * cout, grad.size(2), grad.size(3));
-            Tensor shape = torch.empty(size * cout, cin, k, k); // only its shape is read: no input gradient is asked for
+            Tensor shape = a.new_empty(size * cout, cin, k, k); // only its shape (and device) is read: no input gradient is asked for
             Tensor w = torch.convolution_backward(output, input, shape, none, stride, padding, dilation, false, outputPadding,
                     size, mask).get1().reshape(size, cout * cin * k * k);
             Tensor part = (absolute ? w.abs_() : w.square_()).sum(0);
             total = total == null ? part : total.add_(part);
         }
-        return total == null ? torch.zeros(cout, cin * k * k) : total;
+        return total == null ? a.new_zeros(cout, cin * k * k) : total;
     }
 
     /**
@@ -249,7 +249,7 @@ public final class PerSampleGradients {
             Tensor part = (absolute ? w.abs_() : w.square_()).sum(0);
             total = total == null ? part : total.add_(part);
         }
-        return total == null ? torch.zeros(rows, cols) : total.t();
+        return total == null ? g.new_zeros(rows, cols) : total.t();
     }
 
     private static Tensor kernelProducts(Tensor g, Columns columns, boolean absolute, Kernels kernels, long n, long rows,

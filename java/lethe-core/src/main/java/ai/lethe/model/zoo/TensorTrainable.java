@@ -31,7 +31,8 @@ public final class TensorTrainable implements Trainable {
     @Override
     public void read(float[][] dst) {
         for (int i = 0; i < dst.length; i++) {
-            tensors.get(i).data_ptr_float().get(dst[i]);
+            Tensor t = tensors.get(i);
+            (t.is_cuda() ? t.cpu() : t).data_ptr_float().get(dst[i]);
         }
     }
 
@@ -39,7 +40,14 @@ public final class TensorTrainable implements Trainable {
     public void write(float[][] src) {
         try (PointerScope s = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
             for (int i = 0; i < src.length; i++) {
-                tensors.get(i).data_ptr_float().put(src[i]);
+                Tensor t = tensors.get(i);
+                if (t.is_cuda()) {
+                    Tensor host = org.bytedeco.pytorch.global.torch.empty(t.sizes().vec().get());
+                    host.data_ptr_float().put(src[i]);
+                    t.copy_(host);
+                } else {
+                    t.data_ptr_float().put(src[i]);
+                }
             }
         }
     }
@@ -50,7 +58,8 @@ public final class TensorTrainable implements Trainable {
             for (int i = 0; i < dst.length; i++) {
                 Tensor g = tensors.get(i).grad();
                 if (g.defined()) {
-                    g.contiguous().data_ptr_float().get(dst[i]);
+                    Tensor c = g.contiguous();
+                    (c.is_cuda() ? c.cpu() : c).data_ptr_float().get(dst[i]);
                 } else {
                     Arrays.fill(dst[i], 0f);
                 }

@@ -179,6 +179,11 @@ public final class ZooModel extends LibtorchModel {
         return ai.lethe.model.PerSamplePath.BATCHED;
     }
 
+    /** On a GPU the batched pass runs in libtorch alone (its fused product kernels take host tensors). */
+    private boolean fusedKernelsAllowed() {
+        return cudaDevice() < 0;
+    }
+
     /**
      * {@link ai.lethe.model.PerSamplePath#BATCHED} with {@link PerSampleGradients}; convolutions' per-sample
      * products go to the kernels' fused kernel when they live on a device, and on the vector back end where the
@@ -197,14 +202,14 @@ public final class ZooModel extends LibtorchModel {
         }
         try (PointerScope scope = new PointerScope();
              ai.lethe.profile.Profiler.Span s = ai.lethe.profile.Profiler.span("per-sample batched")) {
-            Tensor x = input(batch);
+            Tensor x = deviceInput(batch);
             Map<String, Tensor> sums;
             try {
                 // A device back end takes every convolution; the vector back end those where a fused product pays;
                 // the scalar reference none (it is the readable one, not a fast one).
-                boolean device = kernels != null && !kernels.hostMemory();
-                boolean fused = device || (kernels != null && kernels.name().equals("vector"));
-                sums = PerSampleGradients.sum(net, x, loss == ai.lethe.model.Loss.CROSS_ENTROPY ? labels(batch) : null, loss,
+                boolean device = fusedKernelsAllowed() && kernels != null && !kernels.hostMemory();
+                boolean fused = fusedKernelsAllowed() && (device || (kernels != null && kernels.name().equals("vector")));
+                sums = PerSampleGradients.sum(net, x, loss == ai.lethe.model.Loss.CROSS_ENTROPY ? onDevice(labels(batch)) : null, loss,
                         absolute, fused ? kernels : null, device);
             } catch (IllegalStateException e) {
                 throw e;
@@ -222,7 +227,7 @@ public final class ZooModel extends LibtorchModel {
                         throw new IllegalStateException("per-sample sum of " + name + " has " + t.numel() + " values, the parameter "
                                 + dst[i].length);
                     }
-                    t.contiguous().data_ptr_float().get(dst[i]);
+                    onHost(t.contiguous()).data_ptr_float().get(dst[i]);
                 }
                 i++;
             }
@@ -242,6 +247,32 @@ public final class ZooModel extends LibtorchModel {
     /** Adds or replaces metadata written with the model (training settings, mnemonic codes). */
     public void putMetadata(String key, String value) {
         metadata.put(key, value);
+    }
+
+    @Override
+    protected void moveTensors(org.bytedeco.pytorch.Device target) {
+        net.to(target);
+    }
+
+    /** A new network of the same architecture with this one's parameters, buffers, mode and placement. */
+    @Override
+    public ZooModel replicate() {
+        checkOpen();
+        if (!net.loraBranches().isEmpty()) {
+            throw new UnsupportedOperationException(description() + " carries LoRA branches; replicate it before adding them");
+        }
+        ZooModel copy = new ZooModel(Zoo.create(net.arch(), net.config(), 0), source + " (replica)", metadata);
+        try {
+            if (cudaDevice() >= 0) {
+                copy.toCuda(cudaDevice());
+            }
+            copy.copyStateFrom(this);
+            copy.setTraining(net.training());
+            return copy;
+        } catch (RuntimeException e) {
+            copy.close();
+            throw e;
+        }
     }
 
     /** Takes over every parameter and buffer of another model of the same architecture and shape. */
@@ -298,7 +329,7 @@ public final class ZooModel extends LibtorchModel {
                     w.addLongs(b.getKey(), shape, new long[] {t.item_long()});
                 } else {
                     float[] v = new float[(int) t.numel()];
-                    t.contiguous().data_ptr_float().get(v);
+                    onHost(t.contiguous()).data_ptr_float().get(v);
                     w.addFloats(b.getKey(), shape, v);
                 }
             }

@@ -1,0 +1,130 @@
+package ai.lethe.model;
+
+import java.util.Arrays;
+
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+
+import ai.lethe.kernels.TensorList;
+import ai.lethe.kernels.cuda.CudaKernels;
+import ai.lethe.kernels.cuda.DeviceTensors;
+
+/**
+ * The view binding: the kernels' lists are libtorch's own CUDA parameter and gradient tensors (borrowed device
+ * pointers, nothing copied), and the kernels run on libtorch's current CUDA stream, so an accumulate is ordered
+ * after the backward that produced its gradients without a synchronisation. While bound, the model zeroes its
+ * gradients with one fill kernel over the whole list instead of one launch per tensor. The lists are rebuilt
+ * only if libtorch moved a tensor (it keeps gradients in place when they are zeroed, so in practice never).
+ */
+final class CudaTensorBinding implements TensorBinding {
+
+    private final LibtorchModel model;
+    private final CudaKernels cuda;
+    private final Tensor[] tensors;
+    private DeviceTensors parameters;
+    private long[] parameterPointers;
+    private DeviceTensors gradients;
+    private long[] gradientPointers;
+    private boolean closed;
+
+    CudaTensorBinding(LibtorchModel model, CudaKernels cuda) {
+        this.model = model;
+        this.cuda = cuda;
+        this.tensors = model.tensors();
+        cuda.useExternalStream(CudaStreams.current(cuda.deviceIndex()));
+        model.gradientZeroer(this::zeroGradients);
+    }
+
+    @Override
+    public boolean isView() {
+        return true;
+    }
+
+    @Override
+    public TensorList parameters() {
+        long[] pointers = new long[tensors.length];
+        for (int i = 0; i < tensors.length; i++) {
+            pointers[i] = pointerOf(tensors[i], "parameter", i);
+        }
+        if (parameters == null || !Arrays.equals(pointers, parameterPointers)) {
+            if (parameters != null) {
+                parameters.close();
+            }
+            parameters = cuda.wrapBorrowed(pointers, model.parameterSizes());
+            parameterPointers = pointers;
+        }
+        return parameters;
+    }
+
+    @Override
+    public TensorList gradients() {
+        long[] pointers = new long[tensors.length];
+        try (PointerScope scope = new PointerScope()) {
+            for (int i = 0; i < tensors.length; i++) {
+                Tensor g = tensors[i].grad();
+                if (!g.defined()) { // a parameter outside the loss: give it a zero gradient that stays in place
+                    tensors[i].mutable_grad().put(torch.zeros_like(tensors[i]));
+                    g = tensors[i].grad();
+                }
+                pointers[i] = pointerOf(g, "gradient", i);
+            }
+        }
+        if (gradients == null || !Arrays.equals(pointers, gradientPointers)) {
+            if (gradients != null) {
+                gradients.close();
+            }
+            gradients = cuda.wrapBorrowed(pointers, model.parameterSizes());
+            gradientPointers = pointers;
+        }
+        return gradients;
+    }
+
+    /** One fill kernel over the gradients when they are where the list says; else libtorch's zero_ per tensor. */
+    private boolean zeroGradients() {
+        if (gradients == null) {
+            return false;
+        }
+        try (PointerScope scope = new PointerScope()) {
+            for (int i = 0; i < tensors.length; i++) {
+                Tensor g = tensors[i].grad();
+                if (!g.defined() || g.data_ptr().address() != gradientPointers[i]) {
+                    return false;
+                }
+            }
+        }
+        cuda.fill(gradients, 0f);
+        return true;
+    }
+
+    private long pointerOf(Tensor t, String what, int i) {
+        if (!t.is_cuda() || t.device().index() != cuda.deviceIndex() || !t.is_contiguous()) {
+            throw new IllegalStateException(what + " " + model.parameters().get(i).name() + " is not a contiguous tensor on cuda:"
+                    + cuda.deviceIndex() + " (" + t.device().str().getString() + ")");
+        }
+        return t.data_ptr().address();
+    }
+
+    @Override
+    public void pushParameters() {
+        model.parametersChanged(); // the kernels wrote the model's own memory
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        model.gradientZeroer(null);
+        // Later work on the back end's own stream must see what was queued on libtorch's.
+        cuda.synchronize();
+        cuda.useStream(0);
+        if (parameters != null) {
+            parameters.close();
+        }
+        if (gradients != null) {
+            gradients.close();
+        }
+    }
+}

@@ -1,0 +1,90 @@
+package ai.lethe.model;
+
+import ai.lethe.kernels.HostTensors;
+import ai.lethe.kernels.Kernels;
+import ai.lethe.kernels.TensorList;
+
+/**
+ * The binding that copies: the model's parameters and gradients are read into Java arrays (the CPU back ends take
+ * them in place, a device back end gets them uploaded) and written back on {@link #pushParameters}. The buffers
+ * are allocated once per binding, so a pass of many batches allocates nothing per batch.
+ */
+public final class HostCopyBinding implements TensorBinding {
+
+    private final Model model;
+    private final Kernels kernels;
+    private final boolean host;
+    private final float[][] parameterArrays;
+    private final float[][] gradientArrays;
+    private TensorList parameters;
+    private TensorList gradients;
+
+    public HostCopyBinding(Model model, Kernels kernels) {
+        this.model = model;
+        this.kernels = kernels;
+        this.host = kernels.hostMemory();
+        long[] sizes = model.parameterSizes();
+        parameterArrays = new float[sizes.length][];
+        gradientArrays = new float[sizes.length][];
+        for (int i = 0; i < sizes.length; i++) {
+            parameterArrays[i] = new float[Math.toIntExact(sizes[i])];
+            gradientArrays[i] = new float[Math.toIntExact(sizes[i])];
+        }
+    }
+
+    @Override
+    public boolean isView() {
+        return false;
+    }
+
+    @Override
+    public TensorList parameters() {
+        model.readParameters(parameterArrays);
+        if (host) {
+            if (parameters == null) {
+                parameters = HostTensors.wrap(parameterArrays);
+            }
+        } else if (parameters == null) {
+            parameters = kernels.upload(parameterArrays);
+        } else {
+            kernels.upload(parameterArrays, parameters);
+        }
+        return parameters;
+    }
+
+    @Override
+    public TensorList gradients() {
+        model.gradients(gradientArrays);
+        if (host) {
+            if (gradients == null) {
+                gradients = HostTensors.wrap(gradientArrays);
+            }
+        } else if (gradients == null) {
+            gradients = kernels.upload(gradientArrays);
+        } else {
+            kernels.upload(gradientArrays, gradients);
+        }
+        return gradients;
+    }
+
+    @Override
+    public void pushParameters() {
+        if (parameters == null) {
+            throw new IllegalStateException("pushParameters before parameters()");
+        }
+        if (!host) {
+            kernels.download(parameters, parameterArrays);
+        }
+        model.writeParameters(parameterArrays);
+    }
+
+    @Override
+    public void close() {
+        if (parameters != null) {
+            parameters.close();
+        }
+        if (gradients != null) {
+            gradients.close();
+        }
+    }
+}
