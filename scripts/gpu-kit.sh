@@ -6,8 +6,13 @@
 #              (lethe-core's jar carries liblethe_cuda.so: sm_80 and sm_90 code plus PTX, cudart static)
 #   bin/lethe  the runner;  gpu-check.sh  selftest + kernel benchmark + the PyTorch loops, with a summary
 #
-#   scripts/gpu-kit.sh [--out DIR] [--no-build] [--allow-no-cuda]      (default DIR: target/gpu-kit)
+#   scripts/gpu-kit.sh [--out DIR] [--no-build] [--allow-no-cuda] [--full]      (default DIR: target/gpu-kit)
 # --allow-no-cuda builds a CPU-only kit (a warning, not an error) when the CUDA back end was not built.
+# --full adds what the whole pipeline needs on the GPU (about 530 MB, over one transfer: send it with
+#   ../shared/tools/device-chunks.sh): libtorch's CUDA build (org.bytedeco:pytorch linux-x86_64-gpu, fetched into
+#   ~/.m2 by Maven when missing), the CUDA and OpenBLAS presets' natives, Fashion-MNIST (data/), the bundled CNN, and
+#   gpu-e2e.sh: bench e2e (1, 2 and 4 workers) beside scripts/pytorch_ssd_gpu.py, lethe forget on the CNN with all
+#   60,000 images beside the same job in PyTorch, the selftest and the CUDA tests.
 # Environment: LETHE_KIT_JDK = the JDK whose jlink builds the runtime (default: Temurin 25 when installed,
 # else $JAVA_HOME, else the java on PATH).
 set -euo pipefail
@@ -15,12 +20,14 @@ root=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 out="$root/target/gpu-kit"
 build=1
 allow_no_cuda=0
+full=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --out) out=$2; shift 2 ;;
     --no-build) build=0; shift ;;
     --allow-no-cuda) allow_no_cuda=1; shift ;;
-    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --full) full=1; shift ;;
+    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "gpu-kit: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -59,13 +66,41 @@ mkdir -p "$out.tmp/lib" "$out.tmp/bin"
 for j in "$cli/lethe-cli.jar" "$cli"/lib/*.jar; do
   case "$(basename "$j")" in
     pytorch-*-linux-*.jar|openblas-*-linux-*.jar) ;;
-    lethe-cli*.jar|lethe-core-*.jar|picocli-*.jar|jackson-*.jar|slf4j-*.jar|javacpp-*.jar|pytorch-*.jar|openblas-*.jar)
+    lethe-cli*.jar|lethe-core-*.jar|picocli-*.jar|jackson-*.jar|slf4j-*.jar|javacpp-*.jar|pytorch-*.jar|openblas-*.jar|cuda-*.jar)
       cp "$j" "$out.tmp/lib/" ;;
   esac
 done
+if [[ $full == 1 ]]; then
+  # libtorch's CUDA build and the natives of the presets beside it, from the local Maven repository
+  m2=${MAVEN_REPO:-$HOME/.m2/repository}/org/bytedeco
+  want=("pytorch/2.10.0-1.5.13/pytorch-2.10.0-1.5.13-linux-x86_64-gpu.jar" "cuda/13.1-9.19-1.5.13/cuda-13.1-9.19-1.5.13-linux-x86_64.jar"
+        "openblas/0.3.31-1.5.13/openblas-0.3.31-1.5.13-linux-x86_64.jar")
+  for w in "${want[@]}"; do
+    if [[ ! -f "$m2/$w" ]]; then
+      coords=$(basename "$w" .jar | sed -E 's/^(pytorch|cuda|openblas)-(.*)-(linux-x86_64(-gpu)?)$/org.bytedeco:\1:\2:jar:\3/')
+      echo "[gpu-kit] fetching $coords" >&2
+      (cd "$root" && mvn -B -q dependency:get -Dartifact="$coords" -Dtransitive=false >&2)
+    fi
+    cp "$m2/$w" "$out.tmp/lib/"
+  done
+  mkdir -p "$out.tmp/data"
+  cp /usr/share/datasets/fashion-mnist/*-ubyte.gz "$out.tmp/data/" 2>/dev/null \
+    || echo "[gpu-kit] no Fashion-MNIST in /usr/share/datasets/fashion-mnist: the CNN job will be skipped" >&2
+  cp "$root/java/lethe-core/src/main/resources/ai/lethe/demo/fmnist-cnn.pt" "$out.tmp/"
+  cp "$root/scripts/gpu-kit/gpu-e2e.sh" "$root/scripts/gpu-kit/gpu-e2e-summary.py" "$root/scripts/pytorch_ssd_gpu.py" "$out.tmp/"
+  if [[ -d "$root/java/lethe-core/target/test-classes" && -n "${LETHE_KIT_TESTS:-}" ]]; then
+    # the CUDA-only JUnit tests, run there with JUnit's console launcher (LETHE_KIT_TESTS = its standalone jar)
+    mkdir -p "$out.tmp/tests"
+    cp -r "$root/java/lethe-core/target/test-classes" "$out.tmp/tests/classes"
+    cp "$LETHE_KIT_TESTS" "$out.tmp/tests/junit-platform-console-standalone.jar"
+  fi
+  chmod +x "$out.tmp/gpu-e2e.sh"
+  limit_mib=1024
+fi
 
 # jdk.unsupported: JavaCPP's sun.misc.Unsafe; java.logging: JavaCPP's and SLF4J's optional paths.
 modules=java.base,jdk.incubator.vector,jdk.unsupported,java.logging
+[[ $full == 1 ]] && modules=$modules,java.desktop   # the forget report's charts
 compress=--compress=2
 [[ $feature -ge 21 ]] && compress=--compress=zip-9
 echo "[gpu-kit] jlink ($jdk, Java $feature): $modules" >&2
@@ -97,3 +132,7 @@ fi
 rm -rf "$out"
 mv "$out.tmp" "$out"
 echo "[gpu-kit] $out: $((size_kib / 1024)) MiB (runtime $(du -sh "$out/runtime" | cut -f1), jars $(du -sh "$out/lib" | cut -f1)); run $out/gpu-check.sh" >&2
+if [[ $full == 1 ]]; then
+  echo "[gpu-kit] over one transfer: from the project's root, ../shared/tools/device-chunks.sh ${out#$root/} and run the printed calls;" \
+       "then on the device: /tmp/stage/${out#$root/}/gpu-e2e.sh" >&2
+fi

@@ -63,7 +63,7 @@ public final class EndToEndBenchmark {
     /** The result, as the JSON object prints it. */
     public record Report(String device, String placement, String libtorch, String arch, long parameters, int samples,
                          int forgetSamples, int batchSize, int workers, long selected, Map<String, Double> seconds,
-                         double samplesPerSecond, String modelFile) {
+                         double samplesPerSecond, String modelFile, double[] importanceFullSums) {
     }
 
     private EndToEndBenchmark() {
@@ -110,9 +110,17 @@ public final class EndToEndBenchmark {
             seconds.put("update", (t3 - t2) / 1e9);
             seconds.put("total", (t3 - t0) / 1e9);
             double passSeconds = (t2 - t0) / 1e9;
+            // per-tensor sums of I_D: what the PyTorch script prints too, to compare the importances themselves
+            float[][] values = full.values();
+            double[] sums = new double[values.length];
+            for (int t = 0; t < values.length; t++) {
+                for (float v : values[t]) {
+                    sums[t] += v;
+                }
+            }
             return new Report(kernels.description(), model.placement(), Libtorch.build(), s.arch(), model.parameterCount(),
                     s.samples(), forget.length, s.batchSize(), workers.count(), d.selected(), seconds,
-                    (s.samples() + forget.length) / passSeconds, saveModel == null ? null : saveModel.toString());
+                    (s.samples() + forget.length) / passSeconds, saveModel == null ? null : saveModel.toString(), sums);
         }
     }
 }

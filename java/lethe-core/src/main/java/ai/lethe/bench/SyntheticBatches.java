@@ -14,7 +14,7 @@ import ai.lethe.data.Batch;
  * classes}. Sample i is in the forget set when {@code i mod round(1/fraction) == 0}. Batches are made on a
  * background thread (a few ahead), so making them overlaps the passes that consume them.
  */
-public final class SyntheticBatches {
+public class SyntheticBatches {
 
     private final int[] sampleShape;
     private final int perSample;

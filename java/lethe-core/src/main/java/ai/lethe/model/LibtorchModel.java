@@ -154,7 +154,8 @@ public abstract class LibtorchModel implements Model {
         } catch (ModelException e) {
             throw e;
         } catch (RuntimeException e) {
-            throw new ModelException("the model rejects input of shape " + Arrays.toString(shape) + ": " + Libtorch.firstLine(e));
+            throw outOfMemory(e, shape[0]) != null ? outOfMemory(e, shape[0])
+                    : new ModelException("the model rejects input of shape " + Arrays.toString(shape) + ": " + Libtorch.firstLine(e));
         }
         if (logits.dim() != 2 || logits.size(0) != shape[0]) {
             throw new ModelException("the model returns shape " + Arrays.toString(logits.sizes().vec().get())
@@ -227,6 +228,20 @@ public abstract class LibtorchModel implements Model {
         }
     }
 
+    /**
+     * libtorch's CUDA out-of-memory error as one line that names the batch size and what was asked for (its message
+     * says "Tried to allocate 1.50 GiB"), with the way out; null for any other error.
+     */
+    static ModelException outOfMemory(RuntimeException e, long batchSize) {
+        String m = String.valueOf(e.getMessage());
+        if (!m.contains("out of memory")) {
+            return null;
+        }
+        java.util.regex.Matcher asked = java.util.regex.Pattern.compile("Tried to allocate ([0-9.]+ [KMGT]?i?B)").matcher(m);
+        return new ModelException("CUDA out of memory with a batch of " + batchSize + " samples"
+                + (asked.find() ? " (libtorch asked for " + asked.group(1) + " more)" : "") + ": use a smaller --batch-size");
+    }
+
     /** Resets every parameter's gradient to zero (where one exists). */
     protected void zeroGradients() {
         if (gradientZeroer != null && gradientZeroer.getAsBoolean()) {
@@ -252,7 +267,8 @@ public abstract class LibtorchModel implements Model {
             try (Profiler.Span s = Profiler.span("backward")) {
                 value.backward();
             } catch (RuntimeException e) {
-                throw new ModelException("backward pass failed: " + Libtorch.firstLine(e));
+                ModelException oom = outOfMemory(e, batch.size());
+                throw oom != null ? oom : new ModelException("backward pass failed: " + Libtorch.firstLine(e));
             }
             return value.item_double();
         }

@@ -1,0 +1,99 @@
+#!/usr/bin/env python3
+"""Summarises a gpu-e2e.sh run: Lethe against PyTorch on the same device, side by side. Writes summary.md and
+summary.json into the run's directory and prints the Markdown."""
+import json, os, sys
+
+
+def load(out, name):
+    try:
+        with open(os.path.join(out, name + ".json")) as f:
+            text = f.read().strip()
+        return json.loads(text) if text else None
+    except (OSError, ValueError):
+        return None
+
+
+def rel_diff(a, b):
+    worst = 0.0
+    for x, y in zip(a or [], b or []):
+        scale = max(abs(x), abs(y), 1e-30)
+        worst = max(worst, abs(x - y) / scale)
+    return worst
+
+
+def main(out):
+    md, summary = ["# Lethe GPU end-to-end run\n"], {}
+    device = open(os.path.join(out, "device.txt")).read().strip() if os.path.exists(os.path.join(out, "device.txt")) else "?"
+    md.append("Device: " + device.replace("\n", "; ") + "\n")
+    st = load(out, "selftest")
+    if st:
+        md.append("Selftest (%s): %s checks, %s failed\n" % (st.get("description"), st.get("checks"), st.get("failed")))
+        summary["selftest"] = {"checks": st.get("checks"), "failed": st.get("failed")}
+    torch = load(out, "pytorch-e2e")
+    rows = []
+    for w in ("e2e-w1", "e2e-w2", "e2e-w4"):
+        r = load(out, w)
+        if r:
+            rows.append((w, r))
+    if rows or torch:
+        md.append("\n## bench e2e: SSD on resnet18-cifar (batch 128, 10% forgotten)\n")
+        md.append("| run | samples | importance D (s) | importance Df (s) | update (s) | total (s) | samples/s | selected |")
+        md.append("|---|---|---|---|---|---|---|---|")
+        for name, r in rows:
+            s = r["seconds"]
+            md.append("| Lethe %s (%s workers, model on %s) | %d | %.3f | %.3f | %.3f | %.3f | %.0f | %d |" % (
+                name, r["workers"], r["placement"], r["samples"], s["importance_full"], s["importance_forget"], s["update"], s["total"],
+                r["samples_per_second"], r["selected"]))
+        if torch:
+            for variant, v in torch["variants"].items():
+                s = v["seconds"]
+                md.append("| PyTorch %s (torch %s) | %d | %.3f | %.3f | %.3f | %.3f | %.0f | %d |" % (
+                    variant, torch["torch"], torch["samples"], s["importance_full"], s["importance_forget"], s["update"], s["total"],
+                    v["samples_per_second"], v["selected"]))
+        if torch and rows:
+            md.append("")
+            for name, r in rows:
+                for variant, v in torch["variants"].items():
+                    ratio = v["seconds"]["total"] / r["seconds"]["total"]
+                    summary.setdefault("e2e_speedup", {})[name + "_vs_" + variant] = ratio
+                    md.append("- Lethe %s is %.2fx faster than PyTorch %s (total)" % (name, ratio, variant))
+            w1 = dict(rows).get("e2e-w1")
+            if w1 and "loop" in torch["variants"]:
+                d = rel_diff(w1.get("importance_full_sums"), torch["variants"]["loop"].get("importance_full_sums"))
+                summary["importance_full_sums_max_rel_diff"] = d
+                md.append("- I_D per-tensor sums, Lethe (1 worker) vs PyTorch loop: max relative difference %.2e (target 1e-4);"
+                          " selected %d vs %d" % (d, w1["selected"], torch["variants"]["loop"]["selected"]))
+            for name, r in rows[1:]:
+                d = rel_diff(rows[0][1].get("importance_full_sums"), r.get("importance_full_sums"))
+                md.append("- I_D per-tensor sums, %s vs %s: max relative difference %.2e" % (name, rows[0][0], d))
+        summary["e2e"] = {name: r["seconds"] for name, r in rows}
+    cnn = load(out, "forget-cnn")
+    tcnn = load(out, "pytorch-cnn")
+    if cnn or tcnn:
+        md.append("\n## lethe forget on the bundled CNN, all 60,000 Fashion-MNIST images, class 1, SSD\n")
+        if cnn:
+            s = cnn.get("seconds", {})
+            md.append("- Lethe --device cuda: unlearning %.3f s (importance D %.3f, Df %.3f, update %.3f), evaluation %s s; selected %s" % (
+                s.get("total", float("nan")), s.get("importance_full", float("nan")), s.get("importance_forget", float("nan")),
+                s.get("update", float("nan")), s.get("evaluate"), cnn.get("changed", cnn.get("selected"))))
+            summary["forget_cnn"] = s
+        if tcnn:
+            v = tcnn["variants"].get("loop") or next(iter(tcnn["variants"].values()))
+            md.append("- PyTorch on the GPU: %.3f s (importance D %.3f, Df %.3f, update %.3f); selected %d" % (
+                v["seconds"]["total"], v["seconds"]["importance_full"], v["seconds"]["importance_forget"], v["seconds"]["update"],
+                v["selected"]))
+            summary["pytorch_cnn"] = v["seconds"]
+    steps = os.path.join(out, "steps.txt")
+    if os.path.exists(steps):
+        md.append("\n## steps (name, exit status, seconds)\n")
+        md.append("```\n" + open(steps).read().strip() + "\n```")
+    text = "\n".join(md) + "\n"
+    with open(os.path.join(out, "summary.md"), "w") as f:
+        f.write(text)
+    with open(os.path.join(out, "summary.json"), "w") as f:
+        json.dump(summary, f, indent=1)
+    print(text)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else "gpu-e2e-out")

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# The whole pipeline on the GPU machine, from the full GPU kit (scripts/gpu-kit.sh --full), each job beside the same
+# job in PyTorch on the same device, in one run. Writes one JSON (and .err) per step to $OUT (default ./gpu-e2e-out)
+# and prints summary.md:
+#   selftest      every kernel against the scalar reference (CUDA), lethe selftest
+#   e2e-w1/2/4    lethe bench e2e: SSD on resnet18-cifar, 50,000 seeded synthetic samples, batch 128, 10% forgotten,
+#                 1, 2 and 4 importance workers;  pytorch-e2e: scripts/pytorch_ssd_gpu.py on the same model file and
+#                 samples (per-parameter loop and torch._foreach_addcmul_)
+#   forget-cnn    lethe forget on the bundled CNN with all 60,000 Fashion-MNIST images, class 1, SSD, --device cuda;
+#                 pytorch-cnn the same job in PyTorch on the GPU
+#   tests         the CUDA-only JUnit tests, when the kit carries them (tests/)
+#   ./gpu-e2e.sh [--quick]        (--quick: 5,000 samples)
+set -uo pipefail
+kit=$(cd "$(dirname "$0")" && pwd)
+out=${OUT:-$PWD/gpu-e2e-out}
+mkdir -p "$out"
+samples=50000
+[[ ${1:-} == --quick ]] && samples=5000
+nv=/opt/torch/.venv/lib/python3.12/site-packages/nvidia
+export LD_LIBRARY_PATH=$(find "$nv" -name 'lib*.so*' -printf '%h\n' 2>/dev/null | sort -u | tr '\n' ':')/usr/local/cuda/lib64${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+export FMNIST=$kit/data LETHE_KIT_CACHE=${LETHE_KIT_CACHE:-/tmp/lethe-kit-cache}
+py=${PYTHON:-/opt/torch/.venv/bin/python3}
+command -v "$py" >/dev/null 2>&1 || py=python3
+lethe=$kit/bin/lethe
+
+step() { # step NAME SECONDS COMMAND...: stdout to NAME.json, stderr to NAME.err
+  local name=$1 limit=$2; shift 2
+  local t0=$SECONDS
+  echo "[gpu-e2e] $name: $*" >&2
+  timeout "$limit" "$@" >"$out/$name.json" 2>"$out/$name.err"
+  local rc=$?
+  echo "[gpu-e2e] $name: exit $rc after $((SECONDS - t0)) s" >&2
+  [[ $rc == 0 ]] || tail -4 "$out/$name.err" >&2
+  echo "$name $rc $((SECONDS - t0))" >>"$out/steps.txt"
+}
+
+rm -f "$out/steps.txt"
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv >"$out/device.txt" 2>&1
+cat "$out/device.txt" >&2
+git_version=$(cat "$kit/VERSION" 2>/dev/null || echo unknown)
+echo "kit $git_version" >>"$out/device.txt"
+
+step selftest 180 "$lethe" selftest --device cuda --json
+step e2e-w1 240 "$lethe" bench e2e --device cuda --samples "$samples" --workers 1 --save-model /tmp/e2e-model.safetensors --json
+step pytorch-e2e 240 "$py" "$kit/pytorch_ssd_gpu.py" --model /tmp/e2e-model.safetensors --samples "$samples"
+step e2e-w4 240 "$lethe" bench e2e --device cuda --samples "$samples" --workers 4 --json
+step e2e-w2 240 "$lethe" bench e2e --device cuda --samples "$samples" --workers 2 --json
+if [[ -f "$kit/data/train-images-idx3-ubyte.gz" ]]; then
+  step forget-cnn 240 "$lethe" forget --model "$kit/fmnist-cnn.pt" --data "idx:$kit/data" --forget-class 1 --method ssd \
+    --device cuda --out /tmp/forgotten-cnn.pt --json
+  step pytorch-cnn 240 "$py" "$kit/pytorch_ssd_gpu.py" --cnn "$kit/fmnist-cnn.pt" --train-n 60000 --forget-class 1 --variants loop
+fi
+if [[ -d "$kit/tests" ]]; then
+  step tests 240 "$kit/runtime/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
+    -Dorg.bytedeco.javacpp.maxPhysicalBytes=0 -Dorg.bytedeco.javacpp.maxBytes=0 -Dorg.bytedeco.javacpp.cachedir="$LETHE_KIT_CACHE" \
+    -jar "$kit/tests/junit-platform-console-standalone.jar" execute --class-path "$kit/tests/classes:$kit/lib/*" \
+    --select-class ai.lethe.gpu.CudaPipelineTest --details=tree --disable-banner
+fi
+"$py" "$kit/gpu-e2e-summary.py" "$out" 2>&1 || echo "[gpu-e2e] no summary (see $out)" >&2
