@@ -40,20 +40,21 @@ cat "$out/device.txt" >&2
 git_version=$(cat "$kit/VERSION" 2>/dev/null || echo unknown)
 echo "kit $git_version" >>"$out/device.txt"
 
-step selftest 180 "$lethe" selftest --device cuda --json
-step e2e-w1 240 "$lethe" bench e2e --device cuda --samples "$samples" --workers 1 --save-model /tmp/e2e-model.safetensors --json
-step pytorch-e2e 240 "$py" "$kit/pytorch_ssd_gpu.py" --model /tmp/e2e-model.safetensors --samples "$samples"
-step e2e-w4 240 "$lethe" bench e2e --device cuda --samples "$samples" --workers 4 --json
-step e2e-w2 240 "$lethe" bench e2e --device cuda --samples "$samples" --workers 2 --json
+# Most telling first: a run cut short by its time limit still leaves the main comparisons in $OUT.
+step e2e-w1 150 "$lethe" bench e2e --device cuda --samples "$samples" --workers 1 --save-model /tmp/e2e-model.safetensors --json
+step pytorch-e2e 150 "$py" "$kit/pytorch_ssd_gpu.py" --model /tmp/e2e-model.safetensors --samples "$samples"
+step e2e-w4 150 "$lethe" bench e2e --device cuda --samples "$samples" --workers 4 --json
 if [[ -f "$kit/data/train-images-idx3-ubyte.gz" ]]; then
-  step forget-cnn 240 "$lethe" forget --model "$kit/fmnist-cnn.pt" --data "idx:$kit/data" --forget-class 1 --method ssd \
+  step forget-cnn 150 "$lethe" forget --model "$kit/fmnist-cnn.pt" --data "idx:$kit/data" --forget-class 1 --method ssd \
     --device cuda --out /tmp/forgotten-cnn.pt --json
-  step pytorch-cnn 240 "$py" "$kit/pytorch_ssd_gpu.py" --cnn "$kit/fmnist-cnn.pt" --train-n 60000 --forget-class 1 --variants loop
+  step pytorch-cnn 120 "$py" "$kit/pytorch_ssd_gpu.py" --cnn "$kit/fmnist-cnn.pt" --train-n 60000 --forget-class 1 --variants loop
 fi
 if [[ -d "$kit/tests" ]]; then
-  step tests 240 "$kit/runtime/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
+  step tests 150 "$kit/runtime/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
     -Dorg.bytedeco.javacpp.maxPhysicalBytes=0 -Dorg.bytedeco.javacpp.maxBytes=0 -Dorg.bytedeco.javacpp.cachedir="$LETHE_KIT_CACHE" \
-    -jar "$kit/tests/junit-platform-console-standalone.jar" execute --class-path "$kit/tests/classes:$kit/lib/*" \
-    --select-class ai.lethe.gpu.CudaPipelineTest --details=tree --disable-banner
+    -cp "$kit/tests/classes:$kit/lib/*:$kit/tests/junit-platform-console-standalone.jar" org.junit.platform.console.ConsoleLauncher \
+    execute --select-class ai.lethe.gpu.CudaPipelineTest --details=tree --disable-banner
 fi
+step e2e-w2 150 "$lethe" bench e2e --device cuda --samples "$samples" --workers 2 --json
+step selftest 150 "$lethe" selftest --device cuda --json
 "$py" "$kit/gpu-e2e-summary.py" "$out" 2>&1 || echo "[gpu-e2e] no summary (see $out)" >&2

@@ -32,6 +32,9 @@ final class CudaTensorBinding implements TensorBinding {
         this.model = model;
         this.cuda = cuda;
         this.tensors = model.tensors();
+        // What was queued on the back end's own stream (zeroing a new accumulator, say) must be done before work on
+        // libtorch's stream reads it: the own stream is non-blocking, so nothing else orders the two.
+        cuda.synchronize();
         cuda.useExternalStream(CudaStreams.current(cuda.deviceIndex()));
         model.gradientZeroer(this::zeroGradients);
     }

@@ -161,10 +161,20 @@ public final class TorchScriptModel extends LibtorchModel {
         }
         AtomicFiles.write(path, (AtomicFiles.PathWriter) tmp -> {
             reserve(tmp, 4 * parameterCount() + parameterCount() / 8 + (256 << 10));
+            // A model on a GPU is written with host tensors, so the file loads anywhere (torch.jit.load without
+            // map_location, a machine without a GPU): the module visits the host for the write.
+            boolean onGpu = cudaDevice() >= 0;
             try {
+                if (onGpu) {
+                    module.to(new org.bytedeco.pytorch.Device("cpu"), false);
+                }
                 module.save(tmp.toString());
             } catch (RuntimeException e) {
                 throw new IOException("cannot save TorchScript to " + path + ": " + Libtorch.firstLine(e), e);
+            } finally {
+                if (onGpu) {
+                    module.to(new org.bytedeco.pytorch.Device("cuda:" + cudaDevice()), false);
+                }
             }
         });
     }
