@@ -9,9 +9,9 @@
 #   forget-cnn    lethe forget on the bundled CNN with all 60,000 Fashion-MNIST images, class 1, SSD, --device cuda;
 #                 pytorch-cnn the same job in PyTorch on the GPU
 #   tests         the CUDA-only JUnit tests, when the kit carries them (tests/)
-#   ./gpu-e2e.sh [--quick]        (--quick: 5,000 samples)
+#   ./gpu-e2e.sh [--quick]        (--quick: 5,000 samples; ONLY="e2e-w1 pytorch-e2e" runs just those steps)
 set -uo pipefail
-kit=$(cd "$(dirname "$0")" && pwd)
+kit=${KIT:-$(cd "$(dirname "$0")" && pwd)}
 out=${OUT:-$PWD/gpu-e2e-out}
 mkdir -p "$out"
 samples=50000
@@ -25,6 +25,7 @@ lethe=$kit/bin/lethe
 
 step() { # step NAME SECONDS COMMAND...: stdout to NAME.json, stderr to NAME.err
   local name=$1 limit=$2; shift 2
+  if [[ -n "${ONLY:-}" && " $ONLY " != *" $name "* ]]; then return 0; fi
   local t0=$SECONDS
   echo "[gpu-e2e] $name: $*" >&2
   timeout "$limit" "$@" >"$out/$name.json" 2>"$out/$name.err"
@@ -34,7 +35,7 @@ step() { # step NAME SECONDS COMMAND...: stdout to NAME.json, stderr to NAME.err
   echo "$name $rc $((SECONDS - t0))" >>"$out/steps.txt"
 }
 
-rm -f "$out/steps.txt"
+[[ -z "${ONLY:-}" ]] && rm -f "$out/steps.txt"
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv >"$out/device.txt" 2>&1
 cat "$out/device.txt" >&2
 git_version=$(cat "$kit/VERSION" 2>/dev/null || echo unknown)

@@ -90,17 +90,37 @@ public final class Lethe implements AutoCloseable {
      * when the kernels are on a GPU that libtorch's CPU build cannot reach.
      */
     private static void place(Model model, Kernels kernels) {
-        if (!(kernels.unwrap() instanceof CudaKernels cuda) || !(model instanceof ai.lethe.model.LibtorchModel)) {
+        if (!(model instanceof ai.lethe.model.LibtorchModel)) {
             return;
         }
-        if (ai.lethe.model.Libtorch.cudaAvailable()) {
-            model.toCuda(cuda.deviceIndex());
-            LOG.info("model placed on cuda:{}", cuda.deviceIndex());
-        } else {
-            LOG.warn("the model runs on the host and hands its gradients to the GPU kernels through host memory: this is"
-                    + " libtorch's {} build (build with -Dlethe.torch=gpu on a machine with CUDA 13 libraries)",
-                    ai.lethe.model.Libtorch.build());
+        boolean kernelsOnGpu = kernels.unwrap() instanceof CudaKernels;
+        boolean libtorchGpu = ai.lethe.model.Libtorch.cudaAvailable();
+        if (kernelsOnGpu && libtorchGpu) {
+            int device = ((CudaKernels) kernels.unwrap()).deviceIndex();
+            model.toCuda(device);
+            LOG.info("model placed on cuda:{}", device);
         }
+        String note = placementNote(ai.lethe.model.Libtorch.build(), libtorchGpu, kernelsOnGpu);
+        if (note != null && NOTED.add(note)) {
+            System.err.println("note: " + note);
+        }
+    }
+
+    private static final java.util.Set<String> NOTED = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /**
+     * The one line a user should read about where the work runs, or null when it is where they would expect:
+     * kernels on a GPU that libtorch's CPU build cannot reach, or libtorch's CUDA build without a usable GPU.
+     */
+    static String placementNote(String libtorchBuild, boolean libtorchSeesGpu, boolean kernelsOnGpu) {
+        if (kernelsOnGpu && !libtorchSeesGpu) {
+            return "the kernels run on the GPU but the model on the host (libtorch's " + libtorchBuild + " build): gradients cross"
+                    + " host memory every batch; build with -Dlethe.torch=gpu on a machine with the CUDA 13 libraries";
+        }
+        if (!kernelsOnGpu && "cuda".equals(libtorchBuild) && !libtorchSeesGpu) {
+            return "libtorch's CUDA build found no usable GPU (no NVIDIA driver?): running on the CPU";
+        }
+        return null;
     }
 
     /**

@@ -129,6 +129,49 @@ class CliCommandsTest {
     }
 
     @Test
+    void benchE2ePrintsTheDocumentedJsonAndWritesTheModelForThePyTorchScript(@TempDir Path dir) throws Exception {
+        Path saved = dir.resolve("e2e.safetensors");
+        CliRunner.Result r = CliRunner.run("bench", "e2e", "--device", "cpu", "--samples", "96", "--batch-size", "32", "--width", "4",
+                "--warmup-batches", "1", "--workers", "2", "--save-model", saved.toString(), "--json");
+        assertEquals(0, r.code(), r.toString());
+        JsonNode j = JSON.readTree(r.out());
+        for (String key : new String[] {"device", "samples", "batch_size", "selected", "seconds", "samples_per_second", "workers",
+            "forget_samples", "importance_full_sums"}) {
+            assertTrue(j.has(key), key + " in " + j);
+        }
+        assertEquals(96, j.get("samples").asInt());
+        assertEquals(10, j.get("forget_samples").asInt(), "every 10th sample of 96");
+        assertEquals(2, j.get("workers").asInt());
+        assertEquals("cpu", j.get("placement").asText());
+        for (String phase : new String[] {"importance_full", "importance_forget", "update", "total"}) {
+            assertTrue(j.get("seconds").get(phase).asDouble() > 0, phase);
+        }
+        assertTrue(java.nio.file.Files.size(saved) > 0, "the model for scripts/pytorch_ssd_gpu.py");
+    }
+
+    @Test
+    void benchE2eRefusesBadSettingsBeforeAnyWork() {
+        for (String[] bad : new String[][] {{"--samples", "0"}, {"--forget-fraction", "1.5"}, {"--workers", "0"}, {"--arch", "vgg"},
+            {"--save-model", "model.pt"}}) {
+            CliRunner.Result r = CliRunner.run("bench", "e2e", "--device", "cpu", bad[0], bad[1], "--json");
+            assertEquals(2, r.code(), r.toString());
+            assertEquals("", r.out().strip(), "no JSON for a refused run");
+        }
+    }
+
+    @Test
+    void workersAndDeviceListsAreCheckedWhereTheyAreRead() {
+        CliRunner.Result r = CliRunner.run("fisher", "--model", CliRunner.model().toString(), "--data", "fashion-mnist", "--workers", "0",
+                "--out", "x.safetensors");
+        assertEquals(2, r.code(), r.toString());
+        assertTrue(r.err().contains("--workers") && r.err().contains("between 1 and 64"), r.err());
+        r = CliRunner.run("forget", "--model", CliRunner.model().toString(), "--data", "fashion-mnist", "--device", "cuda:0,x",
+                "--forget-class", "1", "--out", "x.pt");
+        assertEquals(2, r.code(), r.toString());
+        assertTrue(r.err().contains("cuda:N,M"), r.err());
+    }
+
+    @Test
     void benchKernelsPrintsTheDocumentedJson() throws Exception {
         CliRunner.Result r = CliRunner.run("bench", "kernels", "--params", "20000", "--repetitions", "2", "--device", "vector", "--json");
         assertEquals(0, r.code(), r.toString());

@@ -171,7 +171,7 @@ public final class ImportanceEstimator {
 
         /** Backward on one batch (or one sample), add its gradient in; the kernel counts non-finite values. */
         void add(Batch batch, long batchNo) {
-            model.backward(batch, estimator.loss());
+            model.backwardOnly(batch, estimator.loss());
             try (Profiler.Span s = Profiler.span("accumulate")) {
                 TensorList g = binding.gradients();
                 if (estimator.absolute()) {

@@ -257,6 +257,15 @@ public abstract class LibtorchModel implements Model {
 
     @Override
     public double backward(Batch batch, Loss loss) {
+        return runBackward(batch, loss, true);
+    }
+
+    @Override
+    public void backwardOnly(Batch batch, Loss loss) {
+        runBackward(batch, loss, false);
+    }
+
+    private double runBackward(Batch batch, Loss loss, boolean readLoss) {
         checkOpen();
         try (PointerScope scope = new PointerScope()) {
             zeroGradients();
@@ -270,7 +279,7 @@ public abstract class LibtorchModel implements Model {
                 ModelException oom = outOfMemory(e, batch.size());
                 throw oom != null ? oom : new ModelException("backward pass failed: " + Libtorch.firstLine(e));
             }
-            return value.item_double();
+            return readLoss ? value.item_double() : Double.NaN; // item() waits for the device
         }
     }
 

@@ -51,6 +51,14 @@ public interface Model extends AutoCloseable {
     double backward(Batch batch, Loss loss);
 
     /**
+     * {@link #backward} without reading the loss back: on a GPU the host then never waits for the device inside a
+     * pass, so it prepares the next batch while the device computes this one. What importance passes call.
+     */
+    default void backwardOnly(Batch batch, Loss loss) {
+        backward(batch, loss);
+    }
+
+    /**
      * The fastest way this model offers to compute per-sample gradient sums ({@link #sumPerSample}); {@link
      * PerSamplePath#LOOP} means none beyond {@link #backward} one sample at a time.
      */

@@ -37,7 +37,7 @@ public final class CudaKernels extends CheckedKernels {
             throw new IllegalStateException("CUDA back end unavailable: " + a.reason());
         }
         if (device < 0 || device >= a.devices()) {
-            throw new IllegalArgumentException("CUDA device " + device + " does not exist (" + a.devices() + " found)");
+            throw new ai.lethe.InvalidSettingException("CUDA device " + device + " does not exist (" + a.devices() + " found)");
         }
         long[] out = new long[1];
         check("lethe_ctx_create", CudaNative.lethe_ctx_create(device, out));
