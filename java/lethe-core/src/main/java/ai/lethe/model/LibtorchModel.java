@@ -128,6 +128,8 @@ public abstract class LibtorchModel implements Model {
         return t.is_cuda() ? t.cpu() : t;
     }
 
+    private static final java.util.concurrent.atomic.AtomicBoolean VIEW_UNAVAILABLE_NOTED = new java.util.concurrent.atomic.AtomicBoolean();
+
     void gradientZeroer(java.util.function.BooleanSupplier zeroer) {
         this.gradientZeroer = zeroer;
     }
@@ -141,7 +143,15 @@ public abstract class LibtorchModel implements Model {
         checkOpen();
         ai.lethe.kernels.Kernels k = kernels.unwrap();
         if (cudaDevice >= 0 && k instanceof ai.lethe.kernels.cuda.CudaKernels cuda && cuda.deviceIndex() == cudaDevice) {
-            return new CudaTensorBinding(this, cuda);
+            try {
+                return new CudaTensorBinding(this, cuda);
+            } catch (LinkageError e) {
+                // libtorch's CUDA stream API could not be linked (a preset mismatch): still correct through host copies
+                if (VIEW_UNAVAILABLE_NOTED.compareAndSet(false, true)) {
+                    System.err.println("note: libtorch's CUDA stream API is unavailable (" + e + "): gradients go through host"
+                            + " memory, which is slower");
+                }
+            }
         }
         return new HostCopyBinding(this, kernels);
     }
