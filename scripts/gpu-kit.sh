@@ -87,7 +87,7 @@ if [[ $full == 1 ]]; then
   cp /usr/share/datasets/fashion-mnist/*-ubyte.gz "$out.tmp/data/" 2>/dev/null \
     || echo "[gpu-kit] no Fashion-MNIST in /usr/share/datasets/fashion-mnist: the CNN job will be skipped" >&2
   cp "$root/java/lethe-core/src/main/resources/ai/lethe/demo/fmnist-cnn.pt" "$out.tmp/"
-  cp "$root/scripts/gpu-kit/gpu-e2e.sh" "$root/scripts/gpu-kit/gpu-e2e-summary.py" "$root/scripts/pytorch_ssd_gpu.py" "$out.tmp/"
+  cp "$root/scripts/gpu-kit/gpu-e2e.sh" "$root/scripts/gpu-kit/gpu-e2e-summary.py" "$root/scripts/pytorch_ssd_gpu.py" "$root/scripts/zoo_torch.py" "$out.tmp/"
   if [[ -d "$root/java/lethe-core/target/test-classes" && -n "${LETHE_KIT_TESTS:-}" ]]; then
     # the CUDA-only JUnit tests, run there with JUnit's console launcher (LETHE_KIT_TESTS = its standalone jar)
     mkdir -p "$out.tmp/tests"

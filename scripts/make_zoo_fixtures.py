@@ -18,58 +18,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 
-def save_safetensors(path, tensors):
-    header, blobs, off = {}, [], 0
-    for k, t in tensors.items():
-        t = t.detach().contiguous()
-        dtype = {torch.float32: "F32", torch.int64: "I64"}[t.dtype]
-        b = t.numpy().tobytes()
-        header[k] = {"dtype": dtype, "shape": list(t.shape), "data_offsets": [off, off + len(b)]}
-        blobs.append(b)
-        off += len(b)
-    h = json.dumps(header).encode()
-    h += b" " * ((8 - len(h) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)))
-        f.write(h)
-        for b in blobs:
-            f.write(b)
-
-
-class Block(nn.Module):
-    def __init__(self, cin, cout, stride):
-        super().__init__()
-        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(cout)
-        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
-        self.bn2 = nn.BatchNorm2d(cout)
-        self.downsample = None
-        if stride != 1 or cin != cout:
-            self.downsample = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
-
-    def forward(self, x):
-        out = F.relu(self.bn1(self.conv1(x)))
-        out = self.bn2(self.conv2(out))
-        identity = x if self.downsample is None else self.downsample(x)
-        return F.relu(out + identity)
-
-
-class ResNet18Cifar(nn.Module):
-    def __init__(self, channels=1, classes=10, w=8):
-        super().__init__()
-        self.conv1 = nn.Conv2d(channels, w, 3, 1, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(w)
-        widths, cin = [w, 2 * w, 4 * w, 8 * w], w
-        for i, width in enumerate(widths):
-            stride = 1 if i == 0 else 2
-            setattr(self, f"layer{i + 1}", nn.Sequential(Block(cin, width, stride), Block(width, width, 1)))
-            cin = width
-        self.fc = nn.Linear(8 * w, classes)
-
-    def forward(self, x):
-        x = F.relu(self.bn1(self.conv1(x)))
-        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
-        return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from zoo_torch import ResNet18Cifar, save_safetensors  # noqa: E402
 
 
 def main(out):

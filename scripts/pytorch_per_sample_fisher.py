@@ -19,6 +19,8 @@ depend on the values. Prints one JSON object.
   python3 scripts/pytorch_per_sample_fisher.py --arch resnet18-cifar --input 3,32,32 --samples 5000 --device cuda
 """
 import argparse
+import os
+import sys
 import json
 import statistics
 import time
@@ -34,70 +36,8 @@ except ImportError:  # torch 1.13: functorch ships beside torch
     from torch.nn.utils.stateless import functional_call
 
 
-class CnnNet(nn.Module):
-    """conv(C→16)-ReLU-pool, conv(16→32)-ReLU-pool, fc(32·(H/4)²→64)-ReLU, fc(64→classes); normalises inside."""
-
-    def __init__(self, channels, size, classes):
-        super().__init__()
-        self.conv1 = nn.Conv2d(channels, 16, 3, padding=1)
-        self.conv2 = nn.Conv2d(16, 32, 3, padding=1)
-        self.fc1 = nn.Linear(32 * (size // 4) ** 2, 64)
-        self.fc2 = nn.Linear(64, classes)
-
-    def forward(self, x):
-        h = (x - 0.2860) / 0.3530
-        h = F.max_pool2d(F.relu(self.conv1(h)), 2)
-        h = F.max_pool2d(F.relu(self.conv2(h)), 2)
-        return self.fc2(F.relu(self.fc1(torch.flatten(h, 1))))
-
-
-class MlpNet(nn.Module):
-    def __init__(self, channels, size, classes, hidden=1000):
-        super().__init__()
-        self.fc1 = nn.Linear(channels * size * size, hidden)
-        self.fc2 = nn.Linear(hidden, classes)
-
-    def forward(self, x):
-        return self.fc2(torch.sigmoid(self.fc1(torch.flatten(x, 1))))
-
-
-class BasicBlock(nn.Module):
-    def __init__(self, cin, cout, stride):
-        super().__init__()
-        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(cout)
-        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
-        self.bn2 = nn.BatchNorm2d(cout)
-        self.downsample = None
-        if stride != 1 or cin != cout:
-            self.downsample = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
-
-    def forward(self, x):
-        out = F.relu(self.bn1(self.conv1(x)))
-        out = self.bn2(self.conv2(out))
-        return F.relu(out + (x if self.downsample is None else self.downsample(x)))
-
-
-class ResNet18Cifar(nn.Module):
-    def __init__(self, channels, classes, width=64):
-        super().__init__()
-        self.conv1 = nn.Conv2d(channels, width, 3, 1, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(width)
-        cin = width
-        for stage, w in enumerate([width, 2 * width, 4 * width, 8 * width]):
-            blocks = []
-            for block in range(2):
-                stride = 2 if block == 0 and stage > 0 else 1
-                blocks.append(BasicBlock(cin if block == 0 else w, w, stride))
-            cin = w
-            setattr(self, f"layer{stage + 1}", nn.Sequential(*blocks))
-        self.fc = nn.Linear(8 * width, classes)
-
-    def forward(self, x):
-        h = F.relu(self.bn1(self.conv1(x)))
-        for stage in range(1, 5):
-            h = getattr(self, f"layer{stage}")(h)
-        return self.fc(torch.flatten(F.adaptive_avg_pool2d(h, 1), 1))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from zoo_torch import CnnNet, MlpNet, ResNet18Cifar  # noqa: E402
 
 
 def make_model(arch, shape, classes, width):

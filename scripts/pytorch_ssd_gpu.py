@@ -13,68 +13,14 @@ compared with, side by side on the same device.
 
 Inputs are made on the GPU before the clock starts; a few warm-up batches run first. Prints one JSON object.
 """
-import argparse, gzip, json, struct, time
+import argparse, json, os, sys, time
 
 import numpy as np
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 
-FMNIST = __import__("os").environ.get("FMNIST", "/usr/share/datasets/fashion-mnist")
-
-
-class Block(nn.Module):
-    def __init__(self, cin, cout, stride):
-        super().__init__()
-        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(cout)
-        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
-        self.bn2 = nn.BatchNorm2d(cout)
-        self.downsample = None
-        if stride != 1 or cin != cout:
-            self.downsample = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
-
-    def forward(self, x):
-        out = F.relu(self.bn1(self.conv1(x)))
-        out = self.bn2(self.conv2(out))
-        identity = x if self.downsample is None else self.downsample(x)
-        return F.relu(out + identity)
-
-
-class ResNet18Cifar(nn.Module):
-    """The zoo's resnet18-cifar (torchvision's ResNet-18 with a 3x3 stem and no max-pool), same state_dict names."""
-
-    def __init__(self, channels=3, classes=10, w=64):
-        super().__init__()
-        self.conv1 = nn.Conv2d(channels, w, 3, 1, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(w)
-        widths, cin = [w, 2 * w, 4 * w, 8 * w], w
-        for i, width in enumerate(widths):
-            stride = 1 if i == 0 else 2
-            setattr(self, f"layer{i + 1}", nn.Sequential(Block(cin, width, stride), Block(width, width, 1)))
-            cin = width
-        self.fc = nn.Linear(8 * w, classes)
-
-    def forward(self, x):
-        x = F.relu(self.bn1(self.conv1(x)))
-        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
-        return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
-
-
-def read_safetensors(path):
-    with open(path, "rb") as f:
-        n = struct.unpack("<Q", f.read(8))[0]
-        header = json.loads(f.read(n))
-        data = f.read()
-    out = {}
-    for name, e in header.items():
-        if name == "__metadata__":
-            continue
-        dtype = {"F32": np.float32, "I64": np.int64}[e["dtype"]]
-        a, b = e["data_offsets"]
-        out[name] = torch.from_numpy(np.frombuffer(data[a:b], dtype=dtype).reshape(e["shape"]).copy())
-    return out
-
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from zoo_torch import ResNet18Cifar, load_fmnist, read_safetensors  # noqa: E402
 
 def synthetic(indices, shape, classes, seed, device):
     """ai.lethe.bench.SyntheticBatches: x = (h / 2^32) - 0.5 with h = ((seed<<20) + i*E + j) * 2654435761 mod 2^32."""
@@ -135,16 +81,6 @@ def timed(model, params, xd, yd, xf, yf, bs, variant, alpha, lam):
     return {"selected": selected, "importance_full_sums": sums,
             "seconds": {"importance_full": t1 - t0, "importance_forget": t2 - t1, "update": t3 - t2, "total": t3 - t0},
             "samples_per_second": (len(xd) + len(xf)) / (t2 - t0)}
-
-
-def load_fmnist(n):
-    with gzip.open(f"{FMNIST}/train-images-idx3-ubyte.gz") as f:
-        _, cnt, rows, cols = struct.unpack(">IIII", f.read(16))
-        x = np.frombuffer(f.read(), dtype=np.uint8).reshape(cnt, 1, rows, cols)[:n]
-    with gzip.open(f"{FMNIST}/train-labels-idx1-ubyte.gz") as f:
-        f.read(8)
-        y = np.frombuffer(f.read(), dtype=np.uint8)[:n]
-    return torch.from_numpy(x.astype(np.float32) / 255.0), torch.from_numpy(y.astype(np.int64))
 
 
 def main():

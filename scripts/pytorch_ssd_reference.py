@@ -6,23 +6,14 @@ Data is decoded into memory before the clock starts, which favours PyTorch (Leth
 inside its timed section). Prints one JSON object: seconds for each phase and their total.
 Needs a python3 with torch (Debian: apt-get install python3-torch).
 """
-import argparse, gzip, json, os, struct, time
+import argparse, json, os, sys, time
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-FMNIST = "/usr/share/datasets/fashion-mnist"
-
-
-def load_idx(n):
-    with gzip.open(f"{FMNIST}/train-images-idx3-ubyte.gz") as f:
-        _, cnt, rows, cols = struct.unpack(">IIII", f.read(16))
-        x = np.frombuffer(f.read(), dtype=np.uint8).reshape(cnt, 1, rows, cols)[:n]
-    with gzip.open(f"{FMNIST}/train-labels-idx1-ubyte.gz") as f:
-        f.read(8)
-        y = np.frombuffer(f.read(), dtype=np.uint8)[:n]
-    return torch.from_numpy(x.astype(np.float32) / 255.0), torch.from_numpy(y.astype(np.int64))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from zoo_torch import load_fmnist as load_idx  # noqa: E402
 
 
 def importance(model, x, y, bs, label_free):

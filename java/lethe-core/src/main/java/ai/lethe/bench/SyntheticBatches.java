@@ -1,7 +1,6 @@
 package ai.lethe.bench;
 
 import java.util.Iterator;
-import java.util.NoSuchElementException;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 
@@ -72,31 +71,6 @@ public class SyntheticBatches {
         }, "lethe-synthetic-batches");
         maker.setDaemon(true);
         maker.start();
-        return new Iterator<>() {
-            private Object next;
-
-            @Override
-            public boolean hasNext() {
-                if (next == null) {
-                    try {
-                        next = queue.take();
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                        throw new IllegalStateException("interrupted", e);
-                    }
-                }
-                return next != end;
-            }
-
-            @Override
-            public Batch next() {
-                if (!hasNext()) {
-                    throw new NoSuchElementException();
-                }
-                Batch b = (Batch) next;
-                next = null;
-                return b;
-            }
-        };
+        return new ai.lethe.data.QueuedBatches(queue, end);
     }
 }

@@ -395,7 +395,7 @@ public final class ImportanceEstimator {
             acc = k.allocate(sizes);
             try (TensorBinding binding = replica.bind(k)) {
                 Pass pass = new Pass(replica, binding, k, acc, shared);
-                pass.run(new QueueIterator(queue), index, workers.count(), null);
+                pass.run(new ai.lethe.data.QueuedBatches(queue, Parallel.END), index, workers.count(), null);
                 count = pass.count;
                 samples = pass.samples;
             }
@@ -434,39 +434,6 @@ public final class ImportanceEstimator {
                 own.close();
                 own = null;
             }
-        }
-    }
-
-    /** The batches a dealer puts in a queue, up to its END marker. */
-    private static final class QueueIterator implements Iterator<Batch> {
-        private final BlockingQueue<Batch> queue;
-        private Batch next;
-
-        QueueIterator(BlockingQueue<Batch> queue) {
-            this.queue = queue;
-        }
-
-        @Override
-        public boolean hasNext() {
-            if (next == null) {
-                try {
-                    next = queue.take();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new IllegalStateException("importance worker interrupted", e);
-                }
-            }
-            return next != Parallel.END;
-        }
-
-        @Override
-        public Batch next() {
-            if (!hasNext()) {
-                throw new java.util.NoSuchElementException();
-            }
-            Batch b = next;
-            next = null;
-            return b;
         }
     }
 

@@ -40,31 +40,27 @@ public final class HostCopyBinding implements TensorBinding {
     @Override
     public TensorList parameters() {
         model.readParameters(parameterArrays);
-        if (host) {
-            if (parameters == null) {
-                parameters = HostTensors.wrap(parameterArrays);
-            }
-        } else if (parameters == null) {
-            parameters = kernels.upload(parameterArrays);
-        } else {
-            kernels.upload(parameterArrays, parameters);
-        }
+        parameters = staged(parameterArrays, parameters);
         return parameters;
     }
 
     @Override
     public TensorList gradients() {
         model.gradients(gradientArrays);
-        if (host) {
-            if (gradients == null) {
-                gradients = HostTensors.wrap(gradientArrays);
-            }
-        } else if (gradients == null) {
-            gradients = kernels.upload(gradientArrays);
-        } else {
-            kernels.upload(gradientArrays, gradients);
-        }
+        gradients = staged(gradientArrays, gradients);
         return gradients;
+    }
+
+    /** The arrays as the back end's list: wrapped in place on the host, uploaded (into {@code list} once it exists) on a device. */
+    private TensorList staged(float[][] arrays, TensorList list) {
+        if (host) {
+            return list != null ? list : HostTensors.wrap(arrays);
+        }
+        if (list == null) {
+            return kernels.upload(arrays);
+        }
+        kernels.upload(arrays, list);
+        return list;
     }
 
     @Override
