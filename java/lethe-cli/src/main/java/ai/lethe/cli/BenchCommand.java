@@ -61,20 +61,22 @@ final class BenchCommand implements Runnable {
                 description = "Timed copy/kernel pairs per kernel (default: ${DEFAULT-VALUE}).")
         int repetitions;
 
-        @Option(names = "--json", description = "Print one JSON object instead of the table.")
-        boolean json;
+        /** --json prints one JSON object instead of the table; --report also writes it to a file. */
+        @CommandLine.Mixin
+        ReportOptions reportOptions;
 
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
 
         @Override
-        public Integer call() {
+        public Integer call() throws IOException {
             if (params < 1) {
                 throw new CommandLine.ParameterException(spec.commandLine(), "--params must be at least 1");
             }
             if (repetitions < 1) {
                 throw new CommandLine.ParameterException(spec.commandLine(), "--repetitions must be at least 1");
             }
+            reportOptions.register(CliOutput.paths(spec.commandLine())).check();
             long[] sizes = params == 11_181_642L ? ParameterShapes.resnet18() : ParameterShapes.resnet18Scaled(params);
             PrintWriter out = spec.commandLine().getOut();
             PrintWriter err = spec.commandLine().getErr();
@@ -82,13 +84,13 @@ final class BenchCommand implements Runnable {
                 err.printf("bench kernels: %s, %d tensors, %,d floats, %d repetitions%n", kernels.description(),
                         sizes.length, ParameterShapes.total(sizes), repetitions);
                 err.flush();
-                KernelBenchmark.Report report = new KernelBenchmark(kernels, sizes, repetitions).run(json ? null : line -> {
+                KernelBenchmark.Report report = new KernelBenchmark(kernels, sizes, repetitions).run(reportOptions.json ? null : line -> {
                     out.println(line);
                     out.flush();
                 });
-                if (json) {
-                    out.println(Json.write(report));
-                }
+                reportOptions.emit(spec.commandLine(), report, table -> {
+                    // the table was printed line by line as the benchmark ran
+                });
             }
             return 0;
         }
@@ -118,18 +120,14 @@ final class BenchCommand implements Runnable {
             ForgetRequest request = options.request(spec.commandLine());
             try (ModelFile m = ModelFile.orBundled(options.model)) {
                 ForgetBenchmark.Report r = ForgetBenchmark.run(m.path(), options.device.name, request, options.repetitions);
-                PrintWriter out = spec.commandLine().getOut();
-                if (options.json) {
-                    out.println(Json.write(r));
-                } else {
+                options.output.emit(spec.commandLine(), r, out -> {
                     out.printf(Locale.ROOT, "%s, %s on %s, forgetting %s; medians of %d pairs after a warm-up request%n",
                             r.device(), r.method(), r.data(), r.forgetSet(), r.repetitions());
                     out.printf(Locale.ROOT, "first request:  %.3f s (I_D %.3f s, I_f %.3f s)%n", r.firstSeconds(),
                             r.firstImportanceFull(), r.firstImportanceForget());
                     out.printf(Locale.ROOT, "second request: %.3f s (stored I_D loaded in %.3f s, I_f %.3f s) -> %.1fx faster%n",
                             r.secondSeconds(), r.secondLoadImportanceFull(), r.secondImportanceForget(), r.speedup());
-                }
-                out.flush();
+                });
             }
             return 0;
         }
@@ -157,10 +155,7 @@ final class BenchCommand implements Runnable {
             try (ModelFile m = ModelFile.orBundled(options.model)) {
                 ProfilerOverheadBenchmark.Report r =
                         ProfilerOverheadBenchmark.run(m.path(), options.device.name, request, options.repetitions);
-                PrintWriter out = spec.commandLine().getOut();
-                if (options.json) {
-                    out.println(Json.write(r));
-                } else {
+                options.output.emit(spec.commandLine(), r, out -> {
                     out.printf(Locale.ROOT, "%s, %s forgetting %s; medians of %d pairs after a warm-up request%n", r.device(),
                             r.method(), r.forgetSet(), r.repetitions());
                     out.printf(Locale.ROOT, "plain request %.3f s, profiled request %.3f s; %d spans and %d kernel calls per request%n",
@@ -168,8 +163,7 @@ final class BenchCommand implements Runnable {
                     out.printf(Locale.ROOT, "disabled span: %.2f ns -> cost when off %.2e of the request (%.5f%%)%n", r.disabledSpanNanos(), r.overheadOff(),
                             r.overheadOff() * 100);
                     out.printf(Locale.ROOT, "cost when on (recording, kernel decorator): %+.1f%%%n", r.overheadOn() * 100);
-                }
-                out.flush();
+                });
             }
             return 0;
         }
@@ -197,16 +191,19 @@ final class BenchCommand implements Runnable {
         @Option(names = "--repetitions", paramLabel = "R", defaultValue = "3", description = "Pairs of requests (default: ${DEFAULT-VALUE}).")
         int repetitions;
 
-        @Option(names = "--json", description = "Print one JSON object.")
-        boolean json;
+        /** --json prints one JSON object; --report also writes it to a file. */
+        @CommandLine.Mixin
+        ReportOptions output;
 
         @CommandLine.Mixin
         DeviceOption device;
 
+        /** The request to time, its settings and the output paths checked first. */
         ForgetRequest request(CommandLine cmd) {
             if (repetitions < 1) {
                 throw new CommandLine.ParameterException(cmd, "--repetitions must be at least 1");
             }
+            output.register(CliOutput.paths(cmd).input("--model", model).data(data)).check();
             try {
                 ForgetRequest request = ForgetRequest.of(data, ForgetSet.classes(forgetClass)).method(method).trainLimit(trainLimit);
                 request.validate();

@@ -1,6 +1,5 @@
 package ai.lethe.cli;
 
-import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -64,8 +63,9 @@ final class BenchE2eCommand implements Callable<Integer> {
             description = "Importance-pass workers (threads with their own model replica and, on a GPU, CUDA stream) (default: ${DEFAULT-VALUE}).")
     int workers;
 
-    @Option(names = "--json", description = "Print one JSON object.")
-    boolean json;
+    /** --json prints one JSON object; --report also writes it to a file. */
+    @CommandLine.Mixin
+    ReportOptions reportOptions;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -83,22 +83,19 @@ final class BenchE2eCommand implements Callable<Integer> {
         if (saveModel != null && !saveModel.getFileName().toString().endsWith(".safetensors")) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--save-model must name a .safetensors file");
         }
+        reportOptions.register(CliOutput.paths(spec.commandLine()).output("--save-model", saveModel)).check();
         EndToEndBenchmark.Report r;
         try (ai.lethe.kernels.Kernels kernels = device.open()) {
             r = EndToEndBenchmark.run(settings, kernels, w, saveModel);
         }
-        PrintWriter out = spec.commandLine().getOut();
-        if (json) {
-            out.println(Json.write(r));
-        } else {
+        reportOptions.emit(spec.commandLine(), r, out -> {
             out.printf(Locale.ROOT, "SSD on %s (%d parameters, model on %s, libtorch %s build), %s%n", r.arch(), r.parameters(), r.placement(),
                     r.libtorch(), r.device());
             out.printf(Locale.ROOT, "%d samples, %d forgotten, batch size %d, %d worker(s): %d parameters selected%n", r.samples(),
                     r.forgetSamples(), r.batchSize(), r.workers(), r.selected());
             r.seconds().forEach((k, v) -> out.printf(Locale.ROOT, "  %-18s %8.3f s%n", k, v));
             out.printf(Locale.ROOT, "importance passes: %.0f samples/s%n", r.samplesPerSecond());
-        }
-        out.flush();
+        });
         return 0;
     }
 }

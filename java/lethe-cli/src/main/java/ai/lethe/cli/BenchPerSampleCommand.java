@@ -1,6 +1,5 @@
 package ai.lethe.cli;
 
-import java.io.PrintWriter;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
@@ -49,8 +48,9 @@ final class BenchPerSampleCommand implements Callable<Integer> {
     @CommandLine.Mixin
     DeviceOption device;
 
-    @Option(names = "--json", description = "Print one JSON object.")
-    boolean json;
+    /** --json prints one JSON object; --report also writes it to a file. */
+    @CommandLine.Mixin
+    ReportOptions reportOptions;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -63,14 +63,12 @@ final class BenchPerSampleCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
+        reportOptions.register(CliOutput.paths(spec.commandLine())).check();
         PerSampleBenchmark.Report r;
         try (ai.lethe.kernels.Kernels kernels = device.open()) {
             r = PerSampleBenchmark.run(settings, kernels);
         }
-        PrintWriter out = spec.commandLine().getOut();
-        if (json) {
-            out.println(Json.write(r));
-        } else {
+        reportOptions.emit(spec.commandLine(), r, out -> {
             out.printf(Locale.ROOT, "%s (%s), %d samples, batch size %d, %s; medians of %d rounds%n", r.arch(), r.model(), r.samples(),
                     r.batchSize(), r.device(), r.repetitions());
             out.printf(Locale.ROOT, "fast path (%s): %.3f s%n", r.fastPath(), r.fastSeconds());
@@ -81,8 +79,7 @@ final class BenchPerSampleCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "batch-estimator pass: %.3f s -> fast path costs %.2fx a batch pass%n", r.batchPassSeconds(),
                     r.fastOverBatchPass());
             out.printf(Locale.ROOT, "max relative difference fast vs loop: %.2e (%s)%n", r.maxRelDiff(), r.maxRelDiffTensor());
-        }
-        out.flush();
+        });
         return 0;
     }
 }

@@ -1,7 +1,9 @@
 package ai.lethe.cli;
 
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 import ai.lethe.Lethe;
@@ -42,6 +44,10 @@ final class FisherCommand implements Callable<Integer> {
 
     @Option(names = "--out", required = true, paramLabel = "I.safetensors", description = "Where to write the importance.")
     Path out;
+
+    /** --report writes what was computed (the lines printed, as JSON); --json prints that instead of the lines. */
+    @Mixin
+    ReportOptions reportOptions;
 
     @Mixin
     DeviceOption device;
@@ -93,20 +99,48 @@ final class FisherCommand implements Callable<Integer> {
             }
             return SparkFisher.run(cmd, this);
         }
-        forget.inputs(model.inputs(CliOutput.paths(cmd))).data(data.data).output("--out", out).check();
-        CliOutput.requireSafetensorsName(cmd, "--out", out, "importances are safetensors");
+        checkPaths(cmd);
         try (Lethe lethe = workersOption.applyTo(model.open(device.name)).progress(progressOptions.progress())) {
             long t = System.nanoTime();
             Importance imp = lethe.importance(data.data, data.trainLimit, subset, forget.optional(cmd), estimator, batchSize);
             imp.save(out);
-            cmd.getOut().printf(Locale.ROOT, "wrote %s: %s importance over the %s subset of %s, %d tensors, %,d values, %d %s, %.2f s%n",
-                    out, estimator, subset, imp.provenance().data(), imp.parameters().size(),
-                    lethe.model().parameterCount(), imp.count(), estimator.perSample() ? "samples" : "batches",
-                    (System.nanoTime() - t) / 1e9);
-            if (imp.computation() != null) {
-                cmd.getOut().printf(Locale.ROOT, "computed with the %s%n", imp.computation());
-            }
+            Report r = Report.of(this, imp, lethe.model().parameterCount(), (System.nanoTime() - t) / 1e9, null);
+            reportOptions.emit(cmd, r, r::print);
         }
         return 0;
+    }
+
+    /** The files this command reads and writes, checked before any work (also for --spark). */
+    void checkPaths(CommandLine cmd) {
+        reportOptions.register(forget.inputs(model.inputs(CliOutput.paths(cmd))).data(data.data).output("--out", out)).check();
+        CliOutput.requireSafetensorsName(cmd, "--out", out, "importances are safetensors");
+    }
+
+    /** What a fisher run wrote, as --report and --json give it; {@code spark} is null unless it ran with --spark. */
+    record Report(String out, String estimator, String subset, String data, int tensors, long values, long count, String counted,
+                  double seconds, String computation, Map<String, String> details, SparkRun spark) {
+
+        static Report of(FisherCommand f, Importance imp, long values, double seconds, SparkRun spark) {
+            return new Report(f.out.toString(), f.estimator.toString(), f.subset, imp.provenance().data(), imp.parameters().size(),
+                    values, imp.count(), f.estimator.perSample() ? "samples" : "batches", seconds, imp.computation(),
+                    imp.details(), spark);
+        }
+
+        void print(PrintWriter o) {
+            o.printf(Locale.ROOT, "wrote %s: %s importance over the %s subset of %s, %d tensors, %,d values, %d %s, %.2f s%n",
+                    out, estimator, subset, data, tensors, values, count, counted, seconds);
+            if (computation != null && spark == null) {
+                o.printf(Locale.ROOT, "computed with the %s%n", computation);
+            }
+            if (spark != null) {
+                o.printf(Locale.ROOT, "spark %s: %s; %s reduction on %s; %.2f s to start Spark, %.2f s the job%n",
+                        spark.master(), details.get("partitioning"), details.get("reduction"), details.get("devices"),
+                        spark.startSeconds(), spark.jobSeconds());
+            }
+        }
+    }
+
+    /** How a --spark run went: the master it ran on, the seconds to start Spark and those of the job. */
+    record SparkRun(String master, double startSeconds, double jobSeconds) {
     }
 }

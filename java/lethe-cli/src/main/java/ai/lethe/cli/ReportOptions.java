@@ -10,8 +10,8 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code --report} and {@code --json}, taken the same way by every command that reports (forget, eval, demo,
- * train, profile): the report file is registered with the command's other outputs, so it is checked with them
- * before any work, and written atomically.
+ * train, profile, fisher, selftest and the bench subcommands): the report file is registered with the command's
+ * other outputs, so it is checked with them before any work, and written atomically.
  */
 final class ReportOptions {
 

@@ -32,33 +32,43 @@ final class SelftestCommand implements Callable<Integer> {
     @Option(names = "--quick", description = "Leave out the ResNet-18-sized list (the test suite's set).")
     boolean quick;
 
-    @Option(names = "--json", description = "Print one JSON object instead of a line per check.")
-    boolean json;
+    /** --json prints one JSON object instead of a line per check; --report also writes it to a file. */
+    @Mixin
+    ReportOptions reportOptions;
 
     record CheckResult(String name, boolean passed, double millis, String message) {
     }
 
     record Report(String device, String description, int checks, int failed, List<CheckResult> results) {
+        /** The command's exit status: 0 when every check passed, 1 otherwise. */
+        int exitStatus() {
+            return failed == 0 ? 0 : 1;
+        }
     }
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
     @Override
-    public Integer call() {
+    public Integer call() throws java.io.IOException {
+        CommandLine cmd = spec.commandLine();
+        reportOptions.register(CliOutput.paths(cmd)).check();
         try (Kernels kernels = device.open()) {
-            return run(kernels, !quick, json, spec.commandLine().getOut());
+            PrintWriter out = cmd.getOut();
+            Report r = check(kernels, !quick, reportOptions.json ? null : out);
+            reportOptions.emit(cmd, r, o -> printSummary(o, r));
+            return r.exitStatus();
         }
     }
 
-    /** Runs every check on {@code kernels}, prints as the command does, and returns the exit status (0 or 1). */
-    static int run(Kernels kernels, boolean resnet18, boolean json, PrintWriter out) {
+    /** Runs every check on {@code kernels}; with {@code progress}, prints a line per check there as it ends. */
+    static Report check(Kernels kernels, boolean resnet18, PrintWriter progress) {
         ScalarKernels reference = new ScalarKernels();
         List<CheckResult> results = new ArrayList<>();
         int failed = 0;
-        if (!json) {
-            out.printf("selftest: %s against the scalar reference%n", kernels.description());
-            out.flush();
+        if (progress != null) {
+            progress.printf("selftest: %s against the scalar reference%n", kernels.description());
+            progress.flush();
         }
         for (KernelChecks.Check c : KernelChecks.forBackend(kernels, resnet18)) {
             long t = System.nanoTime();
@@ -73,18 +83,16 @@ final class SelftestCommand implements Callable<Integer> {
             if (message != null) {
                 failed++;
             }
-            if (!json) {
-                out.printf(Locale.ROOT, "%-4s %9.1f ms  %s%s%n", message == null ? "ok" : "FAIL", ms, c.name(),
+            if (progress != null) {
+                progress.printf(Locale.ROOT, "%-4s %9.1f ms  %s%s%n", message == null ? "ok" : "FAIL", ms, c.name(),
                         message == null ? "" : "\n       " + message);
-                out.flush();
+                progress.flush();
             }
         }
-        if (json) {
-            out.println(Json.write(new Report(kernels.name(), kernels.description(), results.size(), failed, results)));
-        } else {
-            out.printf("%d checks, %d failed on %s%n", results.size(), failed, kernels.description());
-        }
-        out.flush();
-        return failed == 0 ? 0 : 1;
+        return new Report(kernels.name(), kernels.description(), results.size(), failed, results);
+    }
+
+    private static void printSummary(PrintWriter out, Report r) {
+        out.printf("%d checks, %d failed on %s%n", r.checks(), r.failed(), r.description());
     }
 }

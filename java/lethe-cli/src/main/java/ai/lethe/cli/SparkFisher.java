@@ -1,7 +1,6 @@
 package ai.lethe.cli;
 
 import java.util.LinkedHashMap;
-import java.util.Locale;
 import java.util.Map;
 
 import ai.lethe.Lethe;
@@ -29,8 +28,7 @@ final class SparkFisher {
             }
             conf.put(kv.substring(0, eq).strip(), kv.substring(eq + 1).strip());
         }
-        f.model.inputs(CliOutput.paths(cmd)).data(f.data.data).output("--out", f.out).check();
-        CliOutput.requireSafetensorsName(cmd, "--out", f.out, "importances are safetensors");
+        f.checkPaths(cmd);
         SparkImportance job = SparkImportance.of(f.estimator, f.batchSize).partitions(f.sparkPartitions).device(f.device.name);
         TrainingData data = TrainingData.of(f.data.data, f.data.trainLimit);
         // The driver's own back end is not used for the pass; the scalar one opens nothing.
@@ -42,13 +40,9 @@ final class SparkFisher {
                 Importance imp = job.compute(spark.context(), lethe.model(), data);
                 double jobSeconds = (System.nanoTime() - job0) / 1e9;
                 imp.save(f.out);
-                cmd.getOut().printf(Locale.ROOT, "wrote %s: %s importance over the full subset of %s, %d tensors, %,d values,"
-                                + " %d %s, %.2f s%n", f.out, f.estimator, imp.provenance().data(), imp.parameters().size(),
-                        lethe.model().parameterCount(), imp.count(), f.estimator.perSample() ? "samples" : "batches",
-                        (System.nanoTime() - t) / 1e9);
-                cmd.getOut().printf(Locale.ROOT, "spark %s: %s; %s reduction on %s; %.2f s to start Spark, %.2f s the job%n",
-                        spark.master(), imp.details().get("partitioning"), imp.details().get("reduction"),
-                        imp.details().get("devices"), startSeconds, jobSeconds);
+                FisherCommand.Report r = FisherCommand.Report.of(f, imp, lethe.model().parameterCount(), (System.nanoTime() - t) / 1e9,
+                        new FisherCommand.SparkRun(spark.master(), startSeconds, jobSeconds));
+                f.reportOptions.emit(cmd, r, r::print);
             }
         }
         return 0;

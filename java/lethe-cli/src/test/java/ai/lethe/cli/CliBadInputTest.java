@@ -291,4 +291,37 @@ class CliBadInputTest {
         assertFails(CliRunner.run("fisher", "--model", model(), "--data", "fashion-mnist", "--train-limit", "3", "--subset", "retain",
                 "--forget-class", "0,9", "--out", dir.resolve("r.safetensors").toString(), "-q"), 1, "the retain set is empty");
     }
+
+    @Test
+    void fisherSelftestAndBenchCheckTheirReportBeforeAnyWork() throws Exception {
+        Path model = dir.resolve("model.pt");
+        Files.copy(CliRunner.model(), model);
+        byte[] original = Files.readAllBytes(model);
+        Path subdir = Files.createDirectory(dir.resolve("reports"));
+        Path importance = dir.resolve("i.safetensors");
+        assertFails(CliRunner.run("fisher", "--model", model.toString(), "--data", "fashion-mnist", "--train-limit", "200",
+                "--out", importance.toString(), "--report", importance.toString(), "-q"), 2, "--report and --out name the same file");
+        assertFails(CliRunner.run("fisher", "--model", model.toString(), "--data", "fashion-mnist", "--train-limit", "200",
+                "--out", importance.toString(), "--report", model.toString(), "-q"), 2, "is the input given as --model");
+        assertFalse(Files.exists(importance), "no importance was computed");
+        assertFails(CliRunner.run("fisher", "--model", model.toString(), "--data", "fashion-mnist", "--out", importance.toString(),
+                "--spark", "local[1]", "--report", subdir.toString(), "-q"), 2, "--report " + subdir + " is a directory");
+        assertFails(CliRunner.run("selftest", "--device", "scalar", "--quick", "--report", subdir.toString()), 2,
+                "--report " + subdir + " is a directory");
+        assertFails(CliRunner.run("bench", "kernels", "--params", "1000", "--repetitions", "1", "--report", ""), 2,
+                "--report needs a file name");
+        assertFails(CliRunner.run("bench", "forget", "--model", model.toString(), "--repetitions", "1", "--report", model.toString()), 2,
+                "is the input given as --model");
+        assertFails(CliRunner.run("bench", "profiler", "--model", model.toString(), "--repetitions", "1", "--report",
+                dir.resolve("..").resolve(dir.getFileName()).resolve("model.pt").toString()), 2, "is the input given as --model");
+        Path fifo = dir.resolve("pipe");
+        if (new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor() == 0) {
+            assertFails(CliRunner.run("bench", "per-sample", "--samples", "8", "--report", fifo.toString()), 2, "is not a regular file");
+            assertFalse(Files.isRegularFile(fifo), "the pipe is still a pipe");
+        }
+        try (var left = Files.list(subdir)) {
+            assertEquals(0, left.count(), "nothing written into the directory named as --report");
+        }
+        assertTrue(Arrays.equals(original, Files.readAllBytes(model)), "the model is untouched");
+    }
 }

@@ -93,6 +93,33 @@ class CliCommandsTest {
     }
 
     @Test
+    void fisherAndSelftestWriteTheirReportAsTheyPrintIt() throws Exception {
+        Path imp = dir.resolve("full.safetensors");
+        Path report = dir.resolve("fisher.json");
+        CliRunner.Result f = CliRunner.run("fisher", "--model", CliRunner.model().toString(), "--data", "fashion-mnist",
+                "--train-limit", "300", "--out", imp.toString(), "--report", report.toString(), "--json", "-q");
+        assertEquals(0, f.code(), f.toString());
+        JsonNode j = JSON.readTree(f.out());
+        assertEquals(JSON.readTree(Files.readString(report)), j, "--report holds what --json printed");
+        assertEquals(imp.toString(), j.get("out").asText());
+        assertEquals("batch", j.get("estimator").asText());
+        assertEquals(Importance.load(imp).count(), j.get("count").asLong());
+        assertEquals(8, j.get("tensors").asInt(), "the bundled CNN's parameter tensors");
+        assertEquals("batches", j.get("counted").asText());
+        assertTrue(j.get("spark").isNull(), j.toString());
+
+        Path checks = dir.resolve("selftest.json");
+        CliRunner.Result s = CliRunner.run("selftest", "--device", "scalar", "--quick", "--report", checks.toString());
+        assertEquals(0, s.code(), s.toString());
+        assertTrue(s.out().startsWith("selftest: scalar"), "the lines as before: " + s.out());
+        JsonNode written = JSON.readTree(Files.readString(checks));
+        assertEquals(0, written.get("failed").asInt());
+        assertEquals(written.get("checks").asInt(), s.out().lines().filter(l -> l.startsWith("ok ")).count(), "a line per check");
+        assertTrue(s.out().strip().endsWith(written.get("checks").asInt() + " checks, 0 failed on " + written.get("description").asText()),
+                s.out());
+    }
+
+    @Test
     void fisherSubsetsNeedAForgetSet() throws Exception {
         CliRunner.Result r = CliRunner.run("fisher", "--model", CliRunner.model().toString(), "--data", "fashion-mnist",
                 "--subset", "forget", "--out", dir.resolve("f.safetensors").toString());
@@ -173,9 +200,12 @@ class CliCommandsTest {
 
     @Test
     void benchKernelsPrintsTheDocumentedJson() throws Exception {
-        CliRunner.Result r = CliRunner.run("bench", "kernels", "--params", "20000", "--repetitions", "2", "--device", "vector", "--json");
+        Path report = dir.resolve("kernels.json");
+        CliRunner.Result r = CliRunner.run("bench", "kernels", "--params", "20000", "--repetitions", "2", "--device", "vector", "--json",
+                "--report", report.toString());
         assertEquals(0, r.code(), r.toString());
         JsonNode j = JSON.readTree(r.out());
+        assertEquals(JSON.readTree(Files.readString(report)).get("params"), j.get("params"), "--report holds the same report");
         assertEquals("vector", j.get("backend").asText());
         assertEquals(20000, j.get("params").asLong());
         assertTrue(j.get("kernels").size() >= 8);

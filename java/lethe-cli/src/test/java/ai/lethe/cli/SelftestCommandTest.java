@@ -3,8 +3,6 @@ package ai.lethe.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
 
@@ -53,10 +51,9 @@ class SelftestCommandTest {
                         }
                         return result;
                     });
-            StringWriter text = new StringWriter();
-            int code = SelftestCommand.run(broken, false, true, new PrintWriter(text));
-            assertEquals(1, code);
-            JsonNode j = JSON.readTree(text.toString());
+            SelftestCommand.Report report = SelftestCommand.check(broken, false, null);
+            assertEquals(1, report.exitStatus());
+            JsonNode j = JSON.readTree(Json.write(report));
             assertTrue(j.get("failed").asInt() >= 1);
             for (JsonNode c : j.get("results")) {
                 boolean abs = c.get("name").asText().startsWith("accumulateAbs");

@@ -12,8 +12,6 @@ public final class Backends {
 
     private static final Logger LOG = LoggerFactory.getLogger(Backends.class);
 
-    private static final java.util.concurrent.atomic.AtomicBoolean WARNED_NO_VECTOR_API = new java.util.concurrent.atomic.AtomicBoolean();
-
     /** The names {@link #open} accepts. */
     public static final String NAMES = "auto, cpu, cuda, cuda:N, cuda:N,M,... (several GPUs), cuda:all, vector, scalar";
 
@@ -93,22 +91,17 @@ public final class Backends {
     /**
      * The Vector API back end on every core; in a JVM started without {@code --add-modules jdk.incubator.vector}
      * (a program using Lethe as a library, say) the scalar reference instead, with one warning per JVM, rather
-     * than a NoClassDefFoundError. Constructing {@link VectorKernels} directly needs the module.
+     * than a NoClassDefFoundError ({@link VectorKernels} falls back by itself).
      */
     public static Kernels vector() {
-        if (!vectorApiAvailable()) {
-            if (WARNED_NO_VECTOR_API.compareAndSet(false, true)) {
-                LOG.warn("the JDK Vector API is not in this JVM (start it with --add-modules jdk.incubator.vector):"
-                        + " using the scalar kernels, which give the same results more slowly");
-            }
-            return new ScalarKernels();
+        if (VectorKernels.apiAvailable()) {
+            KernelWarmup.start();
         }
-        KernelWarmup.start();
         return new VectorKernels();
     }
 
-    /** Whether this JVM resolved the incubating Vector API module, which {@link VectorKernels} is written in. */
+    /** Whether this JVM resolved the incubating Vector API module (see {@link VectorKernels#apiAvailable}). */
     public static boolean vectorApiAvailable() {
-        return ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
+        return VectorKernels.apiAvailable();
     }
 }

@@ -1,70 +1,29 @@
 package ai.lethe.kernels;
 
-import java.util.Arrays;
-import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.ForkJoinWorkerThread;
-import java.util.concurrent.RecursiveTask;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BinaryOperator;
-import java.util.function.Supplier;
+import java.util.concurrent.atomic.AtomicBoolean;
 
-import jdk.incubator.vector.DoubleVector;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.VectorMask;
-import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShape;
-import jdk.incubator.vector.VectorSpecies;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * The CPU back end: {@code jdk.incubator.vector} loops with a scalar tail, run in parallel over fixed-size
- * chunks of every tensor on a dedicated fork/join pool. Per-element arithmetic is the same fp32 sequence
- * as {@link ScalarKernels}, so element-wise results agree bit for bit; reductions differ only in order.
+ * The CPU back end: Vector API loops on every core ({@link VectorApiKernels}), or, in a JVM started without
+ * {@code --add-modules jdk.incubator.vector} (a program using Lethe as a library, say), the scalar reference with
+ * one warning per JVM rather than a NoClassDefFoundError. Results are the same either way (element-wise kernels
+ * agree bit for bit); only speed differs.
+ *
+ * <p>This class names no Vector API type, so it loads in any JVM; the implementation is chosen once, in the
+ * constructor, and each kernel call is one delegation to it after the checks.
  */
 public final class VectorKernels extends HostKernels {
 
+    private static final Logger LOG = LoggerFactory.getLogger(VectorKernels.class);
+    private static final AtomicBoolean WARNED_NO_VECTOR_API = new AtomicBoolean();
+
     /** Where a test asks for another vector width than the CPU's preferred one: -Dlethe.vector.bits=128|256|512. */
     public static final String BITS_PROPERTY = "lethe.vector.bits";
-    /** The vector width in bits: the CPU's preferred one unless {@link #BITS_PROPERTY} says otherwise. */
-    static final int BITS = vectorBits();
-    static final VectorSpecies<Float> SPECIES = VectorSpecies.of(float.class, VectorShape.forBitSize(BITS));
-    static final VectorSpecies<Integer> INT_SPECIES = VectorSpecies.of(int.class, VectorShape.forBitSize(BITS));
-    private static final int LANES = SPECIES.length();
-    /** ratioShift divides in double: a full double vector, and the float vector with as many lanes. */
-    private static final VectorSpecies<Double> DOUBLE_SPECIES = VectorSpecies.of(double.class, VectorShape.forBitSize(BITS));
-    private static final VectorSpecies<Float> SHIFT_SPECIES =
-            VectorSpecies.of(float.class, VectorShape.forBitSize(DOUBLE_SPECIES.vectorBitSize() / 2));
-    private static final int SHIFT_LANES = SHIFT_SPECIES.length();
 
-    /** Elements per task: 128 KiB of floats, large enough to amortise scheduling, small enough to balance. */
-    static final int CHUNK = 1 << 15;
-    /** Below this many elements the call runs on the caller's thread: forking would cost more than it saves. */
-    private static final long PARALLEL_THRESHOLD = 4L * CHUNK;
-
+    private final HostKernels impl;
     private final int threads;
-    private final ForkJoinPool pool;
-
-    /**
-     * The preferred width, or the one {@link #BITS_PROPERTY} names: 128, 256 or 512 (ratioShift needs a float
-     * vector of half the width, so 64 is too narrow). The loops are the same at every width, so tests run them
-     * at widths the machine would not pick (a narrower one has other tails and chunk edges).
-     */
-    private static int vectorBits() {
-        int preferred = FloatVector.SPECIES_PREFERRED.vectorBitSize();
-        String asked = System.getProperty(BITS_PROPERTY);
-        if (asked == null || asked.isBlank()) {
-            return preferred;
-        }
-        try {
-            int bits = Integer.parseInt(asked.strip());
-            if (bits == 128 || bits == 256 || bits == 512) {
-                return bits;
-            }
-        } catch (NumberFormatException e) {
-            // said below
-        }
-        throw new IllegalArgumentException("-D" + BITS_PROPERTY + " must be 128, 256 or 512, got '" + asked + "'");
-    }
 
     /** A back end using every available processor. */
     public VectorKernels() {
@@ -75,778 +34,132 @@ public final class VectorKernels extends HostKernels {
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be at least 1, got " + threads);
         }
-        this.threads = threads;
-        AtomicInteger ids = new AtomicInteger();
-        this.pool = new ForkJoinPool(threads, p -> {
-            ForkJoinWorkerThread t = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(p);
-            t.setName("lethe-vector-" + ids.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        }, null, false);
+        if (apiAvailable()) {
+            this.impl = vectorApi(threads);
+            this.threads = threads;
+        } else {
+            warnNoVectorApi();
+            this.impl = new ScalarKernels();
+            this.threads = 1;
+        }
     }
 
+    /** Whether this JVM resolved the incubating Vector API module, which {@link VectorApiKernels} is written in. */
+    public static boolean apiAvailable() {
+        return ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
+    }
+
+    /** Says once per JVM that the Vector API is missing and the scalar kernels stand in. */
+    static void warnNoVectorApi() {
+        if (WARNED_NO_VECTOR_API.compareAndSet(false, true)) {
+            LOG.warn("the JDK Vector API is not in this JVM (start it with --add-modules jdk.incubator.vector):"
+                    + " using the scalar kernels, which give the same results more slowly");
+        }
+    }
+
+    /** Kept apart so that only a JVM with the module ever links {@link VectorApiKernels}. */
+    private static HostKernels vectorApi(int threads) {
+        return new VectorApiKernels(threads);
+    }
+
+    /** "vector", or "scalar" where the scalar kernels stand in. */
     @Override
     public String name() {
-        return "vector";
+        return impl.name();
     }
 
     @Override
     public String description() {
-        return "vector (" + SPECIES.vectorBitSize() + "-bit, " + LANES + " float lanes, " + threads + " threads)";
+        return impl instanceof ScalarKernels ? impl.description() + ", standing in for the Vector API (not in this JVM)"
+                : impl.description();
     }
 
+    /** The threads the kernels run on (1 where the scalar kernels stand in). */
     public int threads() {
         return threads;
     }
 
     @Override
     public void close() {
-        pool.shutdownNow();
+        impl.close();
     }
 
-    // ---- element-wise ---------------------------------------------------------------------------
+    /** The implementation's accumulate kernels count the NaN/Inf gradient values, so the count is read from it. */
+    @Override
+    public long takeGradientNonFinite() {
+        return impl.takeGradientNonFinite();
+    }
+
+    // ---- every kernel: checked by CheckedKernels, then run by the implementation -----------------
 
     @Override
     protected void doCopy(TensorList src, TensorList dst) {
-        float[][] s = arrays(src);
-        float[][] d = arrays(dst);
-        forEach(s, (t, from, to) -> System.arraycopy(s[t], from, d[t], from, to - from));
+        impl.doCopy(src, dst);
     }
 
     @Override
     protected void doFill(TensorList x, float value) {
-        float[][] xs = arrays(x);
-        forEach(xs, (t, from, to) -> Arrays.fill(xs[t], from, to, value));
+        impl.doFill(x, value);
     }
 
     @Override
     protected void doScale(TensorList x, float a) {
-        float[][] xs = arrays(x);
-        forEach(xs, (t, from, to) -> {
-            float[] v = xs[t];
-            int j = from;
-            for (int bound = from + SPECIES.loopBound(to - from); j < bound; j += LANES) {
-                FloatVector.fromArray(SPECIES, v, j).mul(a).intoArray(v, j);
-            }
-            for (; j < to; j++) {
-                v[j] = v[j] * a;
-            }
-        });
+        impl.doScale(x, a);
     }
 
     @Override
     protected void doScaleAdd(TensorList y, TensorList x, float a) {
-        float[][] ys = arrays(y);
-        float[][] xs = arrays(x);
-        forEach(ys, (t, from, to) -> {
-            float[] yv = ys[t];
-            float[] xv = xs[t];
-            int j = from;
-            for (int bound = from + SPECIES.loopBound(to - from); j < bound; j += LANES) {
-                FloatVector xx = FloatVector.fromArray(SPECIES, xv, j);
-                FloatVector.fromArray(SPECIES, yv, j).add(xx.mul(a)).intoArray(yv, j);
-            }
-            for (; j < to; j++) {
-                yv[j] = yv[j] + a * xv[j];
-            }
-        });
+        impl.doScaleAdd(y, x, a);
     }
 
     @Override
     protected void doSgdStep(TensorList theta, TensorList velocity, TensorList grad, TensorList mask, float lr,
                              float momentum, float weightDecay) {
-        float[][] th = arrays(theta);
-        float[][] vs = arrays(velocity);
-        float[][] gs = arrays(grad);
-        float[][] ms = mask == null ? null : arrays(mask);
-        forEach(th, (t, from, to) -> {
-            float[] w = th[t];
-            float[] v = vs[t];
-            float[] g = gs[t];
-            float[] m = ms == null ? null : ms[t];
-            int j = from;
-            for (int bound = from + SPECIES.loopBound(to - from); j < bound; j += LANES) {
-                FloatVector wj = FloatVector.fromArray(SPECIES, w, j);
-                FloatVector d = FloatVector.fromArray(SPECIES, g, j).add(wj.mul(weightDecay));
-                d = d.mul(m == null ? FloatVector.broadcast(SPECIES, 1f) : FloatVector.fromArray(SPECIES, m, j));
-                FloatVector vj = FloatVector.fromArray(SPECIES, v, j).mul(momentum).add(d);
-                vj.intoArray(v, j);
-                wj.sub(vj.mul(lr)).intoArray(w, j);
-            }
-            for (; j < to; j++) {
-                float d = g[j] + weightDecay * w[j];
-                d = d * (m == null ? 1f : m[j]);
-                v[j] = momentum * v[j] + d;
-                w[j] = w[j] - lr * v[j];
-            }
-        });
+        impl.doSgdStep(theta, velocity, grad, mask, lr, momentum, weightDecay);
     }
-
-    // ---- accumulation ---------------------------------------------------------------------------
 
     @Override
     protected void doAccumulateSquare(TensorList acc, TensorList g, float scale) {
-        float[][] as = arrays(acc);
-        float[][] gs = arrays(g);
-        forEach(as, (t, from, to) -> {
-            float[] a = as[t];
-            float[] gr = gs[t];
-            int j = from;
-            FloatVector poison = FloatVector.zero(SPECIES); // g·0 is NaN exactly where g is NaN or ±Inf
-            for (int bound = from + SPECIES.loopBound(to - from); j < bound; j += LANES) {
-                FloatVector gv = FloatVector.fromArray(SPECIES, gr, j);
-                FloatVector.fromArray(SPECIES, a, j).add(gv.mul(gv).mul(scale)).intoArray(a, j);
-                poison = poison.add(gv.mul(0f));
-            }
-            for (; j < to; j++) {
-                a[j] = a[j] + scale * (gr[j] * gr[j]);
-            }
-            countNonFinite(gr, from, to, poison);
-        });
+        impl.doAccumulateSquare(acc, g, scale);
     }
 
     @Override
     protected void doAccumulateAbs(TensorList acc, TensorList g, float scale) {
-        float[][] as = arrays(acc);
-        float[][] gs = arrays(g);
-        forEach(as, (t, from, to) -> {
-            float[] a = as[t];
-            float[] gr = gs[t];
-            int j = from;
-            FloatVector poison = FloatVector.zero(SPECIES);
-            for (int bound = from + SPECIES.loopBound(to - from); j < bound; j += LANES) {
-                FloatVector gv = FloatVector.fromArray(SPECIES, gr, j).lanewise(VectorOperators.ABS);
-                FloatVector.fromArray(SPECIES, a, j).add(gv.mul(scale)).intoArray(a, j);
-                poison = poison.add(gv.mul(0f));
-            }
-            for (; j < to; j++) {
-                a[j] = a[j] + scale * Math.abs(gr[j]);
-            }
-            countNonFinite(gr, from, to, poison);
-        });
+        impl.doAccumulateAbs(acc, g, scale);
     }
 
-    /**
-     * Adds the NaN/Inf elements of g[from, to) to the back end's count. The vector loop only carries {@code poison}
-     * (the sum of g·0, NaN as soon as one element was not finite); the exact count is a rescan, on that rare path only.
-     */
-    private void countNonFinite(float[] g, int from, int to, FloatVector poison) {
-        boolean suspect = Float.isNaN(poison.reduceLanes(VectorOperators.ADD));
-        for (int j = from + SPECIES.loopBound(to - from); j < to && !suspect; j++) {
-            suspect = !Float.isFinite(g[j]);
-        }
-        if (!suspect) {
-            return;
-        }
-        long bad = 0;
-        for (int j = from; j < to; j++) {
-            bad += Float.isFinite(g[j]) ? 0 : 1;
-        }
-        gradientNonFinite.addAndGet(bad);
-    }
-
-    /**
-     * A register-blocked product with the square (or |·|) in its epilogue, so per-sample gradients never leave
-     * the registers: u is first transposed per sample to [positions][cols]; then for every tile of 4 rows × 2
-     * vectors of columns, for every sample, W_n's tile is formed over all positions by broadcast-FMAs and its
-     * squares are added to accumulators that stay in registers across samples. Row blocks run in parallel;
-     * the rows and columns that do not fill a tile take a plain loop. fp32 throughout.
-     */
     @Override
     protected void doAccumulatePerSampleProducts(TensorList acc, TensorList g, TensorList u, int samples, int rows,
                                                  int cols, int positions, boolean absolute) {
-        if (samples == 0 || rows == 0 || cols == 0 || positions == 0) {
-            return; // every W_n is empty or zero: nothing to add
-        }
-        float[] a = arrays(acc)[0];
-        float[] gs = arrays(g)[0];
-        float[] us = arrays(u)[0];
-        float[] ut = new float[us.length];
-        for (int n = 0; n < samples; n++) {
-            int base = n * cols * positions;
-            for (int j = 0; j < cols; j++) {
-                for (int p = 0; p < positions; p++) {
-                    ut[base + p * cols + j] = us[base + j * positions + p];
-                }
-            }
-        }
-        int blocks = rows / TILE_ROWS;
-        java.util.function.IntConsumer block = b -> productRows(a, gs, ut, samples, rows, cols, positions, absolute,
-                b * TILE_ROWS, b < blocks);
-        int tasks = blocks + (rows % TILE_ROWS == 0 ? 0 : 1);
-        long work = (long) samples * rows * cols * positions;
-        if (threads == 1 || tasks < 2 || work < PARALLEL_THRESHOLD * 8) {
-            for (int b = 0; b < tasks; b++) {
-                block.accept(b);
-            }
-        } else {
-            pool.submit(() -> java.util.stream.IntStream.range(0, tasks).parallel().forEach(block)).join();
-        }
+        impl.doAccumulatePerSampleProducts(acc, g, u, samples, rows, cols, positions, absolute);
     }
-
-    private static final int TILE_ROWS = 4;
-
-    /** Rows [i0, i0 + 4) (or [i0, rows) when not {@code full}) of acc, every column. */
-    private static void productRows(float[] a, float[] g, float[] ut, int samples, int rows, int cols, int positions,
-                                    boolean absolute, int i0, boolean full) {
-        int tile = 2 * LANES;
-        int j0 = 0;
-        if (full) {
-            for (; j0 + tile <= cols; j0 += tile) {
-                productTile(a, g, ut, samples, rows, cols, positions, absolute, i0, j0);
-            }
-        }
-        int rowEnd = full ? i0 + TILE_ROWS : rows;
-        for (int i = i0; i < rowEnd; i++) {
-            for (int j = j0; j < cols; j++) {
-                float sum = 0;
-                for (int n = 0; n < samples; n++) {
-                    int gRow = (n * rows + i) * positions;
-                    int uCol = n * positions * cols + j;
-                    float w = 0;
-                    for (int p = 0; p < positions; p++) {
-                        w += g[gRow + p] * ut[uCol + p * cols];
-                    }
-                    sum += absolute ? Math.abs(w) : w * w;
-                }
-                a[i * cols + j] = a[i * cols + j] + sum;
-            }
-        }
-    }
-
-    /** One 4 × 2·LANES tile of acc: W_n's tile in 8 registers per sample, the sums in 8 more. */
-    private static void productTile(float[] a, float[] g, float[] ut, int samples, int rows, int cols, int positions,
-                                    boolean absolute, int i0, int j0) {
-        FloatVector s00 = FloatVector.zero(SPECIES), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00, s30 = s00,
-                s31 = s00;
-        for (int n = 0; n < samples; n++) {
-            FloatVector w00 = FloatVector.zero(SPECIES), w01 = w00, w10 = w00, w11 = w00, w20 = w00, w21 = w00, w30 = w00,
-                    w31 = w00;
-            int g0 = (n * rows + i0) * positions;
-            int g1 = g0 + positions;
-            int g2 = g1 + positions;
-            int g3 = g2 + positions;
-            int ub = n * positions * cols + j0;
-            for (int p = 0; p < positions; p++) {
-                int uo = ub + p * cols;
-                FloatVector u0 = FloatVector.fromArray(SPECIES, ut, uo);
-                FloatVector u1 = FloatVector.fromArray(SPECIES, ut, uo + LANES);
-                FloatVector b0 = FloatVector.broadcast(SPECIES, g[g0 + p]);
-                FloatVector b1 = FloatVector.broadcast(SPECIES, g[g1 + p]);
-                FloatVector b2 = FloatVector.broadcast(SPECIES, g[g2 + p]);
-                FloatVector b3 = FloatVector.broadcast(SPECIES, g[g3 + p]);
-                w00 = u0.fma(b0, w00);
-                w01 = u1.fma(b0, w01);
-                w10 = u0.fma(b1, w10);
-                w11 = u1.fma(b1, w11);
-                w20 = u0.fma(b2, w20);
-                w21 = u1.fma(b2, w21);
-                w30 = u0.fma(b3, w30);
-                w31 = u1.fma(b3, w31);
-            }
-            if (absolute) {
-                s00 = s00.add(w00.abs());
-                s01 = s01.add(w01.abs());
-                s10 = s10.add(w10.abs());
-                s11 = s11.add(w11.abs());
-                s20 = s20.add(w20.abs());
-                s21 = s21.add(w21.abs());
-                s30 = s30.add(w30.abs());
-                s31 = s31.add(w31.abs());
-            } else {
-                s00 = w00.fma(w00, s00);
-                s01 = w01.fma(w01, s01);
-                s10 = w10.fma(w10, s10);
-                s11 = w11.fma(w11, s11);
-                s20 = w20.fma(w20, s20);
-                s21 = w21.fma(w21, s21);
-                s30 = w30.fma(w30, s30);
-                s31 = w31.fma(w31, s31);
-            }
-        }
-        addInto(a, i0 * cols + j0, s00, s01);
-        addInto(a, (i0 + 1) * cols + j0, s10, s11);
-        addInto(a, (i0 + 2) * cols + j0, s20, s21);
-        addInto(a, (i0 + 3) * cols + j0, s30, s31);
-    }
-
-    private static void addInto(float[] a, int at, FloatVector first, FloatVector second) {
-        FloatVector.fromArray(SPECIES, a, at).add(first).intoArray(a, at);
-        FloatVector.fromArray(SPECIES, a, at + LANES).add(second).intoArray(a, at + LANES);
-    }
-
-    // ---- updates --------------------------------------------------------------------------------
 
     @Override
     protected long doSsdDampen(TensorList theta, TensorList importanceFull, TensorList importanceForget, float alpha,
                                float lambda) {
-        float[][] th = arrays(theta);
-        float[][] ids = arrays(importanceFull);
-        float[][] ifs = arrays(importanceForget);
-        return count(th, (t, from, to) -> {
-            float[] w = th[t];
-            float[] d = ids[t];
-            float[] f = ifs[t];
-            long selected = 0;
-            int j = from;
-            for (int bound = from + SPECIES.loopBound(to - from); j < bound; j += LANES) {
-                FloatVector iD = FloatVector.fromArray(SPECIES, d, j);
-                FloatVector iF = FloatVector.fromArray(SPECIES, f, j);
-                VectorMask<Float> sel = iF.compare(VectorOperators.GT, iD.mul(alpha));
-                if (sel.anyTrue()) {
-                    FloatVector beta = iD.mul(lambda).div(iF, sel); // unselected lanes are never divided
-                    beta = beta.blend(1f, beta.compare(VectorOperators.GT, 1f));
-                    FloatVector.fromArray(SPECIES, w, j).mul(beta, sel).intoArray(w, j);
-                    selected += sel.trueCount();
-                }
-            }
-            for (; j < to; j++) {
-                float iD = d[j];
-                float iF = f[j];
-                if (iF > iD * alpha) {
-                    float beta = (iD * lambda) / iF;
-                    w[j] = w[j] * (beta > 1f ? 1f : beta);
-                    selected++;
-                }
-            }
-            return selected;
-        });
+        return impl.doSsdDampen(theta, importanceFull, importanceForget, alpha, lambda);
     }
 
     @Override
     protected long doRatioReset(TensorList theta, TensorList mask, TensorList importanceForget,
                                 TensorList importanceRetain, float epsilon, float gamma) {
-        float[][] th = arrays(theta);
-        float[][] ms = arrays(mask);
-        float[][] ifs = arrays(importanceForget);
-        float[][] irs = arrays(importanceRetain);
-        FloatVector zero = FloatVector.zero(SPECIES);
-        return count(th, (t, from, to) -> {
-            float[] w = th[t];
-            float[] m = ms[t];
-            float[] f = ifs[t];
-            float[] r = irs[t];
-            long reset = 0;
-            int j = from;
-            for (int bound = from + SPECIES.loopBound(to - from); j < bound; j += LANES) {
-                FloatVector ratio = FloatVector.fromArray(SPECIES, f, j).div(FloatVector.fromArray(SPECIES, r, j).add(epsilon));
-                VectorMask<Float> sel = ratio.compare(VectorOperators.GT, gamma);
-                FloatVector.fromArray(SPECIES, w, j).blend(0f, sel).intoArray(w, j);
-                zero.blend(1f, sel).intoArray(m, j);
-                reset += sel.trueCount();
-            }
-            for (; j < to; j++) {
-                boolean sel = RatioKeys.ratio(f[j], r[j], epsilon) > gamma;
-                if (sel) {
-                    w[j] = 0f;
-                    reset++;
-                }
-                m[j] = sel ? 1f : 0f;
-            }
-            return reset;
-        });
+        return impl.doRatioReset(theta, mask, importanceForget, importanceRetain, epsilon, gamma);
     }
 
     @Override
     protected long[] doRatioHistogram(TensorList importanceForget, TensorList importanceRetain, float epsilon, int shift,
                                       int bits, int prefix, int prefixMask) {
-        float[][] ifs = arrays(importanceForget);
-        float[][] irs = arrays(importanceRetain);
-        int digitMask = (1 << bits) - 1;
-        return reduce(ifs, () -> new long[1 << bits], (bins, t, from, to) -> {
-            float[] f = ifs[t];
-            float[] r = irs[t];
-            int[] keys = new int[LANES];
-            int j = from;
-            for (int bound = from + SPECIES.loopBound(to - from); j < bound; j += LANES) {
-                FloatVector ratio = FloatVector.fromArray(SPECIES, f, j).div(FloatVector.fromArray(SPECIES, r, j).add(epsilon));
-                IntVector raw = (IntVector) ratio.reinterpretAsInts();
-                // key = bits ^ (bits < 0 ? 0xFFFFFFFF : 0x80000000), and 0 for NaN: RatioKeys.key, lane-wise.
-                VectorMask<Integer> nan = ratio.compare(VectorOperators.NE, ratio).cast(raw.species());
-                raw.lanewise(VectorOperators.XOR, raw.lanewise(VectorOperators.ASHR, 31).or(0x8000_0000))
-                        .blend(0, nan).intoArray(keys, 0);
-                for (int key : keys) {
-                    if ((key & prefixMask) == prefix) {
-                        bins[(key >>> shift) & digitMask]++;
-                    }
-                }
-            }
-            for (; j < to; j++) {
-                int key = RatioKeys.key(RatioKeys.ratio(f[j], r[j], epsilon));
-                if ((key & prefixMask) == prefix) {
-                    bins[(key >>> shift) & digitMask]++;
-                }
-            }
-        }, (a, b) -> {
-            for (int i = 0; i < a.length; i++) {
-                a[i] += b[i];
-            }
-            return a;
-        });
+        return impl.doRatioHistogram(importanceForget, importanceRetain, epsilon, shift, bits, prefix, prefixMask);
     }
 
     @Override
     protected float[] doRatioShift(TensorList w, TensorList fisherForget, TensorList fisherRetain, float sign,
                                    float lambda1, float lambda2) {
-        float[][] ws = arrays(w);
-        float[][] ffs = arrays(fisherForget);
-        float[][] frs = arrays(fisherRetain);
-        int n = ws.length;
-        // Pass 1, per tensor: the largest η whose d is finite, and whether d is NaN or ±inf anywhere.
-        ShiftScan scan = reduce(ws, () -> new ShiftScan(n), (s, t, from, to) -> {
-            float[] f = ffs[t];
-            float[] r = frs[t];
-            FloatVector max = FloatVector.broadcast(SHIFT_SPECIES, Float.NEGATIVE_INFINITY);
-            boolean nan = false;
-            boolean inf = false;
-            int j = from;
-            for (int bound = from + SHIFT_SPECIES.loopBound(to - from); j < bound; j += SHIFT_LANES) {
-                ShiftLanes l = ShiftLanes.of(f, r, j);
-                nan |= l.nan.anyTrue();
-                inf |= l.inf.anyTrue();
-                max = max.lanewise(VectorOperators.MAX, l.eta, l.nan.or(l.inf).not());
-            }
-            float m = max.reduceLanes(VectorOperators.MAX);
-            for (; j < to; j++) {
-                switch (MnemonicMath.classify(f[j], r[j])) {
-                    case MnemonicMath.NAN -> nan = true;
-                    case MnemonicMath.INFINITE -> inf = true;
-                    default -> m = Math.max(m, MnemonicMath.quotient(f[j], r[j]));
-                }
-            }
-            s.observe(t, m, nan, inf);
-        }, ShiftScan::merge);
-        float[] alphas = new float[n];
-        float[] fills = new float[n];
-        for (int t = 0; t < n; t++) {
-            alphas[t] = MnemonicMath.alpha(scan.maxFinite[t], scan.sawNaN[t], scan.sawInf[t], lambda1, lambda2);
-            fills[t] = MnemonicMath.infFill(scan.maxFinite[t]);
-        }
-        // Pass 2: w ± alpha_l·η.
-        forEach(ws, (t, from, to) -> {
-            float[] wv = ws[t];
-            float[] f = ffs[t];
-            float[] r = frs[t];
-            float alpha = alphas[t];
-            float fill = fills[t];
-            int j = from;
-            for (int bound = from + SHIFT_SPECIES.loopBound(to - from); j < bound; j += SHIFT_LANES) {
-                ShiftLanes l = ShiftLanes.of(f, r, j);
-                FloatVector step = l.eta.blend(1f, l.nan).blend(fill, l.inf).mul(alpha);
-                FloatVector wj = FloatVector.fromArray(SHIFT_SPECIES, wv, j);
-                (sign > 0 ? wj.add(step) : wj.sub(step)).intoArray(wv, j);
-            }
-            for (; j < to; j++) {
-                float step = alpha * MnemonicMath.eta(f[j], r[j], fill);
-                wv[j] = sign > 0 ? wv[j] + step : wv[j] - step;
-            }
-        });
-        return alphas;
+        return impl.doRatioShift(w, fisherForget, fisherRetain, sign, lambda1, lambda2);
     }
-
-    /**
-     * MnemonicMath's classification and quotient for SHIFT_LANES elements: η = fF / fR in double lanes rounded
-     * to float, and the lanes whose d is NaN or ±inf.
-     */
-    private record ShiftLanes(FloatVector eta, VectorMask<Float> nan, VectorMask<Float> inf) {
-        static ShiftLanes of(float[] f, float[] r, int j) {
-            FloatVector fv = FloatVector.fromArray(SHIFT_SPECIES, f, j);
-            FloatVector rv = FloatVector.fromArray(SHIFT_SPECIES, r, j);
-            DoubleVector q = toDouble(fv).div(toDouble(rv));
-            // NaN or negative input (the compares are false for NaN), or 0/0 and inf/inf.
-            VectorMask<Float> nan = fv.compare(VectorOperators.GE, 0f).and(rv.compare(VectorOperators.GE, 0f)).not()
-                    .or(q.test(VectorOperators.IS_NAN).cast(SHIFT_SPECIES));
-            VectorMask<Float> inf = q.compare(VectorOperators.EQ, 0d).or(q.test(VectorOperators.IS_INFINITE))
-                    .cast(SHIFT_SPECIES).andNot(nan);
-            return new ShiftLanes((FloatVector) q.convertShape(VectorOperators.D2F, SHIFT_SPECIES, 0), nan, inf);
-        }
-    }
-
-    private static DoubleVector toDouble(FloatVector v) {
-        return (DoubleVector) v.convertShape(VectorOperators.F2D, DOUBLE_SPECIES, 0);
-    }
-
-    /** Per-tensor results of the first ratioShift pass. */
-    private static final class ShiftScan {
-        final float[] maxFinite;
-        final boolean[] sawNaN;
-        final boolean[] sawInf;
-
-        ShiftScan(int n) {
-            maxFinite = new float[n];
-            Arrays.fill(maxFinite, Float.NEGATIVE_INFINITY);
-            sawNaN = new boolean[n];
-            sawInf = new boolean[n];
-        }
-
-        void observe(int t, float max, boolean nan, boolean inf) {
-            maxFinite[t] = Math.max(maxFinite[t], max);
-            sawNaN[t] |= nan;
-            sawInf[t] |= inf;
-        }
-
-        ShiftScan merge(ShiftScan o) {
-            for (int t = 0; t < maxFinite.length; t++) {
-                observe(t, o.maxFinite[t], o.sawNaN[t], o.sawInf[t]);
-            }
-            return this;
-        }
-    }
-
-    // ---- statistics -----------------------------------------------------------------------------
 
     @Override
     protected TensorStats[] doStats(TensorList x) {
-        float[][] xs = arrays(x);
-        int n = xs.length;
-        StatsAcc acc = reduce(xs, () -> new StatsAcc(n), (s, t, from, to) -> {
-            if (!statsAllFinite(s, t, xs[t], from, to)) {
-                statsMasked(s, t, xs[t], from, to);
-            }
-        }, StatsAcc::merge);
-        TensorStats[] out = new TensorStats[n];
-        for (int t = 0; t < n; t++) {
-            out[t] = new TensorStats(xs[t].length, acc.sum[t], acc.max[t], acc.bad[t]);
-        }
-        return out;
-    }
-
-    /**
-     * The common case, every value finite: plain adds and max. A NaN or infinity anywhere makes the sum
-     * non-finite and the caller redoes the chunk with masks (so does a float sum that overflows; the masked
-     * path then notices the overflow and sums in doubles). When every value is finite both paths perform
-     * the same operations, so the result does not depend on the path.
-     */
-    private static boolean statsAllFinite(StatsAcc s, int t, float[] v, int from, int to) {
-        // Two accumulators, so consecutive adds do not wait on each other.
-        FloatVector sum0 = FloatVector.zero(SPECIES);
-        FloatVector sum1 = FloatVector.zero(SPECIES);
-        // Two max chains as well: MAX with Java's NaN and -0.0 rules is several instructions, so one chain
-        // would make the loop latency-bound.
-        FloatVector max0 = FloatVector.broadcast(SPECIES, Float.NEGATIVE_INFINITY);
-        FloatVector max1 = max0;
-        int j = from;
-        for (int bound = from + SPECIES.loopBound((to - from) / 2) * 2; j < bound; j += 2 * LANES) {
-            FloatVector a = FloatVector.fromArray(SPECIES, v, j);
-            FloatVector b = FloatVector.fromArray(SPECIES, v, j + LANES);
-            sum0 = sum0.add(a);
-            sum1 = sum1.add(b);
-            max0 = max0.lanewise(VectorOperators.MAX, a);
-            max1 = max1.lanewise(VectorOperators.MAX, b);
-        }
-        float lanes0 = sum0.reduceLanes(VectorOperators.ADD);
-        float lanes1 = sum1.reduceLanes(VectorOperators.ADD);
-        double sum = (double) lanes0 + lanes1;
-        float m = max0.lanewise(VectorOperators.MAX, max1).reduceLanes(VectorOperators.MAX);
-        for (; j < to; j++) {
-            sum += v[j];
-            m = Math.max(m, v[j]);
-        }
-        if (!Float.isFinite(lanes0) || !Float.isFinite(lanes1) || !Double.isFinite(sum) || Float.isNaN(m)
-                || m == Float.POSITIVE_INFINITY) {
-            return false;
-        }
-        s.sum[t] += sum;
-        s.max[t] = Math.max(s.max[t], m);
-        return true;
-    }
-
-    /** Every value tested: non-finite ones are counted and left out of the sum and the max. */
-    private static void statsMasked(StatsAcc s, int t, float[] v, int from, int to) {
-        FloatVector sum0 = FloatVector.zero(SPECIES);
-        FloatVector sum1 = FloatVector.zero(SPECIES);
-        FloatVector max = FloatVector.broadcast(SPECIES, Float.NEGATIVE_INFINITY);
-        long bad = 0;
-        int j = from;
-        for (int bound = from + SPECIES.loopBound((to - from) / 2) * 2; j < bound; j += 2 * LANES) {
-            FloatVector a = FloatVector.fromArray(SPECIES, v, j);
-            FloatVector b = FloatVector.fromArray(SPECIES, v, j + LANES);
-            VectorMask<Float> fa = finite(a);
-            VectorMask<Float> fb = finite(b);
-            sum0 = sum0.add(a, fa);
-            sum1 = sum1.add(b, fb);
-            max = max.lanewise(VectorOperators.MAX, a, fa).lanewise(VectorOperators.MAX, b, fb);
-            bad += 2L * LANES - fa.trueCount() - fb.trueCount();
-        }
-        float lanes0 = sum0.reduceLanes(VectorOperators.ADD);
-        float lanes1 = sum1.reduceLanes(VectorOperators.ADD);
-        double sum = (double) lanes0 + lanes1;
-        float m = max.reduceLanes(VectorOperators.MAX);
-        for (; j < to; j++) {
-            if (Float.isFinite(v[j])) {
-                sum += v[j];
-                m = Math.max(m, v[j]);
-            } else {
-                bad++;
-            }
-        }
-        if (!Float.isFinite(lanes0) || !Float.isFinite(lanes1)) {
-            // Only finite values were added, so the float lanes overflowed (values near Float.MAX_VALUE):
-            // rare enough to redo the sum one element at a time in doubles, as the reference does.
-            sum = finiteSumInDoubles(v, from, to);
-        }
-        s.sum[t] += sum;
-        s.max[t] = Math.max(s.max[t], m);
-        s.bad[t] += bad;
-    }
-
-    private static double finiteSumInDoubles(float[] v, int from, int to) {
-        double sum = 0;
-        for (int j = from; j < to; j++) {
-            if (Float.isFinite(v[j])) {
-                sum += v[j];
-            }
-        }
-        return sum;
-    }
-
-    /**
-     * x − x is 0 exactly for finite x (NaN for NaN and ±inf): one subtract and one compare, both intrinsics,
-     * where test(IS_FINITE) is not compiled to vector code on every JDK.
-     */
-    private static VectorMask<Float> finite(FloatVector x) {
-        return x.sub(x).compare(VectorOperators.EQ, 0f);
-    }
-
-    private static final class StatsAcc {
-        final double[] sum;
-        final float[] max;
-        final long[] bad;
-
-        StatsAcc(int n) {
-            sum = new double[n];
-            max = new float[n];
-            Arrays.fill(max, Float.NEGATIVE_INFINITY);
-            bad = new long[n];
-        }
-
-        StatsAcc merge(StatsAcc o) {
-            for (int t = 0; t < sum.length; t++) {
-                sum[t] += o.sum[t];
-                max[t] = Math.max(max[t], o.max[t]);
-                bad[t] += o.bad[t];
-            }
-            return this;
-        }
-    }
-
-    // ---- parallel chunk machinery ---------------------------------------------------------------
-
-    /** Work on elements [from, to) of tensor t. */
-    @FunctionalInterface
-    private interface ChunkAction {
-        void run(int t, int from, int to);
-    }
-
-    /** Work on elements [from, to) of tensor t that returns a count. */
-    @FunctionalInterface
-    private interface ChunkCount {
-        long run(int t, int from, int to);
-    }
-
-    /** Work on elements [from, to) of tensor t that adds into a per-task accumulator. */
-    @FunctionalInterface
-    private interface ChunkReduce<A> {
-        void run(A acc, int t, int from, int to);
-    }
-
-    private void forEach(float[][] shape, ChunkAction action) {
-        reduce(shape, () -> null, (Object ignored, int t, int from, int to) -> action.run(t, from, to), (a, b) -> a);
-    }
-
-    private long count(float[][] shape, ChunkCount body) {
-        return reduce(shape, () -> new long[1], (acc, t, from, to) -> acc[0] += body.run(t, from, to),
-                (a, b) -> {
-                    a[0] += b[0];
-                    return a;
-                })[0];
-    }
-
-    /** Runs body over every chunk of every tensor, one accumulator per task, merged in any order. */
-    private <A> A reduce(float[][] shape, Supplier<A> init, ChunkReduce<A> body, BinaryOperator<A> merge) {
-        Chunks chunks = Chunks.of(shape);
-        if (threads == 1 || chunks.elements < PARALLEL_THRESHOLD) {
-            A acc = init.get();
-            for (int c = 0; c < chunks.count; c++) {
-                body.run(acc, chunks.tensor[c], chunks.from[c], chunks.to[c]);
-            }
-            return acc;
-        }
-        int leaf = Math.max(1, chunks.count / (threads * 4));
-        return pool.invoke(new ReduceTask<>(chunks, 0, chunks.count, leaf, init, body, merge));
-    }
-
-    /** The chunk plan of a list: tensor index and element range of every chunk. */
-    private static final class Chunks {
-        final int count;
-        final long elements;
-        final int[] tensor;
-        final int[] from;
-        final int[] to;
-
-        private Chunks(int count, long elements) {
-            this.count = count;
-            this.elements = elements;
-            this.tensor = new int[count];
-            this.from = new int[count];
-            this.to = new int[count];
-        }
-
-        static Chunks of(float[][] shape) {
-            int count = 0;
-            long elements = 0;
-            for (float[] a : shape) {
-                count += (a.length + CHUNK - 1) / CHUNK;
-                elements += a.length;
-            }
-            Chunks c = new Chunks(count, elements);
-            int k = 0;
-            for (int t = 0; t < shape.length; t++) {
-                for (int start = 0; start < shape[t].length; start += CHUNK) {
-                    c.tensor[k] = t;
-                    c.from[k] = start;
-                    c.to[k] = Math.min(shape[t].length, start + CHUNK);
-                    k++;
-                }
-            }
-            return c;
-        }
-    }
-
-    private static final class ReduceTask<A> extends RecursiveTask<A> {
-        private final Chunks chunks;
-        private final int lo;
-        private final int hi;
-        private final int leaf;
-        private final Supplier<A> init;
-        private final ChunkReduce<A> body;
-        private final BinaryOperator<A> merge;
-
-        ReduceTask(Chunks chunks, int lo, int hi, int leaf, Supplier<A> init, ChunkReduce<A> body,
-                   BinaryOperator<A> merge) {
-            this.chunks = chunks;
-            this.lo = lo;
-            this.hi = hi;
-            this.leaf = leaf;
-            this.init = init;
-            this.body = body;
-            this.merge = merge;
-        }
-
-        @Override
-        protected A compute() {
-            if (hi - lo <= leaf) {
-                A acc = init.get();
-                for (int c = lo; c < hi; c++) {
-                    body.run(acc, chunks.tensor[c], chunks.from[c], chunks.to[c]);
-                }
-                return acc;
-            }
-            int mid = (lo + hi) >>> 1;
-            ReduceTask<A> left = new ReduceTask<>(chunks, lo, mid, leaf, init, body, merge);
-            left.fork();
-            A right = new ReduceTask<>(chunks, mid, hi, leaf, init, body, merge).compute();
-            return merge.apply(left.join(), right);
-        }
+        return impl.doStats(x);
     }
 }

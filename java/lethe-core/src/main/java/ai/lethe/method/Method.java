@@ -14,7 +14,8 @@ import ai.lethe.importance.Estimator;
  * judge them. Each entry declares its id, its settings (a {@link MethodSettings} record with its defaults), its
  * default importance estimator (none for the methods that compute no importance), its implementation and what
  * it needs. The CLI's method options, the service's request schema and its OpenAPI document are generated from
- * this table: a new method is its class, its settings record and a line here.
+ * this table: a new method is its class, its settings record (or an existing one), a line here, its test and its
+ * rows in the README's method tables (see the README, "Adding a method").
  */
 public enum Method {
     /** Selective Synaptic Dampening: batch Fisher importances (or per-sample), dampening update. */

@@ -37,7 +37,7 @@ class CheckedKernelsTest {
             kernels++;
         }
         assertEquals(15, kernels, "upload, download and the thirteen kernels");
-        for (Class<?> backEnd : List.of(ScalarKernels.class, VectorKernels.class, CudaKernels.class)) {
+        for (Class<?> backEnd : List.of(ScalarKernels.class, VectorKernels.class, VectorApiKernels.class, CudaKernels.class)) {
             assertTrue(CheckedKernels.class.isAssignableFrom(backEnd), backEnd.getSimpleName());
         }
     }

@@ -16,8 +16,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The vector back end in JVMs this test starts: one without {@code --add-modules jdk.incubator.vector} (a program
- * using Lethe as a library) falls back to the scalar kernels with one warning instead of failing; one with the
- * module and a forced 128-bit width runs every kernel check against the reference at that width.
+ * using Lethe as a library) falls back to the scalar kernels with one warning instead of failing, whether it opens
+ * the back end through {@link Backends} or constructs {@link VectorKernels} itself; one with the module and a
+ * forced 128-bit width runs every kernel check against the reference at that width, on both.
  */
 class VectorFallbackTest {
 
@@ -44,9 +45,11 @@ class VectorFallbackTest {
         Child c = run(List.of());
         assertEquals(0, c.code(), c.toString());
         assertTrue(c.out().contains("backends: scalar scalar"), c.out());
+        assertTrue(c.out().contains("direct: scalar, 1 threads"), "new VectorKernels() stands in with the scalar kernels: " + c.out());
+        assertTrue(c.out().contains("standing in for the Vector API"), c.out());
         assertTrue(c.out().contains("failed: 0"), c.out());
         long warnings = c.err().lines().filter(l -> l.contains("Vector API is not in this JVM")).count();
-        assertEquals(1, warnings, "one warning for two back ends opened: " + c.err());
+        assertEquals(1, warnings, "one warning for three back ends made: " + c.err());
         assertTrue(!c.err().contains("NoClassDefFoundError"), c.err());
     }
 
@@ -55,7 +58,9 @@ class VectorFallbackTest {
         Child c = run(List.of("--add-modules", "jdk.incubator.vector", "-D" + VectorKernels.BITS_PROPERTY + "=128"));
         assertEquals(0, c.code(), c.toString());
         assertTrue(c.out().contains("backends: vector vector"), c.out());
-        assertTrue(c.out().contains("128-bit, 4 float lanes"), c.out());
+        assertTrue(c.out().contains("description: vector (128-bit, 4 float lanes"), c.out());
+        assertTrue(c.out().contains("direct: vector, "), c.out());
+        assertTrue(c.out().contains("direct description: vector (128-bit, 4 float lanes"), c.out());
         assertTrue(c.out().contains("failed: 0"), c.out());
         assertTrue(!c.err().contains("Vector API is not in this JVM"), c.err());
     }
