@@ -105,10 +105,10 @@ public final class ImportanceEstimator {
         } else {
             // Which per-sample path runs shows in the progress line of every command (fisher, forget, ...).
             progress.start(path == null ? label : label + ", per-sample " + path, expectedBatches, "batches");
-            try (TensorList acc = kernels.allocate(model.parameterSizes()); TensorBinding binding = model.bind(kernels)) {
-                Pass pass = new Pass(model, binding, kernels, acc, progress);
+            try (CascadeSum sum = new CascadeSum(kernels, model.parameterSizes()); TensorBinding binding = model.bind(kernels)) {
+                Pass pass = new Pass(model, binding, kernels, sum, progress);
                 pass.run(batches, 0, 1, path);
-                sums = kernels.download(acc);
+                sums = kernels.download(sum.total());
                 count = pass.count;
                 samples = pass.samples;
             }
@@ -126,7 +126,7 @@ public final class ImportanceEstimator {
         final Model model;
         final TensorBinding binding;
         final Kernels k;
-        final TensorList acc;
+        final CascadeSum sum;
         final Progress progress;
         float[][] perSampleSums;
         TensorList perSampleList;
@@ -137,11 +137,11 @@ public final class ImportanceEstimator {
         long lastBatch;
         Batch lastBatchSeen;
 
-        Pass(Model model, TensorBinding binding, Kernels k, TensorList acc, Progress progress) {
+        Pass(Model model, TensorBinding binding, Kernels k, CascadeSum sum, Progress progress) {
             this.model = model;
             this.binding = binding;
             this.k = k;
-            this.acc = acc;
+            this.sum = sum;
             this.progress = progress;
         }
 
@@ -175,10 +175,11 @@ public final class ImportanceEstimator {
             try (Profiler.Span s = Profiler.span("accumulate")) {
                 TensorList g = binding.gradients();
                 if (estimator.absolute()) {
-                    k.accumulateAbs(acc, g, 1f);
+                    k.accumulateAbs(sum.current(), g, 1f);
                 } else {
-                    k.accumulateSquare(acc, g, 1f);
+                    k.accumulateSquare(sum.current(), g, 1f);
                 }
+                sum.added();
             }
             count++;
             samples += batch.size();
@@ -209,7 +210,8 @@ public final class ImportanceEstimator {
                         throw nonFinite(model.parameters().get(t).name(), stats[t].nonFinite(), batchNo, batchNo, batch);
                     }
                 }
-                k.scaleAdd(acc, perSampleList, 1f);
+                k.scaleAdd(sum.current(), perSampleList, 1f);
+                sum.added();
             }
             count += batch.size();
             samples += batch.size();
@@ -378,6 +380,7 @@ public final class ImportanceEstimator {
     private final class WorkerResult {
         long[] sizes;
         Kernels own;
+        CascadeSum sum;
         TensorList acc;
         long count;
         long samples;
@@ -392,10 +395,11 @@ public final class ImportanceEstimator {
                 own = new CudaKernels(device);
             }
             Kernels k = own != null ? own : kernels;
-            acc = k.allocate(sizes);
+            sum = new CascadeSum(k, sizes);
             try (TensorBinding binding = replica.bind(k)) {
-                Pass pass = new Pass(replica, binding, k, acc, shared);
+                Pass pass = new Pass(replica, binding, k, sum, shared);
                 pass.run(new ai.lethe.data.QueuedBatches(queue, Parallel.END), index, workers.count(), null);
+                acc = sum.total();
                 count = pass.count;
                 samples = pass.samples;
             }
@@ -426,8 +430,9 @@ public final class ImportanceEstimator {
         }
 
         void release() {
-            if (acc != null) {
-                acc.close();
+            if (sum != null) {
+                sum.close();
+                sum = null;
                 acc = null;
             }
             if (own != null) {
