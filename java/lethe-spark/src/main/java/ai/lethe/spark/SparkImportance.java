@@ -164,6 +164,7 @@ public final class SparkImportance {
         String dev = taskDevice(fallback);
         useTaskCores();
         try (Model m = model.value().open(); Kernels k = Backends.open(dev)) {
+            placeOnTheKernelsGpu(m, k);
             Dataset train = data.openTrain();
             int[] y = labels.value();
             if (train.size() != y.length) {
@@ -181,6 +182,17 @@ public final class SparkImportance {
     }
 
     // ---- D as a Spark Dataset of images and labels --------------------------------------------------
+
+    /**
+     * A task whose kernels run on a GPU puts its model there too when libtorch's CUDA build can (forward, backward and
+     * the accumulation then stay on the device, as in {@code lethe fisher --device cuda}); otherwise the model stays on
+     * the host and hands its gradients to the kernels through host memory.
+     */
+    static void placeOnTheKernelsGpu(Model m, Kernels k) {
+        if (k.unwrap() instanceof ai.lethe.kernels.cuda.CudaKernels cuda && ai.lethe.model.Libtorch.cudaAvailable()) {
+            m.toCuda(cuda.deviceIndex());
+        }
+    }
 
     /**
      * The importance over every row of {@code rows}: {@code imageColumn} holds one sample's values (an array of
@@ -229,6 +241,7 @@ public final class SparkImportance {
         String dev = taskDevice(fallback);
         useTaskCores();
         try (Model m = model.value().open(); Kernels k = Backends.open(dev)) {
+            placeOnTheKernelsGpu(m, k);
             Iterator<Batch> batches = new RowBatches(rows, batchSize, shape);
             Importance imp = new ImportanceEstimator(estimator, k, null).estimate(m, batches, 0,
                     "importance over partition " + partition, placeholderProvenance(m, estimator, batchSize));
