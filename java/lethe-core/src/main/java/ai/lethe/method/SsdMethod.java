@@ -96,7 +96,7 @@ final class SsdMethod implements UnlearningMethod<MethodSettings.Ssd> {
             out.notes.add(String.format("--alpha auto: no alpha reached the target forget accuracy %.4f while keeping the retain"
                     + " drop within %.4f; chose alpha %s (held-out forget accuracy %.4f)", target, s.maxRetainDrop(), chosen.alpha(),
                     chosen.forgetAcc()));
-            out.notes.add(limitedBy(ctx, s, curve, retainOk, retain0));
+            out.notes.add(limitedBy(estimator, s.maxRetainDrop(), curve, retainOk, retain0));
         }
         model.writeParameters(original);
         dampen(ctx, s, full, forget, chosen.alpha(), out,
@@ -113,20 +113,19 @@ final class SsdMethod implements UnlearningMethod<MethodSettings.Ssd> {
      * retain accuracy), or the importances (every α kept the budget and still did not forget), with the ways that
      * do work where the batch importances of one model do not separate Df from the rest.
      */
-    static String limitedBy(MethodContext ctx, MethodSettings.Ssd s, List<Point> curve, java.util.function.Predicate<Point> retainOk,
+    static String limitedBy(Estimator e, double maxRetainDrop, List<Point> curve, java.util.function.Predicate<Point> retainOk,
                             double retain0) {
         Point broke = curve.stream().filter(retainOk.negate()).max(java.util.Comparator.comparing(Point::alpha)).orElse(null);
         String limit;
         if (broke != null) {
             limit = String.format("limited by the retain budget: alpha %s (%,d parameters) already cost %.4f of held-out retain"
                     + " accuracy (budget %.4f) with held-out forget accuracy still %.4f", broke.alpha(), broke.selected(),
-                    retain0 - broke.retainAcc(), s.maxRetainDrop(), broke.forgetAcc());
+                    retain0 - broke.retainAcc(), maxRetainDrop, broke.forgetAcc());
         } else {
             Point last = curve.stream().min(java.util.Comparator.comparing(Point::alpha)).orElseThrow();
             limit = String.format("limited by the importances: even alpha %s (%,d parameters) kept the retain budget and left"
                     + " held-out forget accuracy at %.4f", last.alpha(), last.selected(), last.forgetAcc());
         }
-        Estimator e = ctx.request().estimator();
         String way = e == Estimator.BATCH
                 ? "the batch-mean Fisher of this model does not single out the forget set; what works on convolutional networks:"
                         + " --method lfssd (label-free importances) or --estimator per-sample (the empirical Fisher), each with"
