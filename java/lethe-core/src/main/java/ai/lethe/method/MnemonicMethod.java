@@ -24,6 +24,8 @@ import ai.lethe.profile.Profiler;
  * F_f over the forget classes, F_r over the others, both started at 1e-16. The update w ± α_l·exp(log F_f −
  * log F_r) runs in the {@code ratio_shift} kernel; the sign whose parameters score higher on the codes
  * ((1 − forget accuracy) + retain accuracy, strictly) wins, else the minus sign, as in the reference code.
+ * With lambda1 = auto the step is searched on samples of Df and Dr ({@link HeldOutSearch}): the paper's λ1 suits
+ * its MLP but is far too small a step on a convolutional network, and the codes alone cannot tell.
  */
 final class MnemonicMethod implements UnlearningMethod<MethodSettings.Mnemonic> {
 
