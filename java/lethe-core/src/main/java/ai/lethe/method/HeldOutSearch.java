@@ -34,6 +34,14 @@ final class HeldOutSearch {
     private HeldOutSearch() {
     }
 
+    /**
+     * The held-out retain accuracy dropped by at most {@code maxDrop}. Accuracies are counts over a few thousand
+     * samples, so a drop of exactly the budget (0.9105 − 0.8905) must not fail on its last binary digit.
+     */
+    static boolean withinBudget(double retainBefore, double retainAfter, double maxDrop) {
+        return retainBefore - retainAfter <= maxDrop + 1e-9;
+    }
+
     /** One candidate tried: its value and the held-out accuracies after applying it. */
     interface Probed {
         double value();

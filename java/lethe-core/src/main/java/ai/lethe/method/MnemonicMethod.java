@@ -148,10 +148,10 @@ final class MnemonicMethod implements UnlearningMethod<MethodSettings.Mnemonic> 
     }
 
     /** λ1 candidates, from a small step to a large one (the paper's settings are 1e-5 and 1e-3). */
-    static final double[] LAMBDA1_GRID = {1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1, 3, 10};
+    static final double[] LAMBDA1_GRID = {1e-7, 1e-6, 1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1, 3, 10};
 
     /**
-     * λ1 = auto: each candidate λ1 is applied (the sign chosen on the codes as always) and judged on held-out samples
+     * λ1 = auto: each candidate λ1 (with λ2 scaled alike) is applied (the sign chosen on the codes as always) and judged on held-out samples
      * of Df and Dr; the smallest λ1 that brings the held-out forget accuracy to the target while the held-out retain
      * accuracy drops by at most max_retain_drop wins (docs/algorithms.md, section 3.3).
      */
@@ -167,8 +167,11 @@ final class MnemonicMethod implements UnlearningMethod<MethodSettings.Mnemonic> 
         Model model = code.model();
         double retain0 = Evaluator.accuracy(model, heldOut.retain());
         List<LambdaSearch.Point> curve = new ArrayList<>();
+        // λ2 scales with λ1 (their ratio as given): below λ2 / max η the cap, not λ1, sets a tensor's step, and a
+        // fixed λ2 would move the most class-specific element of every tensor by λ2 whatever λ1 is.
+        float ratio = r.lambda2() / MethodSettings.Mnemonic.DEFAULTS.lambda1();
         DoubleFunction<LambdaSearch.Point> probe = l -> {
-            Candidate c = code.shift((float) l, r.lambda2());
+            Candidate c = code.shift((float) l, (float) (l * ratio));
             model.writeParameters(c.weights());
             LambdaSearch.Point p = new LambdaSearch.Point((float) l, c.sign() > 0 ? "+" : "-", c.forgetAcc(),
                     Evaluator.accuracy(model, heldOut.forget()), Evaluator.accuracy(model, heldOut.retain()));
@@ -178,7 +181,7 @@ final class MnemonicMethod implements UnlearningMethod<MethodSettings.Mnemonic> 
                     p.forgetAcc(), p.retainAcc()));
             return p;
         };
-        Predicate<LambdaSearch.Point> retainOk = p -> retain0 - p.retainAcc() <= r.maxRetainDrop();
+        Predicate<LambdaSearch.Point> retainOk = p -> HeldOutSearch.withinBudget(retain0, p.retainAcc(), r.maxRetainDrop());
         Predicate<LambdaSearch.Point> reached = p -> retainOk.test(p) && p.forgetAcc() <= t.forgetAcc();
         LambdaSearch.Point chosen = HeldOutSearch.walk(LAMBDA1_GRID, probe, retainOk, reached);
         if (chosen == null) {
@@ -187,10 +190,11 @@ final class MnemonicMethod implements UnlearningMethod<MethodSettings.Mnemonic> 
                     + " retain drop within %.4f; chose lambda1 %s (held-out forget accuracy %.4f, retain accuracy %.4f from %.4f)",
                     t.forgetAcc(), r.maxRetainDrop(), chosen.lambda1(), chosen.forgetAcc(), chosen.retainAcc(), retain0));
         }
-        LambdaSearch search = new LambdaSearch(chosen.lambda1(), t.forgetAcc(), t.source(), retain0, r.maxRetainDrop(),
+        LambdaSearch search = new LambdaSearch(chosen.lambda1(), chosen.lambda1() * ratio, t.forgetAcc(), t.source(), retain0,
+                r.maxRetainDrop(),
                 heldOut.forgetCount(), heldOut.retainCount(), curve);
         out.details.put("lambda1_search", search);
-        return code.shift(chosen.lambda1(), r.lambda2()); // again rather than keeping every candidate's parameters
+        return code.shift(chosen.lambda1(), chosen.lambda1() * ratio); // again rather than keeping every candidate's parameters
     }
 
     /** Fraction of the given classes whose own code the model classifies as that class. */

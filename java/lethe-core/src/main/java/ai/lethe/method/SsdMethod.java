@@ -87,7 +87,7 @@ final class SsdMethod implements UnlearningMethod<MethodSettings.Ssd> {
                     p.forgetAcc(), p.retainAcc()));
             return p;
         };
-        java.util.function.Predicate<Point> retainOk = p -> retain0 - p.retainAcc() <= s.maxRetainDrop();
+        java.util.function.Predicate<Point> retainOk = p -> HeldOutSearch.withinBudget(retain0, p.retainAcc(), s.maxRetainDrop());
         java.util.function.Predicate<Point> reached = p -> retainOk.test(p) && p.forgetAcc() <= target;
         // Down the grid (from a small change to a large one), then bisect for the largest alpha that reaches the target.
         Point chosen = HeldOutSearch.walk(ALPHA_GRID, probe, retainOk, reached);
@@ -129,7 +129,7 @@ final class SsdMethod implements UnlearningMethod<MethodSettings.Ssd> {
         String way = e == Estimator.BATCH
                 ? "the batch-mean Fisher of this model does not single out the forget set; what works on convolutional networks:"
                         + " --method lfssd (label-free importances) or --estimator per-sample (the empirical Fisher), each with"
-                        + " --alpha auto"
+                        + " --alpha auto, or raise --max-retain-drop"
                 : e == Estimator.LABEL_FREE ? "try --method ssd --estimator per-sample --alpha auto, or raise --max-retain-drop"
                 : "try --method lfssd --alpha auto, or raise --max-retain-drop";
         return "--alpha auto was " + limit + "; " + way;

@@ -33,7 +33,8 @@ class HeldOutSearchTest {
         }, retainOk, p -> retainOk.test(p) && p.forgetAcc() <= 0.01);
         // the grid crosses at 0.3; eight geometric bisections between 0.1 and 0.3 land within (0.3/0.1)^(1/256) of 0.14
         assertTrue(chosen.lambda1() >= 0.14f && chosen.lambda1() < 0.14 * 1.01, "chosen " + chosen);
-        assertEquals(10 + HeldOutSearch.BISECTIONS, curve.size(), "grid up to 0.3, then the bisections");
+        long gridUpTo03 = java.util.Arrays.stream(MnemonicMethod.LAMBDA1_GRID).filter(l -> l <= 0.3).count();
+        assertEquals(gridUpTo03 + HeldOutSearch.BISECTIONS, curve.size(), "grid up to 0.3, then the bisections");
     }
 
     @Test
@@ -47,7 +48,15 @@ class HeldOutSearchTest {
         }, retainOk, p -> retainOk.test(p) && p.forgetAcc() <= 0.01);
         assertNull(chosen);
         LambdaSearch.Point fallback = HeldOutSearch.closest(curve, retainOk, java.util.Comparator.comparing(LambdaSearch.Point::lambda1));
-        assertTrue(retainOk.test(fallback) && fallback.lambda1() == 1e-5f, "the smallest step among equals: " + fallback);
+        assertTrue(retainOk.test(fallback) && fallback.lambda1() == (float) MnemonicMethod.LAMBDA1_GRID[0],
+                "the smallest step among equals: " + fallback);
+    }
+
+    @Test
+    void aDropOfExactlyTheBudgetKeepsIt() {
+        assertTrue(0.9105 - 0.8905 > 0.02, "the float difference overshoots");
+        assertTrue(HeldOutSearch.withinBudget(0.9105, 0.8905, 0.02));
+        assertTrue(!HeldOutSearch.withinBudget(0.9105, 0.8900, 0.02));
     }
 
     @Test
