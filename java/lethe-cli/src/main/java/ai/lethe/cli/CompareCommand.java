@@ -26,7 +26,7 @@ import picocli.CommandLine.Option;
         description = {
             "Runs several unlearning methods from the same starting model and compares them: accuracy on forget/retain train/test, the membership-inference rate, and unlearning seconds, as DIR/compare.json, compare.md and compare.html with a bar chart (compare.png). The changed models are written to DIR too.",
             "",
-            "Without --model it first trains one (--arch, --epochs, --lr; with mnemonic codes, so that every method can run) into DIR/base.safetensors. retrain runs first, with the same training budget, and its forget accuracy becomes the target of SSD/LFSSD's --alpha auto. A method that cannot run on the model (mnemonic without codes, rfa or retrain on TorchScript) is listed as not run, with the reason, and the exit status is then 1 (with the reasons on stderr); a bad option fails before any work with status 2."
+            "Without --model it first trains one (--arch, --epochs, --lr; with mnemonic codes, so that every method can run) into DIR/base.safetensors. retrain runs first, with the same training budget, and its forget accuracy becomes the target of SSD/LFSSD's --alpha auto and Mnemonic's --lambda1 auto. A method that cannot run on the model (mnemonic without codes, rfa or retrain on TorchScript) is listed as not run, with the reason, and the exit status is then 1 (with the reasons on stderr); a bad option fails before any work with status 2."
         })
 final class CompareCommand implements Callable<Integer> {
 
@@ -51,6 +51,10 @@ final class CompareCommand implements Callable<Integer> {
     @Option(names = "--alpha", paramLabel = "A", defaultValue = "auto",
             description = "SSD/LFSSD alpha, or auto (default: ${DEFAULT-VALUE}).")
     String alpha;
+
+    @Option(names = "--lambda1", paramLabel = "L1", defaultValue = "auto",
+            description = "Mnemonic lambda1, or auto (default: ${DEFAULT-VALUE}).")
+    String lambda1;
 
     @Option(names = "--epochs", paramLabel = "E", defaultValue = "5",
             description = "Training epochs of the base model and of retrain (default: ${DEFAULT-VALUE}).")
@@ -89,6 +93,13 @@ final class CompareCommand implements Callable<Integer> {
         } catch (NumberFormatException e) {
             throw new CommandLine.ParameterException(cmd, "--alpha must be a number or auto, got '" + alpha + "'");
         }
+        boolean lambda1Auto = lambda1.strip().equalsIgnoreCase("auto");
+        double lambda1Value;
+        try {
+            lambda1Value = lambda1Auto ? 1e-3 : Double.parseDouble(lambda1);
+        } catch (NumberFormatException e) {
+            throw new CommandLine.ParameterException(cmd, "--lambda1 must be a number or auto, got '" + lambda1 + "'");
+        }
         if (epochs < 1) {
             throw new CommandLine.ParameterException(cmd, "--epochs must be at least 1");
         }
@@ -97,6 +108,9 @@ final class CompareCommand implements Callable<Integer> {
             req.seed(seed);
             if (req.settings() instanceof ai.lethe.method.MethodSettings.Ssd s) {
                 req.settings(auto ? s.withAlphaAuto() : s.withAlpha(alphaValue));
+            }
+            if (req.settings() instanceof ai.lethe.method.MethodSettings.Mnemonic m) {
+                req.settings(lambda1Auto ? m.withLambda1Auto() : m.withLambda1(lambda1Value));
             }
             if (req.method() == Method.RETRAIN) {
                 req.settings(req.settings().training().withEpochs(epochs).withLr(lr));

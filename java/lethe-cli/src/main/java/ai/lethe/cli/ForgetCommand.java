@@ -87,6 +87,10 @@ final class ForgetCommand implements Callable<Integer> {
             o.printf(Locale.ROOT, "alpha auto: chose %s (target held-out forget accuracy %s, %s)%n", search.chosenAlpha(),
                     search.targetForgetAcc(), search.targetSource());
         }
+        if (r.details().get("lambda1_search") instanceof ai.lethe.method.LambdaSearch search) {
+            o.printf(Locale.ROOT, "lambda1 auto: chose %s, lambda2 %s (target held-out forget accuracy %s, %s)%n",
+                    search.chosenLambda1(), search.chosenLambda2(), search.targetForgetAcc(), search.targetSource());
+        }
         if (r.before() != null) {
             o.print(MetricsTable.render(r.before(), r.after()));
         }

@@ -163,8 +163,9 @@ final class MethodOptions {
                     + " not apply to " + m.id() + " and " + (ignored.size() == 1 ? "is" : "are") + " ignored");
         }
         if (!unused.isEmpty()) {
+            String auto = m.fields().stream().filter(f -> f.setting().auto()).map(SettingField::option).findFirst().orElse("--alpha");
             cmd.getErr().println("note: " + String.join(", ", unused) + (unused.size() == 1 ? " only applies" : " only apply")
-                    + " with --alpha auto and " + (unused.size() == 1 ? "is" : "are") + " ignored");
+                    + " with " + auto + " auto and " + (unused.size() == 1 ? "is" : "are") + " ignored");
         }
         cmd.getErr().flush();
     }
@@ -204,9 +205,10 @@ final class MethodOptions {
         static String description(SettingField f) {
             Map<String, List<String>> byDefault = new LinkedHashMap<>();
             for (Method m : Method.values()) {
-                if (m.fields().stream().anyMatch(g -> g.name().equals(f.name()))) {
-                    Object v = f.valueIn((Record) m.defaults());
-                    String shown = v == null ? (f.setting().whenAbsent().isEmpty() ? "none" : f.setting().whenAbsent()) : CliNames.value(v);
+                SettingField own = m.fields().stream().filter(g -> g.name().equals(f.name())).findFirst().orElse(null);
+                if (own != null) {
+                    Object v = own.valueIn((Record) m.defaults());
+                    String shown = v == null ? (own.setting().whenAbsent().isEmpty() ? "none" : own.setting().whenAbsent()) : CliNames.value(v);
                     byDefault.computeIfAbsent(shown, k -> new ArrayList<>()).add(m.id());
                 }
             }

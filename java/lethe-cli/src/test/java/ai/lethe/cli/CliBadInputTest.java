@@ -264,6 +264,10 @@ class CliBadInputTest {
         assertEquals(0, r.code(), r.toString());
         assertTrue(r.err().contains("note: --gamma, --rank do not apply to ssd and are ignored"), r.err());
         assertTrue(r.err().contains("note: --max-retain-drop only applies with --alpha auto and is ignored"), r.err());
+        // Mnemonic reads the same search settings for its lambda1 auto (the bundled CNN has no codes: exit 1 after the note)
+        CliRunner.Result mnemonic = CliRunner.run("forget", "--model", model(), "--data", "fashion-mnist", "--train-limit", "200",
+                "--forget-class", "1", "--method", "mnemonic", "--max-retain-drop", "0.1", "--no-eval", "-q", "--out", out().toString());
+        assertTrue(mnemonic.err().contains("note: --max-retain-drop only applies with --lambda1 auto and is ignored"), mnemonic.err());
         CliRunner.Result plain = CliRunner.run("forget", "--model", model(), "--data", "fashion-mnist", "--train-limit", "200",
                 "--forget-class", "1", "--method", "ssd", "--alpha", "5", "--no-eval", "-q", "--out", out().toString());
         assertEquals(0, plain.code(), plain.toString());

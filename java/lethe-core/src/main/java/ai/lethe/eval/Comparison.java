@@ -18,7 +18,7 @@ import ai.lethe.report.Progress;
 /**
  * Runs several methods from the same starting model, each on a fresh copy, and collects their reports.
  * When {@code retrain} is among them it runs first and its result becomes the reference: SSD and LFSSD with
- * --alpha auto aim at its forget accuracy, and the table shows every method next to it.
+ * --alpha auto, and Mnemonic with --lambda1 auto, aim at its forget accuracy, and the table shows every method next to it.
  */
 public final class Comparison {
 
@@ -57,8 +57,7 @@ public final class Comparison {
         for (Method m : order) {
             progress.note("== " + m.id());
             ForgetRequest r = configure.apply(ForgetRequest.of(data, forgetSet).method(m).trainLimit(trainLimit));
-            if (r.settings() instanceof ai.lethe.method.MethodSettings.Ssd s && s.alphaAuto() && reference != null
-                    && s.targetForgetAcc() == null && s.referenceModel() == null) {
+            if (reference != null && aimsAtChanceWithoutReference(r.settings())) {
                 r.set("reference_model", reference);
             }
             try (Lethe lethe = Lethe.load(base, device).progress(progress)) {
@@ -76,6 +75,17 @@ public final class Comparison {
             }
         }
         return new ComparisonReport(base.toString(), data, forgetSet.toString(), reports, failures);
+    }
+
+    /** The settings search their strength (SSD's alpha, Mnemonic's lambda1) with no target and no reference model. */
+    private static boolean aimsAtChanceWithoutReference(ai.lethe.method.MethodSettings settings) {
+        if (settings instanceof ai.lethe.method.MethodSettings.Ssd s) {
+            return s.alphaAuto() && s.targetForgetAcc() == null && s.referenceModel() == null;
+        }
+        if (settings instanceof ai.lethe.method.MethodSettings.Mnemonic m) {
+            return m.lambda1Auto() && m.targetForgetAcc() == null && m.referenceModel() == null;
+        }
+        return false;
     }
 
     /** Where {@link #run} writes a method's model: DIR/METHOD in the starting model's format. */

@@ -10,6 +10,10 @@ public record AlphaSearch(float chosenAlpha, double targetForgetAcc, String targ
                           double maxRetainDrop, int holdoutForgetSamples, int holdoutRetainSamples, List<Point> curve) {
 
     /** One α tried: how many parameters it selected and the held-out accuracies after dampening with it. */
-    public record Point(float alpha, long selected, double forgetAcc, double retainAcc) {
+    public record Point(float alpha, long selected, double forgetAcc, double retainAcc) implements HeldOutSearch.Probed {
+        @Override
+        public double value() {
+            return alpha;
+        }
     }
 }

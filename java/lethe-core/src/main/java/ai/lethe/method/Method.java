@@ -39,7 +39,8 @@ public enum Method {
             "baseline: SGD on Dr", "any model"),
     /** Baseline: gradient ascent on Df with a descent term on Dr. */
     NEGGRAD("neggrad", MethodSettings.NegGrad.DEFAULTS, null, NegGradMethod::new, Kind.BASELINE,
-            "baseline: ascent on Df with a descent term on Dr", "any model"),
+            "baseline: ascent on Df with a descent term on Dr (gradient clipped, ascent capped, early stop on the retain loss)",
+            "any model"),
     /** Baseline: re-initialise every parameter and train on Dr only (zoo models). */
     RETRAIN("retrain", MethodSettings.Training.of(5, 0.05f), null, RetrainMethod::new, Kind.BASELINE,
             "baseline: re-initialise every parameter and train on Dr only", "a zoo model");

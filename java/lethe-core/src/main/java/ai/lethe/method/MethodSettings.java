@@ -52,14 +52,15 @@ public sealed interface MethodSettings {
                     auto = true) Double alpha,
             @Setting(doc = "Dampening strength: multiply by min(L*I_D/I_f, 1)", label = "L", minimum = 0,
                     exclusiveMinimum = true) float lambda,
-            @Setting(doc = "alpha auto: held-out forget accuracy to reach", label = "T", minimum = 0, maximum = 1,
+            @Setting(doc = "alpha auto (lambda1 auto for mnemonic): held-out forget accuracy to reach", label = "T", minimum = 0, maximum = 1,
                     whenAbsent = "the reference model's, else chance level") Double targetForgetAcc,
-            @Setting(doc = "alpha auto: largest allowed drop of held-out retain accuracy", label = "D", minimum = 0,
+            @Setting(doc = "alpha auto (lambda1 auto for mnemonic): largest allowed drop of held-out retain accuracy", label = "D", minimum = 0,
                     maximum = 1) double maxRetainDrop,
-            @Setting(doc = "alpha auto: share of Df and of Dr held out from the importance passes to judge each alpha",
+            @Setting(doc = "alpha auto (lambda1 auto for mnemonic): share of Df and of Dr held out (from the importance"
+                    + " passes) to judge each candidate",
                     label = "F", minimum = 0, exclusiveMinimum = true, maximum = 0.9, exclusiveMaximum = true)
             double holdoutFraction,
-            @Setting(doc = "A model retrained without the forget set: alpha auto aims at its forget accuracy",
+            @Setting(doc = "A model retrained without the forget set: alpha auto (lambda1 auto) aims at its forget accuracy",
                     label = "M") Path referenceModel) implements MethodSettings {
 
         public static final Ssd DEFAULTS = new Ssd(10.0, 1f, null, 0.02, 0.2, null);
@@ -119,31 +120,81 @@ public sealed interface MethodSettings {
         }
     }
 
-    /** Mnemonic-code unlearning: the bounds of the per-tensor step size, and where the codes are. */
+    /**
+     * Mnemonic-code unlearning: the bounds of the per-tensor step size (lambda1 searched on held-out parts of Df and
+     * Dr when it is {@code auto}, with the same search settings as SSD's alpha), and where the codes are.
+     */
     record Mnemonic(
-            @Setting(doc = "Cap of the per-tensor step alpha_l (the paper uses 1e-5 for CIFAR-10)", label = "L1", minimum = 0,
-                    exclusiveMinimum = true) float lambda1,
+            @Setting(doc = "Cap of the per-tensor step alpha_l (the paper uses 1e-5 for CIFAR-10), or 'auto' to search it on"
+                    + " held-out parts of Df and Dr", label = "L1", minimum = 0, exclusiveMinimum = true, auto = true) Float lambda1,
             @Setting(doc = "alpha_l <= L2 / max eta (the paper uses 1e4 for CIFAR-10)", label = "L2", minimum = 0,
                     exclusiveMinimum = true) float lambda2,
             @Setting(doc = "The codes file", label = "FILE",
-                    whenAbsent = "the model's metadata, else MODEL.codes.safetensors beside it") Path codes)
-            implements MethodSettings {
+                    whenAbsent = "the model's metadata, else MODEL.codes.safetensors beside it") Path codes,
+            @Setting(doc = "lambda1 auto: held-out forget accuracy to reach", label = "T", minimum = 0, maximum = 1,
+                    whenAbsent = "the reference model's, else " + Mnemonic.DEFAULT_TARGET) Double targetForgetAcc,
+            @Setting(doc = "lambda1 auto: largest allowed drop of held-out retain accuracy", label = "D", minimum = 0,
+                    maximum = 1) double maxRetainDrop,
+            @Setting(doc = "lambda1 auto: share of Df and of Dr (at most 2,000 each) sampled to judge each lambda1",
+                    label = "F", minimum = 0, exclusiveMinimum = true, maximum = 0.9, exclusiveMaximum = true)
+            double holdoutFraction,
+            @Setting(doc = "A model retrained without the forget set: lambda1 auto aims at its forget accuracy",
+                    label = "M") Path referenceModel) implements MethodSettings {
 
-        public static final Mnemonic DEFAULTS = new Mnemonic(1e-3f, 10f, null);
+        /**
+         * The target of lambda1 auto without a reference model: a whole class is forgotten, and a model that never
+         * saw a class all but never predicts it (retraining scores 0% on it), so chance level would stop too early.
+         */
+        public static final double DEFAULT_TARGET = 0.01;
+
+        public static final Mnemonic DEFAULTS = new Mnemonic(1e-3f, 10f, null, null, 0.02, 0.2, null);
 
         public Mnemonic {
-            if (!(lambda1 > 0) || !(lambda2 > 0) || !Float.isFinite(lambda1) || !Float.isFinite(lambda2)) {
+            if (lambda1 != null && (!(lambda1 > 0) || !Float.isFinite(lambda1)) || !(lambda2 > 0) || !Float.isFinite(lambda2)) {
                 throw InvalidSettingException.about("{lambda1} and {lambda2} must be positive numbers, got " + num(lambda1)
                         + " and " + num(lambda2));
             }
+            if (!(holdoutFraction > 0 && holdoutFraction < 0.9)) {
+                throw InvalidSettingException.about("{holdout_fraction} must be within (0, 0.9), got " + holdoutFraction);
+            }
+            if (!(maxRetainDrop >= 0 && maxRetainDrop <= 1)) {
+                throw InvalidSettingException.about("{max_retain_drop} must be within [0, 1], got " + maxRetainDrop);
+            }
+            if (targetForgetAcc != null && !(targetForgetAcc >= 0 && targetForgetAcc <= 1)) {
+                throw InvalidSettingException.about("{target_forget_acc} must be within [0, 1], got " + targetForgetAcc);
+            }
+        }
+
+        /** lambda1 is searched rather than given. */
+        public boolean lambda1Auto() {
+            return lambda1 == null;
+        }
+
+        public Mnemonic withLambda1(double l) {
+            return new Mnemonic((float) l, lambda2, codes, targetForgetAcc, maxRetainDrop, holdoutFraction, referenceModel);
+        }
+
+        public Mnemonic withLambda1Auto() {
+            return new Mnemonic(null, lambda2, codes, targetForgetAcc, maxRetainDrop, holdoutFraction, referenceModel);
         }
 
         @Override
         public Map<String, Object> describe() {
             Map<String, Object> m = report();
-            m.put("lambda1", lambda1);
+            m.put("lambda1", lambda1Auto() ? "auto" : lambda1);
             m.put("lambda2", lambda2);
+            if (lambda1Auto()) {
+                m.put("target_forget_acc", targetForgetAcc != null ? targetForgetAcc
+                        : referenceModel != null ? "the reference model's" : DEFAULT_TARGET);
+                m.put("max_retain_drop", maxRetainDrop);
+                m.put("holdout_fraction", holdoutFraction);
+            }
             return m;
+        }
+
+        @Override
+        public List<String> unusedFields() {
+            return lambda1Auto() ? List.of() : List.of("target_forget_acc", "max_retain_drop", "holdout_fraction", "reference_model");
         }
     }
 
@@ -322,29 +373,69 @@ public sealed interface MethodSettings {
         }
     }
 
-    /** NegGrad: the weight of the ascent term on Df against the descent term on Dr, and the training. */
+    /**
+     * NegGrad: the weight of the ascent term on Df against the descent term on Dr, the safeguards that keep the
+     * ascent from running away (gradient clipping, a ceiling on the forget loss, an early stop on the retain loss),
+     * and the training.
+     */
     record NegGrad(
             @Setting(doc = "Weight of the ascent term on Df", label = "W", minimum = 0, exclusiveMinimum = true) float forgetWeight,
+            @Setting(doc = "Clip the combined gradient to this global L2 norm (0 = no clipping)", label = "N", minimum = 0)
+            float maxGradNorm,
+            @Setting(doc = "No ascent on a forget batch whose cross-entropy is already above this (that step only descends"
+                    + " on Dr); 0 = always ascend", label = "C", minimum = 0, whenAbsent = "ln(classes) + 1")
+            Float forgetLossCeiling,
+            @Setting(doc = "Stop early when the retain loss (mean of the last 10 steps) exceeds its value at the start by"
+                    + " this much (0 = never)", label = "R", minimum = 0) float maxRetainLossIncrease,
             Training training) implements MethodSettings {
 
-        /** lr 0.001: 0.005 collapsed a 5-epoch MLP to one class within an epoch. */
-        public static final NegGrad DEFAULTS = new NegGrad(1f, Training.of(1, 0.001f));
+        /**
+         * lr 0.01 with the three safeguards. The unguarded ascent (lr 0.001, no ceiling, no clipping) under-forgot
+         * one class of a 5-epoch MLP, collapsed it on another and diverged to NaN on the zoo cnn.
+         */
+        public static final NegGrad DEFAULTS = new NegGrad(1f, 1f, null, 0.5f, Training.of(1, 0.01f));
+
+        /** How many of the last steps' retain losses the early stop averages. */
+        public static final int RETAIN_LOSS_WINDOW = 10;
 
         public NegGrad {
             if (!(forgetWeight > 0) || !Float.isFinite(forgetWeight)) {
                 throw InvalidSettingException.about("{forget_weight} must be a positive number, got " + num(forgetWeight));
             }
+            if (!(maxGradNorm >= 0) || !Float.isFinite(maxGradNorm)) {
+                throw InvalidSettingException.about("{max_grad_norm} must be a non-negative number, got " + num(maxGradNorm));
+            }
+            if (forgetLossCeiling != null && (!(forgetLossCeiling >= 0) || !Float.isFinite(forgetLossCeiling))) {
+                throw InvalidSettingException.about("{forget_loss_ceiling} must be a non-negative number, got " + num(forgetLossCeiling));
+            }
+            if (!(maxRetainLossIncrease >= 0) || !Float.isFinite(maxRetainLossIncrease)) {
+                throw InvalidSettingException.about("{max_retain_loss_increase} must be a non-negative number, got "
+                        + num(maxRetainLossIncrease));
+            }
             java.util.Objects.requireNonNull(training, "training");
         }
 
+        /** The ceiling on the forget batch's loss for a model of {@code classes} classes (0 = none). */
+        public double forgetLossCeiling(int classes) {
+            return forgetLossCeiling != null ? forgetLossCeiling : Math.log(classes) + 1;
+        }
+
         public NegGrad withTraining(Training t) {
-            return new NegGrad(forgetWeight, t);
+            return new NegGrad(forgetWeight, maxGradNorm, forgetLossCeiling, maxRetainLossIncrease, t);
+        }
+
+        /** The unguarded baseline: no clipping, no ceiling, no early stop. */
+        public NegGrad unguarded() {
+            return new NegGrad(forgetWeight, 0f, 0f, 0f, training);
         }
 
         @Override
         public Map<String, Object> describe() {
             Map<String, Object> m = report();
             m.put("forget_weight", forgetWeight);
+            m.put("max_grad_norm", maxGradNorm);
+            m.put("forget_loss_ceiling", forgetLossCeiling != null ? forgetLossCeiling : "ln(classes) + 1");
+            m.put("max_retain_loss_increase", maxRetainLossIncrease);
             m.putAll(training.describe());
             return m;
         }

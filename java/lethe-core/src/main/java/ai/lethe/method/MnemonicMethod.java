@@ -2,14 +2,18 @@ package ai.lethe.method;
 
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
+import java.util.function.DoubleFunction;
+import java.util.function.Predicate;
 
-import ai.lethe.data.Batch;
+import ai.lethe.data.ForgetSplit;
 import ai.lethe.data.MnemonicCodes;
 import ai.lethe.io.LetheFormatException;
 import ai.lethe.kernels.HostTensors;
 import ai.lethe.kernels.Kernels;
 import ai.lethe.kernels.TensorList;
+import ai.lethe.eval.Evaluator;
 import ai.lethe.model.Loss;
 import ai.lethe.model.Model;
 import ai.lethe.profile.Profiler;
@@ -20,6 +24,8 @@ import ai.lethe.profile.Profiler;
  * F_f over the forget classes, F_r over the others, both started at 1e-16. The update w ± α_l·exp(log F_f −
  * log F_r) runs in the {@code ratio_shift} kernel; the sign whose parameters score higher on the codes
  * ((1 − forget accuracy) + retain accuracy, strictly) wins, else the minus sign, as in the reference code.
+ * With lambda1 = auto the step is searched on samples of Df and Dr ({@link HeldOutSearch}): the paper's λ1 suits
+ * its MLP but is far too small a step on a convolutional network, and the codes alone cannot tell.
  */
 final class MnemonicMethod implements UnlearningMethod<MethodSettings.Mnemonic> {
 
@@ -71,19 +77,25 @@ final class MnemonicMethod implements UnlearningMethod<MethodSettings.Mnemonic> 
             k.scale(fisherRetain, 1f / retainClasses.size());
             out.importanceForgetSeconds = MethodContext.seconds(t);
 
-            Candidate plus;
-            Candidate minus;
             Candidate chosen;
             try (Profiler.Span update = Profiler.span("update")) {
-                plus = candidate(model, k, original, fisherForget, fisherRetain, +1f, r, codes, forgetClasses, retainClasses);
-                minus = candidate(model, k, original, fisherForget, fisherRetain, -1f, r, codes, forgetClasses, retainClasses);
-                chosen = plus.score() > minus.score() ? plus : minus;
+                Code code = new Code(model, k, original, fisherForget, fisherRetain, codes, forgetClasses, retainClasses);
+                if (r.lambda1Auto()) {
+                    chosen = searchLambda1(ctx, r, code, out);
+                } else {
+                    chosen = code.shift(r.lambda1(), r.lambda2());
+                    if (chosen.forgetAcc() > 0) {
+                        out.notes.add(String.format("the forget classes' codes are still recognised after the update (code"
+                                + " accuracy %.2f): lambda1 = %s is too small a step for this model; --lambda1 auto searches"
+                                + " it on held-out data", chosen.forgetAcc(), r.lambda1()));
+                    }
+                }
                 model.writeParameters(chosen.weights());
             }
             out.changed = model.parameterCount();
             out.details.put("sign", chosen.sign() > 0 ? "+" : "-");
-            out.details.put("score_plus", plus.score());
-            out.details.put("score_minus", minus.score());
+            out.details.put("score_plus", chosen.scorePlus());
+            out.details.put("score_minus", chosen.scoreMinus());
             out.details.put("codes_forget_acc_after", chosen.forgetAcc());
             out.details.put("codes_retain_acc_after", chosen.retainAcc());
             out.details.put("alpha_min", min(chosen.alphas()));
@@ -93,27 +105,96 @@ final class MnemonicMethod implements UnlearningMethod<MethodSettings.Mnemonic> 
         return out;
     }
 
-    /** The parameters one sign gives, and their score on the codes. */
-    record Candidate(float sign, float[][] weights, float[] alphas, double forgetAcc, double retainAcc) {
-        double score() {
-            return (1 - forgetAcc) + retainAcc;
+    /** The parameters of the winning sign, their score on the codes, and both signs' scores. */
+    record Candidate(float sign, float[][] weights, float[] alphas, double forgetAcc, double retainAcc, double scorePlus,
+                     double scoreMinus) {
+    }
+
+    /** The one-shot shift from the codes' Fisher, which can be applied with any lambda1 to the original parameters. */
+    private record Code(Model model, Kernels k, float[][] original, TensorList fisherForget, TensorList fisherRetain,
+                        MnemonicCodes codes, List<Integer> forgetClasses, List<Integer> retainClasses) {
+
+        /**
+         * Both signs applied to the original parameters and scored on the codes, (1 − forget accuracy) + retain
+         * accuracy; the plus sign wins only with a strictly higher score (the reference code's tie rule). The
+         * model is left with its original parameters.
+         */
+        Candidate shift(float lambda1, float lambda2) {
+            Side plus = side(+1f, lambda1, lambda2);
+            Side minus = side(-1f, lambda1, lambda2);
+            Side won = plus.score() > minus.score() ? plus : minus;
+            return new Candidate(won.sign, won.weights, won.alphas, won.forgetAcc, won.retainAcc, plus.score(), minus.score());
+        }
+
+        private record Side(float sign, float[][] weights, float[] alphas, double forgetAcc, double retainAcc) {
+            double score() {
+                return (1 - forgetAcc) + retainAcc;
+            }
+        }
+
+        private Side side(float sign, float lambda1, float lambda2) {
+            float[] alphas;
+            float[][] w;
+            try (TensorList wl = k.upload(original)) {
+                alphas = k.ratioShift(wl, fisherForget, fisherRetain, sign, lambda1, lambda2);
+                w = k.download(wl);
+            }
+            model.writeParameters(w);
+            double forgetAcc = codeAccuracy(model, codes, forgetClasses);
+            double retainAcc = codeAccuracy(model, codes, retainClasses);
+            model.writeParameters(original);
+            return new Side(sign, w, alphas, forgetAcc, retainAcc);
         }
     }
 
-    private static Candidate candidate(Model model, Kernels k, float[][] original, TensorList fisherForget, TensorList fisherRetain,
-                                       float sign, MethodSettings.Mnemonic r, MnemonicCodes codes, List<Integer> forgetClasses,
-                                       List<Integer> retainClasses) {
-        float[] alphas;
-        float[][] w;
-        try (TensorList wl = k.upload(original)) {
-            alphas = k.ratioShift(wl, fisherForget, fisherRetain, sign, r.lambda1(), r.lambda2());
-            w = k.download(wl);
+    /** λ1 candidates, from a small step to a large one (the paper's settings are 1e-5 and 1e-3). */
+    static final double[] LAMBDA1_GRID = {1e-7, 1e-6, 1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1, 3, 10};
+
+    /**
+     * λ1 = auto: each candidate λ1 (with λ2 scaled alike) is applied (the sign chosen on the codes as always) and judged on held-out samples
+     * of Df and Dr; the smallest λ1 that brings the held-out forget accuracy to the target while the held-out retain
+     * accuracy drops by at most max_retain_drop wins (docs/algorithms.md, section 3.3).
+     */
+    private static Candidate searchLambda1(MethodContext ctx, MethodSettings.Mnemonic r, Code code, Outcome out) throws IOException {
+        ForgetSplit split = ctx.split();
+        HeldOutSearch.HeldOut heldOut = HeldOutSearch.holdOut(split, r.holdoutFraction(), ctx.request().seed() ^ 0x6c616d626461L);
+        if (heldOut.forget().isEmpty()) {
+            throw ai.lethe.InvalidSettingException.about("{lambda1} auto needs a forget set large enough to sample some of it ("
+                    + split.forgetSet().forgetCount() + " samples, hold-out fraction " + r.holdoutFraction() + ")");
         }
-        model.writeParameters(w);
-        double forgetAcc = codeAccuracy(model, codes, forgetClasses);
-        double retainAcc = codeAccuracy(model, codes, retainClasses);
-        model.writeParameters(original);
-        return new Candidate(sign, w, alphas, forgetAcc, retainAcc);
+        HeldOutSearch.Target t = HeldOutSearch.target(r.targetForgetAcc(), r.referenceModel(), heldOut,
+                MethodSettings.Mnemonic.DEFAULT_TARGET, "default (a model that never saw a class all but never predicts it)");
+        Model model = code.model();
+        double retain0 = Evaluator.accuracy(model, heldOut.retain());
+        List<LambdaSearch.Point> curve = new ArrayList<>();
+        // λ2 scales with λ1 (their ratio as given): below λ2 / max η the cap, not λ1, sets a tensor's step, and a
+        // fixed λ2 would move the most class-specific element of every tensor by λ2 whatever λ1 is.
+        float ratio = r.lambda2() / MethodSettings.Mnemonic.DEFAULTS.lambda1();
+        DoubleFunction<LambdaSearch.Point> probe = l -> {
+            Candidate c = code.shift((float) l, (float) (l * ratio));
+            model.writeParameters(c.weights());
+            LambdaSearch.Point p = new LambdaSearch.Point((float) l, c.sign() > 0 ? "+" : "-", c.forgetAcc(),
+                    Evaluator.accuracy(model, heldOut.forget()), Evaluator.accuracy(model, heldOut.retain()));
+            model.writeParameters(code.original());
+            curve.add(p);
+            ctx.progress().note(String.format("lambda1 %-9.4g sign %s  held-out forget acc %.4f  retain acc %.4f", l, p.sign(),
+                    p.forgetAcc(), p.retainAcc()));
+            return p;
+        };
+        Predicate<LambdaSearch.Point> retainOk = p -> HeldOutSearch.withinBudget(retain0, p.retainAcc(), r.maxRetainDrop());
+        Predicate<LambdaSearch.Point> reached = p -> retainOk.test(p) && p.forgetAcc() <= t.forgetAcc();
+        LambdaSearch.Point chosen = HeldOutSearch.walk(LAMBDA1_GRID, probe, retainOk, reached);
+        if (chosen == null) {
+            chosen = HeldOutSearch.closest(curve, retainOk, Comparator.comparing(LambdaSearch.Point::lambda1));
+            out.notes.add(String.format("--lambda1 auto: no lambda1 reached the target forget accuracy %.4f while keeping the"
+                    + " retain drop within %.4f; chose lambda1 %s (held-out forget accuracy %.4f, retain accuracy %.4f from %.4f)",
+                    t.forgetAcc(), r.maxRetainDrop(), chosen.lambda1(), chosen.forgetAcc(), chosen.retainAcc(), retain0));
+        }
+        LambdaSearch search = new LambdaSearch(chosen.lambda1(), chosen.lambda1() * ratio, t.forgetAcc(), t.source(), retain0,
+                r.maxRetainDrop(),
+                heldOut.forgetCount(), heldOut.retainCount(), curve);
+        out.details.put("lambda1_search", search);
+        return code.shift(chosen.lambda1(), chosen.lambda1() * ratio); // again rather than keeping every candidate's parameters
     }
 
     /** Fraction of the given classes whose own code the model classifies as that class. */

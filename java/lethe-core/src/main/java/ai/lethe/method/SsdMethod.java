@@ -2,21 +2,15 @@ package ai.lethe.method;
 
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.SplittableRandom;
-import java.util.function.IntPredicate;
 
 import ai.lethe.ForgetRequest;
 import ai.lethe.data.Batch;
-import ai.lethe.data.BatchStream;
 import ai.lethe.data.ForgetSplit;
 import ai.lethe.eval.Evaluator;
 import ai.lethe.importance.Estimator;
 import ai.lethe.importance.Importance;
 import ai.lethe.model.Model;
-import ai.lethe.model.Models;
 import ai.lethe.method.AlphaSearch.Point;
 
 /**
@@ -26,14 +20,8 @@ import ai.lethe.method.AlphaSearch.Point;
  */
 final class SsdMethod implements UnlearningMethod<MethodSettings.Ssd> {
 
-    /** At most this many held-out samples of Df and of Dr: they are kept in memory during the search. */
-    static final int HOLDOUT_CAP = 2000;
-
-    /** Refinement steps between the last grid α that kept the retain budget and the first that crossed. */
-    static final int BISECTIONS = 8;
-
     /** α candidates, from a small change to a large one. */
-    static final float[] ALPHA_GRID = {1000f, 500f, 200f, 100f, 50f, 30f, 20f, 15f, 10f, 7f, 5f, 3.5f, 2.5f, 2f, 1.5f, 1.25f, 1.1f};
+    static final double[] ALPHA_GRID = {1000, 500, 200, 100, 50, 30, 20, 15, 10, 7, 5, 3.5, 2.5, 2, 1.5, 1.25, 1.1};
 
     @Override
     public Outcome forget(MethodContext ctx, MethodSettings.Ssd s) throws IOException {
@@ -72,47 +60,21 @@ final class SsdMethod implements UnlearningMethod<MethodSettings.Ssd> {
         ForgetRequest r = ctx.request();
         ForgetSplit split = ctx.split();
         var forgetSet = split.forgetSet();
-        SplittableRandom rnd = new SplittableRandom(r.seed() ^ 0x616c706861L);
         // Held-out samples: a share of Df (excluded from I_f) and of Dr (at most 2,000) to judge each α on.
-        boolean[] heldOut = new boolean[split.train().size()];
-        int df = 0;
-        int dr = 0;
-        for (int i = 0; i < heldOut.length; i++) {
-            boolean forget = forgetSet.isForget(i);
-            if (rnd.nextDouble() < s.holdoutFraction() && (forget ? df < HOLDOUT_CAP : dr < HOLDOUT_CAP)) {
-                heldOut[i] = true;
-                if (forget) {
-                    df++;
-                } else {
-                    dr++;
-                }
-            }
-        }
-        if (df == 0 || df == forgetSet.forgetCount()) {
+        HeldOutSearch.HeldOut heldOut = HeldOutSearch.holdOut(split, s.holdoutFraction(), r.seed() ^ 0x616c706861L);
+        if (heldOut.forget().isEmpty()) {
             throw ai.lethe.InvalidSettingException.about("{alpha} auto needs a forget set large enough to hold some of it out ("
                     + forgetSet.forgetCount() + " samples, hold-out fraction " + s.holdoutFraction() + ")");
         }
         Importance full = ctx.fullImportance(estimator, out);
-        Importance forget = ctx.forgetImportance(estimator, out, i -> !heldOut[i]);
+        Importance forget = ctx.forgetImportance(estimator, out, i -> !heldOut.contains(i));
         Model model = ctx.model();
         int classes = model.numClasses(split.train().sampleShape());
-        List<Batch> dfHeld = collect(split, i -> heldOut[i] && forgetSet.isForget(i));
-        List<Batch> drHeld = collect(split, i -> heldOut[i] && !forgetSet.isForget(i));
-
-        double target;
-        String targetSource;
-        if (s.targetForgetAcc() != null) {
-            target = s.targetForgetAcc();
-            targetSource = "given";
-        } else if (s.referenceModel() != null) {
-            try (Model reference = Models.load(s.referenceModel())) {
-                target = Evaluator.accuracy(reference, dfHeld);
-            }
-            targetSource = "reference model " + s.referenceModel();
-        } else {
-            target = 1.0 / classes;
-            targetSource = "chance level (1/" + classes + ")";
-        }
+        List<Batch> dfHeld = heldOut.forget();
+        List<Batch> drHeld = heldOut.retain();
+        HeldOutSearch.Target t = HeldOutSearch.target(s.targetForgetAcc(), s.referenceModel(), heldOut, 1.0 / classes,
+                "chance level (1/" + classes + ")");
+        double target = t.forgetAcc();
         float[][] original = model.readParameters();
         double retain0 = Evaluator.accuracy(model, drHeld);
         List<Point> curve = new ArrayList<>();
@@ -125,61 +87,51 @@ final class SsdMethod implements UnlearningMethod<MethodSettings.Ssd> {
                     p.forgetAcc(), p.retainAcc()));
             return p;
         };
-        java.util.function.Predicate<Point> retainOk = p -> retain0 - p.retainAcc() <= s.maxRetainDrop();
+        java.util.function.Predicate<Point> retainOk = p -> HeldOutSearch.withinBudget(retain0, p.retainAcc(), s.maxRetainDrop());
         java.util.function.Predicate<Point> reached = p -> retainOk.test(p) && p.forgetAcc() <= target;
-        // Coarse pass down the grid until an alpha reaches the target or breaks the retain budget ...
-        Point above = null;
-        Point crossing = null;
-        for (float alpha : ALPHA_GRID) {
-            Point p = probe.apply(alpha);
-            if (reached.test(p) || !retainOk.test(p)) {
-                crossing = p;
-                break;
-            }
-            above = p;
-        }
-        // ... then bisect (geometrically) between the last alpha that kept the budget without reaching the target
-        // and that crossing, for the largest alpha that reaches it: the grid is coarse where dampening has a cliff.
-        Point chosen = crossing != null && reached.test(crossing) ? crossing : null;
-        if (crossing != null && above != null) {
-            double hi = above.alpha();
-            double lo = crossing.alpha();
-            for (int i = 0; i < BISECTIONS; i++) {
-                double mid = Math.sqrt(hi * lo);
-                Point p = probe.apply(mid);
-                if (reached.test(p)) {
-                    chosen = p; // good: look for a larger alpha (a smaller change)
-                    lo = mid;
-                } else if (!retainOk.test(p)) {
-                    lo = mid;   // too much damage: back off towards hi
-                } else {
-                    hi = mid;   // not forgotten yet: go lower
-                }
-            }
-        }
+        // Down the grid (from a small change to a large one), then bisect for the largest alpha that reaches the target.
+        Point chosen = HeldOutSearch.walk(ALPHA_GRID, probe, retainOk, reached);
         if (chosen == null) {
-            // Nothing reached the target within the retain budget: the most forgetting alpha that kept the budget.
-            chosen = curve.stream().filter(retainOk).min(java.util.Comparator.comparingDouble(Point::forgetAcc)
-                    .thenComparing(Point::alpha, java.util.Comparator.reverseOrder())).orElse(curve.get(0));
+            chosen = HeldOutSearch.closest(curve, retainOk, java.util.Comparator.comparing(Point::alpha, java.util.Comparator.reverseOrder()));
             out.notes.add(String.format("--alpha auto: no alpha reached the target forget accuracy %.4f while keeping the retain"
                     + " drop within %.4f; chose alpha %s (held-out forget accuracy %.4f)", target, s.maxRetainDrop(), chosen.alpha(),
                     chosen.forgetAcc()));
+            out.notes.add(limitedBy(estimator, s.maxRetainDrop(), curve, retainOk, retain0));
         }
         model.writeParameters(original);
         dampen(ctx, s, full, forget, chosen.alpha(), out,
                 "--alpha auto found no alpha that forgets more within the retain budget: raise --max-retain-drop, or give"
                         + " --alpha by hand");
-        out.alphaSearch = new AlphaSearch(chosen.alpha(), target, targetSource, retain0, s.maxRetainDrop(), df, dr, curve);
+        out.alphaSearch = new AlphaSearch(chosen.alpha(), target, t.source(), retain0, s.maxRetainDrop(), heldOut.forgetCount(),
+                heldOut.retainCount(), curve);
         out.details.put("alpha_search", out.alphaSearch);
         return out;
     }
 
-    /** The training samples {@code include} accepts, read once and kept (the held-out sets are capped). */
-    private static List<Batch> collect(ForgetSplit split, IntPredicate include) {
-        List<Batch> out = new ArrayList<>();
-        try (BatchStream s = BatchStream.passes(split.train(), split.labels(), 256, List.of(include))) {
-            s.forEachRemaining(out::add);
+    /**
+     * Why the search stopped short, for the report: the retain budget (a candidate that forgot more cost too much
+     * retain accuracy), or the importances (every α kept the budget and still did not forget), with the ways that
+     * do work where the batch importances of one model do not separate Df from the rest.
+     */
+    static String limitedBy(Estimator e, double maxRetainDrop, List<Point> curve, java.util.function.Predicate<Point> retainOk,
+                            double retain0) {
+        Point broke = curve.stream().filter(retainOk.negate()).max(java.util.Comparator.comparing(Point::alpha)).orElse(null);
+        String limit;
+        if (broke != null) {
+            limit = String.format("limited by the retain budget: alpha %s (%,d parameters) already cost %.4f of held-out retain"
+                    + " accuracy (budget %.4f) with held-out forget accuracy still %.4f", broke.alpha(), broke.selected(),
+                    retain0 - broke.retainAcc(), maxRetainDrop, broke.forgetAcc());
+        } else {
+            Point last = curve.stream().min(java.util.Comparator.comparing(Point::alpha)).orElseThrow();
+            limit = String.format("limited by the importances: even alpha %s (%,d parameters) kept the retain budget and left"
+                    + " held-out forget accuracy at %.4f", last.alpha(), last.selected(), last.forgetAcc());
         }
-        return out;
+        String way = e == Estimator.BATCH
+                ? "the batch-mean Fisher of this model does not single out the forget set; what works on convolutional networks:"
+                        + " --method lfssd (label-free importances) or --estimator per-sample (the empirical Fisher), each with"
+                        + " --alpha auto, or raise --max-retain-drop"
+                : e == Estimator.LABEL_FREE ? "try --method ssd --estimator per-sample --alpha auto, or raise --max-retain-drop"
+                : "try --method lfssd --alpha auto, or raise --max-retain-drop";
+        return "--alpha auto was " + limit + "; " + way;
     }
 }

@@ -24,6 +24,7 @@ public final class Sgd implements AutoCloseable {
     private final float momentum;
     private final float weightDecay;
     private TensorList combined;
+    private TensorList squares;
     private long steps;
 
     /**
@@ -75,6 +76,28 @@ public final class Sgd implements AutoCloseable {
         }
     }
 
+    /**
+     * Scales the combined gradient down to global L2 norm {@code maxNorm} when it is longer (PyTorch's
+     * {@code clip_grad_norm_}); returns the norm before clipping.
+     */
+    public double clipCombined(float maxNorm) {
+        if (combined == null) {
+            throw new IllegalStateException("no gradient was added with addToCombined");
+        }
+        try (Profiler.Span s = Profiler.span("update")) {
+            if (squares == null) {
+                squares = kernels.allocate(target.sizes());
+            }
+            kernels.fill(squares, 0f);
+            kernels.accumulateSquare(squares, combined, 1f);
+            double norm = Math.sqrt(ai.lethe.kernels.TensorStats.total(kernels.stats(squares)).sum());
+            if (norm > maxNorm) {
+                kernels.scale(combined, (float) (maxNorm / norm));
+            }
+            return norm;
+        }
+    }
+
     /** One step along the combined gradient, which then starts again from zero. */
     public void stepCombined(float lr) {
         if (combined == null) {
@@ -111,6 +134,9 @@ public final class Sgd implements AutoCloseable {
         velocity.close();
         if (combined != null) {
             combined.close();
+        }
+        if (squares != null) {
+            squares.close();
         }
         if (mask != null) {
             mask.close();

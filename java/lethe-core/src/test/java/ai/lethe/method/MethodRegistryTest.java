@@ -183,7 +183,8 @@ class MethodRegistryTest {
         r = ForgetRequest.of("fashion-mnist", ForgetSet.classes(1)).method(Method.MNEMONIC);
         assertEquals("{lambda1=0.001, lambda2=10.0}", r.describeSettings().toString());
         r = ForgetRequest.of("fashion-mnist", ForgetSet.classes(1)).method(Method.NEGGRAD).seed(3);
-        assertEquals("{forget_weight=1.0, epochs=1, lr=0.001, train_batch_size=128, momentum=0.9, weight_decay=5.0E-4, seed=3}",
+        assertEquals("{forget_weight=1.0, max_grad_norm=1.0, forget_loss_ceiling=ln(classes) + 1, max_retain_loss_increase=0.5,"
+                + " epochs=1, lr=0.01, train_batch_size=128, momentum=0.9, weight_decay=5.0E-4, seed=3}",
                 r.describeSettings().toString());
         assertEquals(0f, ((MethodSettings.DeepClean) Method.DEEPCLEAN.defaults()).training().weightDecay(),
                 "DeepClean fine-tunes weights it has just reset to zero: decay would only pull them back");

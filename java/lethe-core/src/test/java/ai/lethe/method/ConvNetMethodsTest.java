@@ -1,0 +1,112 @@
+package ai.lethe.method;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Path;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+
+import ai.lethe.ForgetRequest;
+import ai.lethe.Lethe;
+import ai.lethe.data.DataSource;
+import ai.lethe.data.ForgetSet;
+import ai.lethe.data.MnemonicCodes;
+import ai.lethe.kernels.VectorKernels;
+import ai.lethe.model.zoo.ZooConfig;
+import ai.lethe.model.zoo.ZooModel;
+import ai.lethe.report.ForgetReport;
+import ai.lethe.testing.Fixtures;
+import ai.lethe.train.Schedule;
+import ai.lethe.train.Trainer;
+
+/**
+ * The methods that failed on convolutional networks (issue 16), on the zoo {@code cnn} trained here with mnemonic
+ * codes on the first 6,000 Fashion-MNIST images (a few seconds), forgetting class 4 (Coat).
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class ConvNetMethodsTest {
+
+    static final int TRAIN = 6000;
+
+    @TempDir
+    static Path dir;
+
+    Path model;
+
+    @BeforeAll
+    void trainTheModel() throws IOException {
+        DataSource data = Fixtures.fashionMnist(TRAIN);
+        model = dir.resolve("cnn.safetensors");
+        try (VectorKernels k = new VectorKernels(); ZooModel m = ZooModel.create("cnn", new ZooConfig(1, 28, 10, 64, 1000), 0)) {
+            MnemonicCodes codes = MnemonicCodes.draw(10, new int[] {1, 28, 28}, 0, "uniform", 0.3);
+            codes.toMetadata().forEach(m::putMetadata);
+            new Trainer(k, null).train(m, data.train(), data.train().labels(), null,
+                    new Trainer.Settings(4, 128, 0.05f, 0.9f, 5e-4f, Schedule.COSINE, 0), codes, null, null);
+            m.save(model);
+        }
+    }
+
+    private ForgetReport forget(ForgetRequest r) throws IOException {
+        try (Lethe lethe = Lethe.load(model, "cpu")) {
+            return lethe.forget(r.trainLimit(TRAIN)).report();
+        }
+    }
+
+    private static ForgetRequest request(Method m, int forgetClass) {
+        return ForgetRequest.of("fashion-mnist", ForgetSet.classes(forgetClass)).method(m);
+    }
+
+    @Test
+    void mnemonicWithThePapersLambda1UnderForgetsAndSaysSo() throws IOException {
+        ForgetReport r = forget(request(Method.MNEMONIC, 4));
+        assertTrue(r.before().forgetTestAcc() > 0.6, "the class was learnt: " + r.before().forgetTestAcc());
+        assertTrue(r.after().forgetTestAcc() > 0.15, "lambda1 1e-3 is a small step on this net: " + r.after().forgetTestAcc());
+        assertTrue(r.notes().stream().anyMatch(n -> n.contains("--lambda1 auto")), "the note points to the search: " + r.notes());
+    }
+
+    @Test
+    void mnemonicWithLambda1AutoForgetsTheClass() throws IOException {
+        ForgetReport r = forget(request(Method.MNEMONIC, 4).set("lambda1", "auto"));
+        assertTrue(r.after().forgetTestAcc() <= 0.05, "forget-test " + r.before().forgetTestAcc() + " -> " + r.after().forgetTestAcc());
+        assertTrue(r.before().retainTestAcc() - r.after().retainTestAcc() <= 0.03,
+                "retain-test " + r.before().retainTestAcc() + " -> " + r.after().retainTestAcc());
+        LambdaSearch search = (LambdaSearch) r.details().get("lambda1_search");
+        assertTrue(search.chosenLambda1() > 1e-3f, "a larger step than the paper's: " + search.chosenLambda1());
+        assertEquals(MethodSettings.Mnemonic.DEFAULT_TARGET, search.targetForgetAcc());
+        LambdaSearch.Point chosen = search.curve().stream().filter(p -> p.lambda1() == search.chosenLambda1()).findFirst().orElseThrow();
+        assertTrue(chosen.forgetAcc() <= search.targetForgetAcc(), "the chosen lambda1 reached the target: " + chosen);
+        for (LambdaSearch.Point p : search.curve()) {
+            // every smaller lambda1 that kept the retain budget left the held-out forget set above the target
+            if (p.lambda1() < search.chosenLambda1() && search.retainAccBefore() - p.retainAcc() <= search.maxRetainDrop()) {
+                assertTrue(p.forgetAcc() > search.targetForgetAcc(), "a smaller lambda1 reached it: " + p);
+            }
+        }
+        assertEquals("auto", r.settings().get("lambda1"));
+    }
+
+    @Test
+    void negGradForgetsWithinTheRetainBudgetWhereTheUnguardedAscentCollapses() throws IOException {
+        ForgetRequest guarded = request(Method.NEGGRAD, 7).set("epochs", 3);
+        ForgetReport r = forget(guarded);
+        assertTrue(r.after().forgetTestAcc() <= 0.10, "forget-test " + r.before().forgetTestAcc() + " -> " + r.after().forgetTestAcc());
+        assertTrue(r.before().retainTestAcc() - r.after().retainTestAcc() <= 0.05,
+                "retain-test " + r.before().retainTestAcc() + " -> " + r.after().retainTestAcc());
+        assertTrue(((Number) r.details().get("ascent_steps")).intValue() < ((Number) r.details().get("steps")).intValue(),
+                "the ceiling stopped the ascent once the class was forgotten: " + r.details());
+        // The same run without the safeguards: the ascent runs away (a collapse, or NaN and a rollback).
+        ForgetRequest unguarded = request(Method.NEGGRAD, 7).set("epochs", 3).set("max_grad_norm", 0).set("forget_loss_ceiling", 0)
+                .set("max_retain_loss_increase", 0);
+        try {
+            ForgetReport u = forget(unguarded);
+            assertTrue(u.before().retainTestAcc() - u.after().retainTestAcc() > 0.05,
+                    "unguarded retain-test " + u.before().retainTestAcc() + " -> " + u.after().retainTestAcc());
+        } catch (ai.lethe.model.ModelException diverged) {
+            assertTrue(diverged.getMessage().startsWith("neggrad diverged"), diverged.getMessage());
+        }
+    }
+}
