@@ -61,18 +61,24 @@ def dampen(params, i_d, i_f, alpha, lam):
     return selected
 
 
+def sync(device):
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
 def timed(model, params, xd, yd, xf, yf, bs, variant, alpha, lam):
+    device = params[0].device
     original = [p.detach().clone() for p in params]
-    torch.cuda.synchronize()
+    sync(device)
     t0 = time.perf_counter()
     i_d = importance(model, params, xd, yd, bs, variant)
-    torch.cuda.synchronize()
+    sync(device)
     t1 = time.perf_counter()
     i_f = importance(model, params, xf, yf, bs, variant)
-    torch.cuda.synchronize()
+    sync(device)
     t2 = time.perf_counter()
     selected = dampen(params, i_d, i_f, alpha, lam)
-    torch.cuda.synchronize()
+    sync(device)
     t3 = time.perf_counter()
     with torch.no_grad():
         for p, o in zip(params, original):

@@ -73,9 +73,10 @@ def main(out):
         md.append("\n## lethe forget on the bundled CNN, all 60,000 Fashion-MNIST images, class 1, SSD\n")
         if cnn:
             s = cnn.get("seconds", {})
-            md.append("- Lethe --device cuda: unlearning %.3f s (importance D %.3f, Df %.3f, update %.3f), evaluation %s s; selected %s" % (
-                s.get("total", float("nan")), s.get("importance_full", float("nan")), s.get("importance_forget", float("nan")),
-                s.get("update", float("nan")), s.get("evaluate"), cnn.get("changed", cnn.get("selected"))))
+            md.append("- Lethe on %s: unlearning %.3f s (importance D %.3f, Df %.3f, update %.3f), evaluation %.3f s; selected %s" % (
+                cnn.get("device", cnn.get("backend")), s.get("total", float("nan")), s.get("importance_full", float("nan")),
+                s.get("importance_forget", float("nan")), s.get("update", float("nan")), s.get("evaluate") or float("nan"),
+                cnn.get("selected")))
             summary["forget_cnn"] = s
         if tcnn:
             v = tcnn["variants"].get("loop") or next(iter(tcnn["variants"].values()))
