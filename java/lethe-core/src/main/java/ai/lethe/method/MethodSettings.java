@@ -72,15 +72,7 @@ public sealed interface MethodSettings {
             if (!(lambda > 0) || !Float.isFinite(lambda)) {
                 throw InvalidSettingException.about("{lambda} must be a positive number, got " + num(lambda));
             }
-            if (!(holdoutFraction > 0 && holdoutFraction < 0.9)) {
-                throw InvalidSettingException.about("{holdout_fraction} must be within (0, 0.9), got " + holdoutFraction);
-            }
-            if (!(maxRetainDrop >= 0 && maxRetainDrop <= 1)) {
-                throw InvalidSettingException.about("{max_retain_drop} must be within [0, 1], got " + maxRetainDrop);
-            }
-            if (targetForgetAcc != null && !(targetForgetAcc >= 0 && targetForgetAcc <= 1)) {
-                throw InvalidSettingException.about("{target_forget_acc} must be within [0, 1], got " + targetForgetAcc);
-            }
+            validateSearch(targetForgetAcc, maxRetainDrop, holdoutFraction);
         }
 
         /** alpha is searched rather than given. */
@@ -154,15 +146,7 @@ public sealed interface MethodSettings {
                 throw InvalidSettingException.about("{lambda1} and {lambda2} must be positive numbers, got " + num(lambda1)
                         + " and " + num(lambda2));
             }
-            if (!(holdoutFraction > 0 && holdoutFraction < 0.9)) {
-                throw InvalidSettingException.about("{holdout_fraction} must be within (0, 0.9), got " + holdoutFraction);
-            }
-            if (!(maxRetainDrop >= 0 && maxRetainDrop <= 1)) {
-                throw InvalidSettingException.about("{max_retain_drop} must be within [0, 1], got " + maxRetainDrop);
-            }
-            if (targetForgetAcc != null && !(targetForgetAcc >= 0 && targetForgetAcc <= 1)) {
-                throw InvalidSettingException.about("{target_forget_acc} must be within [0, 1], got " + targetForgetAcc);
-            }
+            validateSearch(targetForgetAcc, maxRetainDrop, holdoutFraction);
         }
 
         /** lambda1 is searched rather than given. */
@@ -459,6 +443,19 @@ public sealed interface MethodSettings {
     }
 
     /** A number as the user wrote it (floats without their binary tail). */
+    /** The settings of a held-out strength search (SSD's alpha auto, Mnemonic's lambda1 auto), checked alike. */
+    private static void validateSearch(Double targetForgetAcc, double maxRetainDrop, double holdoutFraction) {
+        if (!(holdoutFraction > 0 && holdoutFraction < 0.9)) {
+            throw InvalidSettingException.about("{holdout_fraction} must be within (0, 0.9), got " + holdoutFraction);
+        }
+        if (!(maxRetainDrop >= 0 && maxRetainDrop <= 1)) {
+            throw InvalidSettingException.about("{max_retain_drop} must be within [0, 1], got " + maxRetainDrop);
+        }
+        if (targetForgetAcc != null && !(targetForgetAcc >= 0 && targetForgetAcc <= 1)) {
+            throw InvalidSettingException.about("{target_forget_acc} must be within [0, 1], got " + targetForgetAcc);
+        }
+    }
+
     private static String num(Number n) {
         return n instanceof Float f ? Float.toString(f) : String.valueOf(n);
     }

@@ -22,10 +22,8 @@ final class CudaTensorBinding implements TensorBinding {
     private final LibtorchModel model;
     private final CudaKernels cuda;
     private final Tensor[] tensors;
-    private DeviceTensors parameters;
-    private long[] parameterPointers;
-    private DeviceTensors gradients;
-    private long[] gradientPointers;
+    private final Borrowed parameters = new Borrowed();
+    private final Borrowed gradients = new Borrowed();
     private boolean closed;
 
     CudaTensorBinding(LibtorchModel model, CudaKernels cuda) {
@@ -50,14 +48,7 @@ final class CudaTensorBinding implements TensorBinding {
         for (int i = 0; i < tensors.length; i++) {
             pointers[i] = pointerOf(tensors[i], "parameter", i);
         }
-        if (parameters == null || !Arrays.equals(pointers, parameterPointers)) {
-            if (parameters != null) {
-                parameters.close();
-            }
-            parameters = cuda.wrapBorrowed(pointers, model.parameterSizes());
-            parameterPointers = pointers;
-        }
-        return parameters;
+        return parameters.at(pointers);
     }
 
     @Override
@@ -73,30 +64,23 @@ final class CudaTensorBinding implements TensorBinding {
                 pointers[i] = pointerOf(g, "gradient", i);
             }
         }
-        if (gradients == null || !Arrays.equals(pointers, gradientPointers)) {
-            if (gradients != null) {
-                gradients.close();
-            }
-            gradients = cuda.wrapBorrowed(pointers, model.parameterSizes());
-            gradientPointers = pointers;
-        }
-        return gradients;
+        return gradients.at(pointers);
     }
 
     /** One fill kernel over the gradients when they are where the list says; else libtorch's zero_ per tensor. */
     private boolean zeroGradients() {
-        if (gradients == null) {
+        if (gradients.list == null) {
             return false;
         }
         try (PointerScope scope = new PointerScope()) {
             for (int i = 0; i < tensors.length; i++) {
                 Tensor g = tensors[i].grad();
-                if (!g.defined() || g.data_ptr().address() != gradientPointers[i]) {
+                if (!g.defined() || g.data_ptr().address() != gradients.pointers[i]) {
                     return false;
                 }
             }
         }
-        cuda.fill(gradients, 0f);
+        cuda.fill(gradients.list, 0f);
         return true;
     }
 
@@ -123,11 +107,29 @@ final class CudaTensorBinding implements TensorBinding {
         // Later work on the back end's own stream must see what was queued on libtorch's.
         cuda.synchronize();
         cuda.useStream(0);
-        if (parameters != null) {
-            parameters.close();
+        parameters.close();
+        gradients.close();
+    }
+
+    /** A borrowed device list over libtorch's tensors, rebuilt only when their addresses change. */
+    private final class Borrowed {
+        DeviceTensors list;
+        long[] pointers;
+
+        DeviceTensors at(long[] now) {
+            if (list == null || !Arrays.equals(now, pointers)) {
+                close();
+                list = cuda.wrapBorrowed(now, model.parameterSizes());
+                pointers = now;
+            }
+            return list;
         }
-        if (gradients != null) {
-            gradients.close();
+
+        void close() {
+            if (list != null) {
+                list.close();
+                list = null;
+            }
         }
     }
 }

@@ -164,7 +164,8 @@ public abstract class LibtorchModel implements Model {
         } catch (ModelException e) {
             throw e;
         } catch (RuntimeException e) {
-            throw outOfMemory(e, shape[0]) != null ? outOfMemory(e, shape[0])
+            ModelException oom = outOfMemory(e, shape[0]);
+            throw oom != null ? oom
                     : new ModelException("the model rejects input of shape " + Arrays.toString(shape) + ": " + Libtorch.firstLine(e));
         }
         if (logits.dim() != 2 || logits.size(0) != shape[0]) {

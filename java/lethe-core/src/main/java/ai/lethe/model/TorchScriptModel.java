@@ -49,8 +49,7 @@ public final class TorchScriptModel extends LibtorchModel {
     }
 
     /** Takes the module's parameters (float32, contiguous) as the model's; {@code source} names it in messages. */
-    private static TorchScriptModel of(Path source, JitModule module) throws LetheFormatException {
-        Path path = source;
+    private static TorchScriptModel of(Path path, JitModule module) throws LetheFormatException {
         List<ParameterInfo> infos = new ArrayList<>();
         List<Tensor> tensors = new ArrayList<>();
         named_parameter_list list = module.named_parameters(true);
