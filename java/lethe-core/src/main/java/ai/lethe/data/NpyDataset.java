@@ -148,7 +148,7 @@ public final class NpyDataset implements Dataset {
             Matcher f = FORTRAN.matcher(dict);
             Matcher s = SHAPE.matcher(dict);
             if (!d.find() || !f.find() || !s.find()) {
-                throw new LetheFormatException(p + ": corrupt .npy header: " + printable(dict));
+                throw new LetheFormatException(p + ": corrupt .npy header: " + LetheFormatException.printable(dict));
             }
             if (f.group(1).equals("True")) {
                 throw new LetheFormatException(p + ": Fortran-ordered arrays are not supported (save with np.ascontiguousarray)");
@@ -163,7 +163,7 @@ public final class NpyDataset implements Dataset {
                 items = Math.multiplyExact(items, dim);
             }
             if (d.group(3).length() > 2) {
-                throw new LetheFormatException(p + ": unsupported .npy dtype " + printable(d.group(0)));
+                throw new LetheFormatException(p + ": unsupported .npy dtype " + LetheFormatException.printable(d.group(0)));
             }
             boolean little = !d.group(1).equals(">");
             String dtype = d.group(2).toLowerCase() + d.group(3);
@@ -174,12 +174,6 @@ public final class NpyDataset implements Dataset {
         } catch (NumberFormatException | ArithmeticException e) {
             throw new LetheFormatException(p + ": corrupt .npy shape");
         }
-    }
-
-    /** A header as an error message can quote it: one line, control characters shown as '?', at most 200 characters. */
-    private static String printable(String s) {
-        String t = s.strip().replaceAll("\\p{Cntrl}", "?");
-        return t.length() > 200 ? t.substring(0, 200) + "…" : t;
     }
 
     @Override

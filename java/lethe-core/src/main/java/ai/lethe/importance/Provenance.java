@@ -3,6 +3,8 @@ package ai.lethe.importance;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
+import ai.lethe.io.LetheFormatException;
+
 /**
  * Where an importance came from, stored in its file's metadata so that a stored D-importance is only
  * reused for the same model and the same settings.
@@ -55,14 +57,15 @@ public record Provenance(String modelFingerprint, Estimator estimator, int batch
         String format = m.get("format");
         if (!FORMAT.equals(format)) {
             throw new IllegalArgumentException(file + " is not a Lethe importance file (metadata format="
-                    + format + ", expected " + FORMAT + ")");
+                    + LetheFormatException.printable(format) + ", expected " + FORMAT + ")");
         }
         try {
             return new Provenance(m.get("model_fingerprint"), Estimator.parse(m.get("estimator")),
                     Integer.parseInt(m.get("batch_size")), m.get("data"), m.get("subset"), m.get("order"),
                     m.getOrDefault("forget_set", ""));
         } catch (RuntimeException e) {
-            throw new IllegalArgumentException(file + ": corrupt importance metadata (" + e.getMessage() + ")", e);
+            throw new IllegalArgumentException(file + ": corrupt importance metadata ("
+                    + LetheFormatException.printable(e.getMessage()) + ")", e);
         }
     }
 }
