@@ -1,4 +1,4 @@
-/* Element-wise helpers over tensor lists: fill, scale, y += a*x, and a plain copy (the bandwidth
+/* Element-wise helpers over tensor lists: fill, scale, y += a*x, dst = src / d, and a plain copy (the bandwidth
  * baseline that the benchmarks compare kernels against). Java reference: ScalarKernels. */
 #include "multi_tensor.cuh"
 
@@ -24,6 +24,14 @@ struct ScaleAdd {
     static constexpr bool kCounts = false;
     float a;
     __device__ int apply(float (&v)[2]) const { v[0] = __fadd_rn(v[0], __fmul_rn(a, v[1])); return 0; }
+};
+
+/* lists: dst, src. __fdiv_rn: IEEE division, as the host divides a sum by its count */
+struct Divide {
+    static constexpr int kWriteMask = 1;
+    static constexpr bool kCounts = false;
+    float divisor;
+    __device__ int apply(float (&v)[2]) const { v[0] = __fdiv_rn(v[1], divisor); return 0; }
 };
 
 /* lists: dst, src */
@@ -53,6 +61,12 @@ extern "C" int lethe_scale_add(long long ctx, long long y, long long x, float a)
     if (!lethe::ctx_of(ctx) || !y || !x) return LETHE_E_ARGUMENT;
     const lethe::List *lists[2] = {lethe::list_of(y), lethe::list_of(x)};
     return lethe::launch_apply(lethe::ctx_of(ctx), lists, ScaleAdd{a});
+}
+
+extern "C" int lethe_divide(long long ctx, long long dst, long long src, float divisor) {
+    if (!lethe::ctx_of(ctx) || !dst || !src) return LETHE_E_ARGUMENT;
+    const lethe::List *lists[2] = {lethe::list_of(dst), lethe::list_of(src)};
+    return lethe::launch_apply(lethe::ctx_of(ctx), lists, Divide{divisor});
 }
 
 extern "C" int lethe_copy(long long ctx, long long dst, long long src) {

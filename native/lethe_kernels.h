@@ -88,6 +88,8 @@ LETHE_API int lethe_fill(long long ctx, long long x, float value);
 LETHE_API int lethe_scale(long long ctx, long long x, float a);
 /* y += a * x */
 LETHE_API int lethe_scale_add(long long ctx, long long y, long long x, float a);
+/* dst = src / divisor, correctly rounded (the host's fp32 division, not a reciprocal multiply) */
+LETHE_API int lethe_divide(long long ctx, long long dst, long long src, float divisor);
 /* dst = src, element by element (the same traffic as a copy; the bandwidth baseline on lists) */
 LETHE_API int lethe_copy(long long ctx, long long dst, long long src);
 

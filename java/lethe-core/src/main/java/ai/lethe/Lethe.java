@@ -212,6 +212,7 @@ public final class Lethe implements AutoCloseable {
         LOG.info("forget: changed {} of {} parameters; unlearning {} s, evaluation {} s", outcome.changed(), model.parameterCount(),
                 String.format("%.3f", run.seconds()), String.format("%.3f", evaluation.seconds()));
         progress.note(String.format("forget finished in %.2f s (%.2f s with evaluation)", run.seconds(), seconds(start)));
+        outcome.importancesToHost();
         return new ForgetResult(report, outcome.importanceFull(), outcome.importanceRetain(), outcome.importanceForget());
     }
 

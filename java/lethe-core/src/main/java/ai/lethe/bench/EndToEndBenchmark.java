@@ -89,11 +89,12 @@ public final class EndToEndBenchmark {
             if (forget.length == 0) {
                 throw ai.lethe.InvalidSettingException.about("{samples} " + s.samples() + " leaves nothing to forget");
             }
-            ImportanceEstimator estimator = new ImportanceEstimator(Estimator.BATCH, kernels, null).workers(workers);
+            // resident: as in lethe forget, the update reads the sums where the passes left them
+            ImportanceEstimator estimator = new ImportanceEstimator(Estimator.BATCH, kernels, null).workers(workers).resident(true);
             Provenance p = new Provenance(model.fingerprint(), Estimator.BATCH, s.batchSize(), "synthetic", "full", "file", "");
             if (s.warmupBatches() > 0) { // libtorch's first passes choose algorithms and fill its caches
                 int[] warm = java.util.Arrays.copyOf(all, Math.min(all.length, s.warmupBatches() * s.batchSize()));
-                estimator.estimate(model, data.batches(warm, s.batchSize()), 0, "warm-up", p);
+                estimator.estimate(model, data.batches(warm, s.batchSize()), 0, "warm-up", p).toHost();
             }
             float[][] original = model.readParameters();
             long t0 = System.nanoTime();
@@ -101,9 +102,11 @@ public final class EndToEndBenchmark {
             long t1 = System.nanoTime();
             Importance forgotten = estimator.estimate(model, data.batches(forget, s.batchSize()), 0, "importance over Df", p);
             long t2 = System.nanoTime();
-            SsdDampening.Dampened d = SsdDampening.apply(model, full.values(), forgotten.values(), s.alpha(), s.lambda(), kernels);
+            SsdDampening.Dampened d = SsdDampening.apply(model, full, forgotten, s.alpha(), s.lambda(), kernels);
             long t3 = System.nanoTime();
             model.writeParameters(original);
+            full.toHost();
+            forgotten.toHost();
             Map<String, Double> seconds = new LinkedHashMap<>();
             seconds.put("importance_full", (t1 - t0) / 1e9);
             seconds.put("importance_forget", (t2 - t1) / 1e9);

@@ -80,6 +80,14 @@ final class CascadeSum implements AutoCloseable {
         return sum;
     }
 
+    /** {@link #total()} handed over to the caller, who closes it; this object is done and frees only the rest. */
+    TensorList detachTotal() {
+        TensorList t = total();
+        owned.remove(t);
+        block = null;
+        return t;
+    }
+
     private TensorList fresh() {
         TensorList l = spare.poll();
         if (l != null) {

@@ -11,6 +11,8 @@ import java.util.TreeMap;
 import ai.lethe.io.LetheFormatException;
 import ai.lethe.io.SafetensorsFile;
 import ai.lethe.io.SafetensorsWriter;
+import ai.lethe.kernels.Kernels;
+import ai.lethe.kernels.TensorList;
 import ai.lethe.model.Model;
 import ai.lethe.model.ParameterInfo;
 
@@ -22,7 +24,7 @@ import ai.lethe.model.ParameterInfo;
 public final class Importance {
 
     private final List<ParameterInfo> parameters;
-    private final float[][] sums;
+    private final Storage storage;
     private final long count;
     private final Provenance provenance;
     private final Map<String, String> details;
@@ -36,11 +38,19 @@ public final class Importance {
     public static final String WORKERS = "workers";
 
     public Importance(List<ParameterInfo> parameters, float[][] sums, long count, Provenance provenance) {
-        this(parameters, sums, count, provenance, Map.of());
+        this(parameters, new Storage(checkedSums(parameters, sums)), count, provenance, Map.of());
     }
 
-    private Importance(List<ParameterInfo> parameters, float[][] sums, long count, Provenance provenance,
+    private Importance(List<ParameterInfo> parameters, Storage storage, long count, Provenance provenance,
                        Map<String, String> details) {
+        this.parameters = List.copyOf(parameters);
+        this.storage = storage;
+        this.count = count;
+        this.provenance = provenance;
+        this.details = Map.copyOf(details);
+    }
+
+    private static float[][] checkedSums(List<ParameterInfo> parameters, float[][] sums) {
         if (parameters.size() != sums.length) {
             throw new IllegalArgumentException(sums.length + " sums for " + parameters.size() + " parameters");
         }
@@ -49,11 +59,81 @@ public final class Importance {
                 throw new IllegalArgumentException("sum " + i + " has " + sums[i].length + " values for " + parameters.get(i));
             }
         }
-        this.parameters = List.copyOf(parameters);
-        this.sums = sums;
-        this.count = count;
-        this.provenance = provenance;
-        this.details = Map.copyOf(details);
+        return sums;
+    }
+
+    /**
+     * An importance whose sums stay in {@code kernels}' memory (on a GPU: the device) until something reads them on the
+     * host ({@link #sums()}, {@link #values()}, {@link #save}) or {@link #toHost()} moves them; {@link #valuesOn} of the
+     * same kernels normalises them there without a transfer. Takes ownership of {@code sums}.
+     */
+    public static Importance resident(List<ParameterInfo> parameters, Kernels kernels, TensorList sums, long count,
+                                      Provenance provenance, Map<String, String> details) {
+        if (parameters.size() != sums.count()) {
+            sums.close();
+            throw new IllegalArgumentException(sums.count() + " sums for " + parameters.size() + " parameters");
+        }
+        for (int i = 0; i < sums.count(); i++) {
+            if (sums.size(i) != parameters.get(i).numel()) {
+                sums.close();
+                throw new IllegalArgumentException("sum " + i + " has " + sums.size(i) + " values for " + parameters.get(i));
+            }
+        }
+        return new Importance(parameters, new Storage(kernels, sums), count, provenance, details);
+    }
+
+    /**
+     * Where the sums are: on the host, or in one back end's memory (downloaded once when the host needs them, freed
+     * by {@link #toHost}). Shared by the copies {@link #withDetails} makes, which hold the same sums.
+     */
+    private static final class Storage {
+        private float[][] host;
+        private Kernels kernels;
+        private TensorList resident;
+
+        Storage(float[][] host) {
+            this.host = host;
+        }
+
+        Storage(Kernels kernels, TensorList resident) {
+            this.kernels = kernels;
+            this.resident = resident;
+        }
+
+        synchronized float[][] host() {
+            if (host == null) {
+                host = kernels.download(resident);
+            }
+            return host;
+        }
+
+        synchronized boolean residentOn(Kernels k) {
+            return resident != null && kernels.unwrap() == k.unwrap();
+        }
+
+        /** The sums divided by {@code divisor} in a new list of {@code k}, or null when they are not resident there. */
+        synchronized TensorList normalisedOn(Kernels k, float divisor) {
+            if (!residentOn(k)) {
+                return null;
+            }
+            TensorList out = k.allocate(resident.sizes());
+            try {
+                k.divide(out, resident, divisor);
+                return out;
+            } catch (RuntimeException e) {
+                out.close();
+                throw e;
+            }
+        }
+
+        synchronized void release() {
+            if (resident != null) {
+                host();
+                resident.close();
+                resident = null;
+                kernels = null;
+            }
+        }
     }
 
     /**
@@ -74,7 +154,7 @@ public final class Importance {
             }
             d.put(e.getKey(), e.getValue());
         }
-        return new Importance(parameters, sums, count, provenance, d);
+        return new Importance(parameters, storage, count, provenance, d);
     }
 
     /** The number of samples the sums cover, when recorded (-1 otherwise). */
@@ -101,9 +181,29 @@ public final class Importance {
         return count;
     }
 
-    /** The unnormalised partial sums (shared, not copied: do not modify). */
+    /** The unnormalised partial sums on the host (shared, not copied: do not modify; downloaded once if resident). */
     public float[][] sums() {
-        return sums;
+        return storage.host();
+    }
+
+    /** True while the sums are in {@code kernels}' memory, so {@link #valuesOn} of them needs no transfer. */
+    public boolean residentOn(Kernels kernels) {
+        return storage.residentOn(kernels);
+    }
+
+    /**
+     * The importance as a new list in {@code kernels}' memory, owned by the caller: normalised where the sums are when
+     * they are resident there (the {@code divide} kernel, the same fp32 division as {@link #values()}), else
+     * uploaded from the host.
+     */
+    public TensorList valuesOn(Kernels kernels) {
+        TensorList onDevice = storage.normalisedOn(kernels, (float) count);
+        return onDevice != null ? onDevice : kernels.upload(values());
+    }
+
+    /** Moves resident sums to the host and frees their device memory (nothing if they are on the host already). */
+    public void toHost() {
+        storage.release();
     }
 
     /** The importance: each sum divided by the count, in fp32 as the reference divides (computed once; do not modify). */
@@ -111,6 +211,7 @@ public final class Importance {
         if (values != null) {
             return values;
         }
+        float[][] sums = sums();
         float[][] out = new float[sums.length][];
         float n = count;
         for (int t = 0; t < sums.length; t++) {
@@ -135,11 +236,13 @@ public final class Importance {
             throw new IllegalArgumentException("cannot merge importances of different models or settings: "
                     + a.estimator() + "/" + a.batchSize() + " vs " + b.estimator() + "/" + b.batchSize());
         }
+        float[][] sums = sums();
+        float[][] otherSums = other.sums();
         float[][] merged = new float[sums.length][];
         for (int t = 0; t < sums.length; t++) {
             merged[t] = sums[t].clone();
             for (int j = 0; j < merged[t].length; j++) {
-                merged[t][j] += other.sums[t][j];
+                merged[t][j] += otherSums[t][j];
             }
         }
         String data = a.data().equals(b.data()) ? a.data() : a.data() + " + " + b.data();
@@ -155,7 +258,7 @@ public final class Importance {
         if (how != null) {
             d.put(COMPUTATION, how);
         }
-        return new Importance(parameters, merged, count + other.count,
+        return new Importance(parameters, new Storage(merged), count + other.count,
                 new Provenance(a.modelFingerprint(), a.estimator(), a.batchSize(), data, a.subset(), a.order(), a.forgetSet()), d);
     }
 
@@ -207,7 +310,7 @@ public final class Importance {
             }
             Map<String, String> details = new TreeMap<>(f.metadata());
             details.keySet().removeAll(Provenance.RESERVED_KEYS);
-            return new Importance(params, sums, count, p, details);
+            return new Importance(params, new Storage(sums), count, p, details);
         }
     }
 

@@ -42,6 +42,7 @@ public final class ImportanceEstimator {
     private final Progress progress;
     private PerSamplePath perSamplePath;
     private Workers workers = Workers.ONE;
+    private boolean resident;
 
     public ImportanceEstimator(Estimator estimator, Kernels kernels, Progress progress) {
         this.estimator = estimator;
@@ -69,6 +70,15 @@ public final class ImportanceEstimator {
         return this;
     }
 
+    /**
+     * Keep the result's sums in the kernels' memory ({@link Importance#resident}): for a caller that hands them to
+     * an update kernel next (on a GPU no download and upload again); off by default, the sums come back to the host.
+     */
+    public ImportanceEstimator resident(boolean keep) {
+        this.resident = keep;
+        return this;
+    }
+
     /** The path a per-sample pass over this model takes. */
     public PerSamplePath perSamplePathFor(Model model) {
         PerSamplePath best = model.perSamplePath();
@@ -92,7 +102,7 @@ public final class ImportanceEstimator {
                                Provenance provenance) {
         PerSamplePath path = estimator.perSample() ? perSamplePathFor(model) : null;
         java.util.Map<String, String> details = new java.util.TreeMap<>();
-        float[][] sums;
+        TensorList sums;
         long count;
         long samples;
         if (path == null && workers.count() > 1) {
@@ -108,7 +118,7 @@ public final class ImportanceEstimator {
             try (CascadeSum sum = new CascadeSum(kernels, model.parameterSizes()); TensorBinding binding = model.bind(kernels)) {
                 Pass pass = new Pass(model, binding, kernels, sum, progress);
                 pass.run(batches, 0, 1, path);
-                sums = kernels.download(sum.total());
+                sums = sum.detachTotal();
                 count = pass.count;
                 samples = pass.samples;
             }
@@ -118,7 +128,11 @@ public final class ImportanceEstimator {
         }
         progress.finish();
         details.put(Importance.SAMPLES, Long.toString(samples));
-        return new Importance(model.parameters(), sums, count, provenance).withDetails(details);
+        Importance result = Importance.resident(model.parameters(), kernels, sums, count, provenance, details);
+        if (!resident) {
+            result.toHost();
+        }
+        return result;
     }
 
     /** One worker's pass: its model (replica), binding, kernels and accumulator, and its running counts. */
@@ -272,7 +286,7 @@ public final class ImportanceEstimator {
      */
     private final class Parallel {
         private static final Batch END = new Batch(new float[0], new int[0], new int[0], 0, new int[] {1});
-        float[][] sums;
+        TensorList sums;
         long count;
         long samples;
 
@@ -361,13 +375,17 @@ public final class ImportanceEstimator {
 
         /** Worker 0's sum plus the others', in worker order, on the caller's kernels. */
         private void merge(List<WorkerResult> results) {
-            try (TensorList total = kernels.allocate(results.get(0).sizes)) {
+            TensorList total = kernels.allocate(results.get(0).sizes);
+            try {
                 for (WorkerResult r : results) {
                     r.addInto(total, kernels);
                     count += r.count;
                     samples += r.samples;
                 }
-                sums = kernels.download(total);
+                sums = total;
+            } catch (RuntimeException | Error e) {
+                total.close();
+                throw e;
             } finally {
                 for (WorkerResult r : results) {
                     r.release();

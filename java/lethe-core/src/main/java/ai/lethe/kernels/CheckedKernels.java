@@ -61,6 +61,12 @@ public abstract class CheckedKernels implements Kernels {
     }
 
     @Override
+    public final void divide(TensorList dst, TensorList src, float divisor) {
+        requireArguments("divide", dst, src);
+        doDivide(dst, src, divisor);
+    }
+
+    @Override
     public final void scaleAdd(TensorList y, TensorList x, float a) {
         requireArguments("scaleAdd", y, x);
         doScaleAdd(y, x, a);
@@ -82,6 +88,8 @@ public abstract class CheckedKernels implements Kernels {
     protected abstract void doFill(TensorList x, float value);
 
     protected abstract void doScale(TensorList x, float a);
+
+    protected abstract void doDivide(TensorList dst, TensorList src, float divisor);
 
     protected abstract void doScaleAdd(TensorList y, TensorList x, float a);
 

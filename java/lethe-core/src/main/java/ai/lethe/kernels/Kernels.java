@@ -60,6 +60,12 @@ public interface Kernels extends AutoCloseable {
     /** x = a·x. */
     void scale(TensorList x, float a);
 
+    /**
+     * dst = src / divisor, in fp32 with correct rounding (not a multiplication by the reciprocal): how an importance's
+     * sum becomes its value in the kernels' memory, bit for bit as {@code Importance.values()} divides on the host.
+     */
+    void divide(TensorList dst, TensorList src, float divisor);
+
     /** y = y + a·x. */
     void scaleAdd(TensorList y, TensorList x, float a);
 

@@ -46,6 +46,17 @@ public final class ScalarKernels extends HostKernels {
     }
 
     @Override
+    protected void doDivide(TensorList dst, TensorList src, float divisor) {
+        float[][] ds = arrays(dst);
+        float[][] ss = arrays(src);
+        for (int t = 0; t < ds.length; t++) {
+            for (int j = 0; j < ds[t].length; j++) {
+                ds[t][j] = ss[t][j] / divisor;
+            }
+        }
+    }
+
+    @Override
     protected void doScaleAdd(TensorList y, TensorList x, float a) {
         float[][] ys = arrays(y);
         float[][] xs = arrays(x);

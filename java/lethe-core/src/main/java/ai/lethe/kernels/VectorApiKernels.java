@@ -128,6 +128,23 @@ final class VectorApiKernels extends HostKernels {
     }
 
     @Override
+    protected void doDivide(TensorList dst, TensorList src, float divisor) {
+        float[][] ds = arrays(dst);
+        float[][] ss = arrays(src);
+        forEach(ds, (t, from, to) -> {
+            float[] d = ds[t];
+            float[] s = ss[t];
+            int j = from;
+            for (int bound = from + SPECIES.loopBound(to - from); j < bound; j += LANES) {
+                FloatVector.fromArray(SPECIES, s, j).div(divisor).intoArray(d, j);
+            }
+            for (; j < to; j++) {
+                d[j] = s[j] / divisor;
+            }
+        });
+    }
+
+    @Override
     protected void doScaleAdd(TensorList y, TensorList x, float a) {
         float[][] ys = arrays(y);
         float[][] xs = arrays(x);

@@ -108,6 +108,11 @@ public final class VectorKernels extends HostKernels {
     }
 
     @Override
+    protected void doDivide(TensorList dst, TensorList src, float divisor) {
+        impl.doDivide(dst, src, divisor);
+    }
+
+    @Override
     protected void doScaleAdd(TensorList y, TensorList x, float a) {
         impl.doScaleAdd(y, x, a);
     }

@@ -33,7 +33,7 @@ final class DeepCleanMethod implements UnlearningMethod<MethodSettings.DeepClean
         long reset;
         try (ai.lethe.profile.Profiler.Span s = ai.lethe.profile.Profiler.span("update");
              TensorList w = k.upload(theta); TensorList m = k.allocate(model.parameterSizes());
-             TensorList iF = k.upload(forget.values()); TensorList iR = k.upload(retain.values())) {
+             TensorList iF = forget.valuesOn(k); TensorList iR = retain.valuesOn(k)) {
             gamma = r.gamma() != null ? r.gamma() : k.ratioThresholdForFraction(iF, iR, r.epsilon(), r.effectiveResetFraction());
             reset = k.ratioReset(w, m, iF, iR, r.epsilon(), gamma);
             k.download(w, theta);

@@ -93,7 +93,8 @@ public final class MethodContext {
         try (stream) {
             Provenance p = new Provenance(fingerprint, estimator, request.batchSize(), split.dataIdentity(), subset, order,
                     split.forgetSet().description());
-            return new ImportanceEstimator(estimator, kernels, progress).workers(workers)
+            // Resident: the method's update reads the sums where the pass left them (on a GPU, no round trip).
+            return new ImportanceEstimator(estimator, kernels, progress).workers(workers).resident(true)
                     .estimate(model, stream, stream.expectedBatches(), label + " (" + stream.expectedSamples() + " samples)", p);
         }
     }

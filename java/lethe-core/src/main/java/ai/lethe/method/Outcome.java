@@ -45,6 +45,18 @@ public final class Outcome {
         }
     }
 
+    /**
+     * Moves the importances this run computed to the host and frees their device memory: they stay resident in the
+     * kernels' memory through the update, and the caller may read them after the kernels are gone.
+     */
+    public void importancesToHost() {
+        for (Importance imp : new Importance[] {importanceFull, importanceRetain, importanceForget}) {
+            if (imp != null) {
+                imp.toHost();
+            }
+        }
+    }
+
     public long changed() {
         return changed;
     }

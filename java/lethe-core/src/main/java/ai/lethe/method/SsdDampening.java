@@ -3,6 +3,7 @@ package ai.lethe.method;
 import java.util.ArrayList;
 import java.util.List;
 
+import ai.lethe.importance.Importance;
 import ai.lethe.kernels.Kernels;
 import ai.lethe.kernels.TensorList;
 import ai.lethe.model.Model;
@@ -41,24 +42,43 @@ public final class SsdDampening {
         }
     }
 
-    /** Dampens the model's parameters in place. */
+    /** Dampens the model's parameters in place, with importances given on the host (uploaded to the kernels). */
     public static Dampened apply(Model model, float[][] importanceFull, float[][] importanceForget, float alpha,
                                 float lambda, Kernels kernels) {
         validate(alpha, lambda);
-        try (ai.lethe.profile.Profiler.Span s = ai.lethe.profile.Profiler.span("update")) {
-            return dampen(model, importanceFull, importanceForget, alpha, lambda, kernels);
+        try (ai.lethe.profile.Profiler.Span s = ai.lethe.profile.Profiler.span("update");
+             TensorList iD = kernels.upload(importanceFull); TensorList iF = kernels.upload(importanceForget)) {
+            return dampen(model, iD, iF, alpha, lambda, kernels);
         }
     }
 
-    private static Dampened dampen(Model model, float[][] importanceFull, float[][] importanceForget, float alpha, float lambda,
-                                  Kernels kernels) {
+    /**
+     * Dampens the model's parameters in place; importances that are still in the kernels' memory (a GPU pass's sums)
+     * are normalised there and never cross to the host.
+     */
+    public static Dampened apply(Model model, Importance full, Importance forget, float alpha, float lambda, Kernels kernels) {
+        validate(alpha, lambda);
+        try (ai.lethe.profile.Profiler.Span s = ai.lethe.profile.Profiler.span("update");
+             TensorList iD = full.valuesOn(kernels); TensorList iF = forget.valuesOn(kernels)) {
+            return dampen(model, iD, iF, alpha, lambda, kernels);
+        }
+    }
+
+    /** Dampens with normalised importances already in the kernels' memory (a search over α makes them once). */
+    public static Dampened apply(Model model, TensorList iD, TensorList iF, float alpha, float lambda, Kernels kernels) {
+        validate(alpha, lambda);
+        try (ai.lethe.profile.Profiler.Span s = ai.lethe.profile.Profiler.span("update")) {
+            return dampen(model, iD, iF, alpha, lambda, kernels);
+        }
+    }
+
+    private static Dampened dampen(Model model, TensorList iD, TensorList iF, float alpha, float lambda, Kernels kernels) {
         long total = model.parameterCount();
         long selected;
         float largest;
         // The parameters through the model's binding: libtorch's own GPU memory when the model is on the kernels'
-        // device, a host copy otherwise; the importances go to the kernels' memory.
-        try (TensorBinding binding = model.bind(kernels); TensorList iD = kernels.upload(importanceFull);
-             TensorList iF = kernels.upload(importanceForget)) {
+        // device, a host copy otherwise.
+        try (TensorBinding binding = model.bind(kernels)) {
             // The largest ratio is one float above the threshold that selects a single element. ε is the
             // smallest denormal: it leaves every normal I_D unchanged but keeps 0/0 from becoming a NaN.
             largest = Math.nextUp(kernels.ratioThresholdForFraction(iF, iD, Float.MIN_VALUE, 1.0 / Math.max(1, total)));

@@ -10,6 +10,7 @@ import ai.lethe.data.ForgetSplit;
 import ai.lethe.eval.Evaluator;
 import ai.lethe.importance.Estimator;
 import ai.lethe.importance.Importance;
+import ai.lethe.kernels.TensorList;
 import ai.lethe.model.Model;
 import ai.lethe.method.AlphaSearch.Point;
 
@@ -40,7 +41,7 @@ final class SsdMethod implements UnlearningMethod<MethodSettings.Ssd> {
     private static void dampen(MethodContext ctx, MethodSettings.Ssd s, Importance full, Importance forget, float alpha, Outcome out,
                                String advice) {
         ForgetRequest r = ctx.request();
-        SsdDampening.Dampened d = SsdDampening.apply(ctx.model(), full.values(), forget.values(), alpha, s.lambda(), ctx.kernels());
+        SsdDampening.Dampened d = SsdDampening.apply(ctx.model(), full, forget, alpha, s.lambda(), ctx.kernels());
         out.changed = d.selected();
         out.largestRatio = Double.isFinite(d.largestRatio()) ? (double) d.largestRatio() : null;
         for (String note : d.notes()) {
@@ -78,19 +79,23 @@ final class SsdMethod implements UnlearningMethod<MethodSettings.Ssd> {
         float[][] original = model.readParameters();
         double retain0 = Evaluator.accuracy(model, drHeld);
         List<Point> curve = new ArrayList<>();
-        java.util.function.DoubleFunction<Point> probe = a -> {
-            model.writeParameters(original);
-            long selected = SsdDampening.apply(model, full.values(), forget.values(), (float) a, s.lambda(), ctx.kernels()).selected();
-            Point p = new Point((float) a, selected, Evaluator.accuracy(model, dfHeld), Evaluator.accuracy(model, drHeld));
-            curve.add(p);
-            ctx.progress().note(String.format("alpha %-9.4g selected %,9d  held-out forget acc %.4f  retain acc %.4f", a, selected,
-                    p.forgetAcc(), p.retainAcc()));
-            return p;
-        };
         java.util.function.Predicate<Point> retainOk = p -> HeldOutSearch.withinBudget(retain0, p.retainAcc(), s.maxRetainDrop());
         java.util.function.Predicate<Point> reached = p -> retainOk.test(p) && p.forgetAcc() <= target;
-        // Down the grid (from a small change to a large one), then bisect for the largest alpha that reaches the target.
-        Point chosen = HeldOutSearch.walk(ALPHA_GRID, probe, retainOk, reached);
+        Point chosen;
+        // The importances normalised once in the kernels' memory (on a GPU, where the passes left them), for every α.
+        try (TensorList iD = full.valuesOn(ctx.kernels()); TensorList iF = forget.valuesOn(ctx.kernels())) {
+            java.util.function.DoubleFunction<Point> probe = a -> {
+                model.writeParameters(original);
+                long selected = SsdDampening.apply(model, iD, iF, (float) a, s.lambda(), ctx.kernels()).selected();
+                Point p = new Point((float) a, selected, Evaluator.accuracy(model, dfHeld), Evaluator.accuracy(model, drHeld));
+                curve.add(p);
+                ctx.progress().note(String.format("alpha %-9.4g selected %,9d  held-out forget acc %.4f  retain acc %.4f", a,
+                        selected, p.forgetAcc(), p.retainAcc()));
+                return p;
+            };
+            // Down the grid (from a small change to a large one), then bisect for the largest alpha that reaches the target.
+            chosen = HeldOutSearch.walk(ALPHA_GRID, probe, retainOk, reached);
+        }
         if (chosen == null) {
             chosen = HeldOutSearch.closest(curve, retainOk, java.util.Comparator.comparing(Point::alpha, java.util.Comparator.reverseOrder()));
             out.notes.add(String.format("--alpha auto: no alpha reached the target forget accuracy %.4f while keeping the retain"

@@ -121,6 +121,13 @@ public final class ProfilingKernels implements Kernels {
     }
 
     @Override
+    public void divide(TensorList dst, TensorList src, float divisor) {
+        try (Profiler.Span s = kernel("divide", dst.totalSize(), 8)) {
+            inner.divide(dst, src, divisor);
+        }
+    }
+
+    @Override
     public void scaleAdd(TensorList y, TensorList x, float a) {
         try (Profiler.Span s = kernel("scale_add", y.totalSize(), 12)) {
             inner.scaleAdd(y, x, a);

@@ -1,5 +1,6 @@
 package ai.lethe.gpu;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -23,6 +24,7 @@ import ai.lethe.importance.Provenance;
 import ai.lethe.importance.Workers;
 import ai.lethe.kernels.Backends;
 import ai.lethe.kernels.Kernels;
+import ai.lethe.kernels.TensorList;
 import ai.lethe.kernels.VectorKernels;
 import ai.lethe.kernels.cuda.CudaKernels;
 import ai.lethe.kernels.cuda.RequiresCudaDevice;
@@ -142,6 +144,26 @@ class CudaPipelineTest {
             assertEquals(onHost, onDevice);
             assertTrue(onHost > 0, "alpha 2 selects something on random data");
             assertEquals(onCpu.fingerprint(), onGpu.fingerprint(), "the dampened parameters agree bit for bit");
+        }
+    }
+
+    @Test
+    void importancesStayOnTheGpuAndNormaliseThereAsTheHostDivides() {
+        try (ZooModel model = cnn()) {
+            model.toCuda(0);
+            Provenance p = new Provenance(model.fingerprint(), Estimator.BATCH, 64, "synthetic", "full", "file", "");
+            Importance resident = new ImportanceEstimator(Estimator.BATCH, cuda, null).resident(true)
+                    .estimate(model, data.batches(IntStream.range(0, 640).toArray(), 64), 0, "resident", p);
+            assertTrue(resident.residentOn(cuda), "the sums stay in device memory after the pass");
+            try (TensorList onDevice = resident.valuesOn(cuda)) {
+                float[][] normalised = cuda.download(onDevice);
+                float[][] values = resident.values(); // downloads the sums and divides on the host
+                for (int t = 0; t < values.length; t++) {
+                    assertArrayEquals(values[t], normalised[t], 0f, "tensor " + t + ": the divide kernel is the host's division");
+                }
+            }
+            resident.toHost();
+            assertFalse(resident.residentOn(cuda));
         }
     }
 

@@ -36,7 +36,7 @@ class CheckedKernelsTest {
             assertTrue(Modifier.isFinal(checked.getModifiers()), m.getName() + " is final in the checking layer");
             kernels++;
         }
-        assertEquals(15, kernels, "upload, download and the thirteen kernels");
+        assertEquals(16, kernels, "upload, download and the fourteen kernels");
         for (Class<?> backEnd : List.of(ScalarKernels.class, VectorKernels.class, VectorApiKernels.class, CudaKernels.class)) {
             assertTrue(CheckedKernels.class.isAssignableFrom(backEnd), backEnd.getSimpleName());
         }
@@ -71,6 +71,7 @@ class CheckedKernelsTest {
             calls.put("fill", x -> k.fill(x, 1f));
             calls.put("scale", x -> k.scale(x, 2f));
             calls.put("scaleAdd", x -> k.scaleAdd(a, x, 1f));
+            calls.put("divide", x -> k.divide(a, x, 3f));
             calls.put("sgdStep", x -> k.sgdStep(a, a, a, x, 0.1f, 0.9f, 0f));
             calls.put("accumulateSquare", x -> k.accumulateSquare(a, x, 1f));
             calls.put("accumulateAbs", x -> k.accumulateAbs(a, x, 1f));

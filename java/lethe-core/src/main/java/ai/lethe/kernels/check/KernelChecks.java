@@ -132,7 +132,12 @@ public final class KernelChecks {
         reference.scaleAdd(HostTensors.wrap(refY), HostTensors.wrap(x), -0.731f);
         float[][] refX = KernelInputs.deepCopy(x);
         reference.scale(HostTensors.wrap(refX), 3.3f);
+        float[][] refQuotient = KernelInputs.deepCopy(y);
+        reference.divide(HostTensors.wrap(refQuotient), HostTensors.wrap(x), 7f);
         try (TensorList dx = kernels.upload(x); TensorList dy = kernels.upload(y); TensorList dc = kernels.allocate(s.sizes())) {
+            kernels.divide(dc, dx, 7f);
+            // exact: an importance normalised on a device must equal the host's division bit for bit
+            Tolerance.EXACT.assertClose("divide", refQuotient, kernels.download(dc));
             kernels.scaleAdd(dy, dx, -0.731f);
             Tolerance.EXACT.assertClose("scaleAdd", refY, kernels.download(dy));
             kernels.copy(dx, dc);

@@ -361,6 +361,11 @@ public final class CudaKernels extends CheckedKernels {
     }
 
     @Override
+    protected void doDivide(TensorList dst, TensorList src, float divisor) {
+        check("lethe_divide", CudaNative.lethe_divide(ctx, h(dst), h(src), divisor));
+    }
+
+    @Override
     protected void doScaleAdd(TensorList y, TensorList x, float a) {
         check("lethe_scale_add", CudaNative.lethe_scale_add(ctx, h(y), h(x), a));
     }

@@ -80,6 +80,8 @@ final class CudaNative {
 
     static native int lethe_scale_add(long ctx, long y, long x, float a);
 
+    static native int lethe_divide(long ctx, long dst, long src, float divisor);
+
     static native int lethe_copy(long ctx, long dst, long src);
 
     static native int lethe_sgd_step(long ctx, long theta, long velocity, long grad, long mask, float lr, float momentum,
