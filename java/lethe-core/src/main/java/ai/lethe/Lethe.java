@@ -75,6 +75,7 @@ public final class Lethe implements AutoCloseable {
     private Progress progress = Progress.NONE;
 
     private ai.lethe.importance.Workers workers = ai.lethe.importance.Workers.ONE;
+    private DataOnDevice dataOnDevice = DataOnDevice.AUTO;
     private int[] cudaDevices = new int[0];
 
     private Lethe(Model model, Kernels kernels, Path modelPath) {
@@ -131,6 +132,19 @@ public final class Lethe implements AutoCloseable {
         this.workers = new ai.lethe.importance.Workers(count, cudaDevices.length > 0 ? cudaDevices
                 : kernels.unwrap() instanceof CudaKernels c && !model.placement().equals("cpu") ? new int[] {c.deviceIndex()} : new int[0]);
         return this;
+    }
+
+    /**
+     * Whether forget runs decode their data once into the model's device memory (default {@link DataOnDevice#AUTO}: on
+     * a GPU when it takes at most 2 GiB) instead of streaming it from disk on every pass.
+     */
+    public Lethe dataOnDevice(DataOnDevice mode) {
+        this.dataOnDevice = mode == null ? DataOnDevice.AUTO : mode;
+        return this;
+    }
+
+    public DataOnDevice dataOnDevice() {
+        return dataOnDevice;
     }
 
     public ai.lethe.importance.Workers workers() {
@@ -196,8 +210,14 @@ public final class Lethe implements AutoCloseable {
         LOG.info("forget: {} on {}, data {}, forget set {}, settings {}", request.method().id(), kernels.name(), request.data(),
                 request.forgetSet(), request.describeSettings());
         long start = System.nanoTime();
-        PreparedData p = PreparedData.prepare(model, request.data(), request.trainLimit(), request.forgetSet());
-        p.forget().requireRetained();
+        PreparedData prepared = PreparedData.prepare(model, request.data(), request.trainLimit(), request.forgetSet());
+        prepared.forget().requireRetained();
+        try (PreparedData.Placed placed = prepared.placeOn(model, dataOnDevice, progress)) {
+            return forget(request, placed.data(), start);
+        }
+    }
+
+    private ForgetResult forget(ForgetRequest request, PreparedData p, long start) throws IOException {
         String inputFingerprint = model.fingerprint();
         Evaluation evaluation = new Evaluation(request.evalBatchSize(), progress, p);
         Metrics before = request.evaluate() ? evaluation.measure(model) : null;

@@ -57,6 +57,48 @@ class LetheForgetTest {
     }
 
     @Test
+    void dataDecodedOnceOntoTheModelsDeviceGivesTheStreamedResult() throws IOException {
+        // On this machine the "device" is the host (--data-on-device on with a CPU model): the same code path as a GPU's.
+        ForgetRequest request = ForgetRequest.of("fashion-mnist", ForgetSet.classes(1)).method(Method.NEGGRAD).batchSize(64)
+                .trainLimit(600);
+        ForgetReport streamed;
+        ForgetReport placed;
+        String streamedModel;
+        try (Lethe lethe = open()) {
+            assertEquals(DataOnDevice.AUTO, lethe.dataOnDevice());
+            assertFalse(DataOnDevice.AUTO.places(lethe.model(), 1), "auto keeps a CPU model's data streaming");
+            assertTrue(DataOnDevice.ON.places(lethe.model(), Long.MAX_VALUE));
+            streamed = lethe.forget(request).report();
+            streamedModel = lethe.model().fingerprint();
+        }
+        java.util.List<String> notes = new java.util.ArrayList<>();
+        ai.lethe.report.Progress recording = new ai.lethe.report.Progress() {
+            public void start(String task, long total, String unit) {
+            }
+
+            public void advance(long done) {
+            }
+
+            public void finish() {
+            }
+
+            @Override
+            public void note(String message) {
+                notes.add(message);
+            }
+        };
+        try (Lethe lethe = open().dataOnDevice(DataOnDevice.ON).progress(recording)) {
+            placed = lethe.forget(request).report();
+            assertTrue(notes.stream().anyMatch(n -> n.startsWith("data decoded once onto cpu")), notes.toString());
+            assertEquals(streamedModel, lethe.model().fingerprint(), "the same parameters, bit for bit");
+        }
+        assertEquals(streamed.before(), placed.before());
+        assertEquals(streamed.after(), placed.after());
+        assertEquals(streamed.selected(), placed.selected());
+        assertEquals(streamed.outputFingerprint(), placed.outputFingerprint());
+    }
+
+    @Test
     void ssdWithTheFixtureSettingsMatchesTheOraclesAccuracies() throws IOException {
         JsonNode golden = Fixtures.goldenResult("ssd");
         try (Lethe lethe = open()) {

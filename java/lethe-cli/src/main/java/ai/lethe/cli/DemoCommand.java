@@ -50,6 +50,9 @@ final class DemoCommand implements Callable<Integer> {
     WorkersOption workersOption;
 
     @Mixin
+    DataOnDeviceOption dataOnDevice;
+
+    @Mixin
     ProgressOptions progressOptions;
 
     @CommandLine.Spec
@@ -71,7 +74,7 @@ final class DemoCommand implements Callable<Integer> {
                 }
                 Files.copy(in, model, StandardCopyOption.REPLACE_EXISTING);
             }
-            try (Lethe lethe = workersOption.applyTo(Lethe.load(model, device.name)).progress(progressOptions.progress())) {
+            try (Lethe lethe = dataOnDevice.applyTo(workersOption.applyTo(Lethe.load(model, device.name))).progress(progressOptions.progress())) {
                 ForgetReport r = lethe.forget(request()).report();
                 if (out != null) {
                     lethe.save(out);

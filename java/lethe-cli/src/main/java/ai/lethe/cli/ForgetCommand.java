@@ -51,6 +51,9 @@ final class ForgetCommand implements Callable<Integer> {
     WorkersOption workersOption;
 
     @Mixin
+    DataOnDeviceOption dataOnDevice;
+
+    @Mixin
     ProgressOptions progressOptions;
 
     @CommandLine.Spec
@@ -63,7 +66,7 @@ final class ForgetCommand implements Callable<Integer> {
                 .output("--out", out);
         reportOptions.register(paths).check();
         ForgetRequest request = methodOptions.request(cmd, data, forget);
-        try (Lethe lethe = workersOption.applyTo(model.open(device.name)).progress(progressOptions.progress())) {
+        try (Lethe lethe = dataOnDevice.applyTo(workersOption.applyTo(model.open(device.name))).progress(progressOptions.progress())) {
             lethe.requireSavable(out);
             Lethe.ForgetResult result = lethe.forget(request);
             lethe.save(out);

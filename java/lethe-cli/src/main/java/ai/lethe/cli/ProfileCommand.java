@@ -59,6 +59,9 @@ final class ProfileCommand implements Callable<Integer> {
     WorkersOption workersOption;
 
     @Mixin
+    DataOnDeviceOption dataOnDevice;
+
+    @Mixin
     ProgressOptions progressOptions;
 
     @CommandLine.Spec
@@ -78,7 +81,7 @@ final class ProfileCommand implements Callable<Integer> {
         }
         paths.check();
         ForgetRequest request = methodOptions.request(cmd, data, forget);
-        try (Lethe lethe = workersOption.applyTo(model.open(device.name)).progress(progressOptions.progress())) {
+        try (Lethe lethe = dataOnDevice.applyTo(workersOption.applyTo(model.open(device.name))).progress(progressOptions.progress())) {
             if (out != null) {
                 lethe.requireSavable(out);
             }

@@ -199,6 +199,30 @@ class CliCommandsTest {
     }
 
     @Test
+    void dataOnDeviceIsCheckedAndOnDecodesTheDataOnce() throws Exception {
+        CliRunner.Result r = CliRunner.run("forget", "--model", CliRunner.model().toString(), "--data", "fashion-mnist",
+                "--forget-class", "1", "--data-on-device", "always", "--out", dir.resolve("x.pt").toString());
+        assertEquals(2, r.code(), r.toString());
+        assertTrue(r.err().contains("--data-on-device") && r.err().contains("auto, on or off"), r.err());
+        JsonNode[] reports = new JsonNode[2];
+        String[] modes = {"on", "off"};
+        for (int i = 0; i < 2; i++) {
+            Path out = dir.resolve("placed-" + modes[i] + ".pt");
+            r = CliRunner.run("forget", "--model", CliRunner.model().toString(), "--data", "fashion-mnist", "--train-limit", "300",
+                    "--forget-class", "1", "--method", "lfssd", "--alpha", "2", "--data-on-device", modes[i], "--out",
+                    out.toString(), "--json", "-q");
+            assertEquals(0, r.code(), r.toString());
+            assertTrue(Files.exists(out));
+            reports[i] = JSON.readTree(r.out());
+        }
+        // decoded once into memory (this machine's "device") or streamed: the same run, bit for bit
+        for (String key : new String[] {"output_fingerprint", "selected", "before", "after"}) {
+            assertTrue(reports[0].has(key), key + " in " + reports[0]);
+            assertEquals(reports[1].get(key), reports[0].get(key), key);
+        }
+    }
+
+    @Test
     void benchKernelsPrintsTheDocumentedJson() throws Exception {
         Path report = dir.resolve("kernels.json");
         CliRunner.Result r = CliRunner.run("bench", "kernels", "--params", "20000", "--repetitions", "2", "--device", "vector", "--json",

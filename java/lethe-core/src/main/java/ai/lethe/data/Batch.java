@@ -2,12 +2,34 @@ package ai.lethe.data;
 
 /**
  * A batch of samples in row-major order: {@code x} holds {@code size} samples of {@code sampleShape}, {@code y}
- * their labels, {@code indices} their positions in the split they came from.
+ * their labels, {@code indices} their positions in the split they came from. A batch of a {@link ResidentSamples}
+ * data set has an empty {@code x} and names that data set as its {@code source}: the samples are rows
+ * {@code indices} of the tensor the data set holds on the device.
  */
-public record Batch(float[] x, int[] y, int[] indices, int size, int[] sampleShape) {
+public record Batch(float[] x, int[] y, int[] indices, int size, int[] sampleShape, ResidentSamples source) {
+
+    private static final float[] NONE = new float[0];
+
+    /** A batch whose samples are in {@code x}. */
+    public Batch(float[] x, int[] y, int[] indices, int size, int[] sampleShape) {
+        this(x, y, indices, size, sampleShape, null);
+    }
+
+    /** A batch of rows of a resident data set: no samples on the host. */
+    public static Batch ofResident(ResidentSamples source, int[] y, int[] indices, int size) {
+        return new Batch(NONE, y, indices, size, source.sampleShape(), source);
+    }
+
+    /** True when the samples are rows of a resident data set rather than in {@link #x()}. */
+    public boolean resident() {
+        return source != null;
+    }
 
     /** Sample {@code i} alone, as a batch of one (the per-sample estimator's unit). */
     public Batch sample(int i) {
+        if (resident()) {
+            return new Batch(NONE, new int[] {y[i]}, new int[] {indices[i]}, 1, sampleShape, source);
+        }
         int per = x.length / size;
         float[] xi = java.util.Arrays.copyOfRange(x, i * per, (i + 1) * per);
         return new Batch(xi, new int[] {y[i]}, new int[] {indices[i]}, 1, sampleShape);

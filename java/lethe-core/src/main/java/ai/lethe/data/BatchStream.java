@@ -127,6 +127,10 @@ public final class BatchStream implements Iterator<Batch>, AutoCloseable {
     }
 
     private void produce(Dataset dataset, int[] labels, List<IntPredicate> passes) {
+        if (dataset instanceof ResidentSamples resident) {
+            produceResident(resident, labels, passes);
+            return;
+        }
         Profiler.Span reading = null; // one span per batch, from its first read to its hand-over
         try {
             int per = dataset.sampleSize();
@@ -179,14 +183,8 @@ public final class BatchStream implements Iterator<Batch>, AutoCloseable {
                 put(new Batch(Arrays.copyOf(x, n * per), Arrays.copyOf(y, n), Arrays.copyOf(idx, n), n, shape));
             }
             put(END);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt(); // closed by the consumer
         } catch (Throwable e) {
-            try {
-                put(new Failure(e));
-            } catch (InterruptedException ignored) {
-                Thread.currentThread().interrupt();
-            }
+            failed(e); // an interrupt: closed by the consumer
         } finally {
             if (reading != null) {
                 reading.close(); // a failed read still ends its span (and its NVTX range)
@@ -194,7 +192,41 @@ public final class BatchStream implements Iterator<Batch>, AutoCloseable {
         }
     }
 
+    /** The same batches as {@link #produce}, without reading a sample: the model takes their rows on the device. */
+    private void produceResident(ResidentSamples dataset, int[] labels, List<IntPredicate> passes) {
+        try {
+            int[] y = new int[batchSize];
+            int[] idx = new int[batchSize];
+            int n = 0;
+            for (IntPredicate accept : passes) {
+                for (int i = 0; i < dataset.size(); i++) {
+                    if (!accept.test(i)) {
+                        continue;
+                    }
+                    y[n] = labels[i];
+                    idx[n] = i;
+                    if (++n == batchSize) {
+                        put(Batch.ofResident(dataset, y, idx, n));
+                        y = new int[batchSize];
+                        idx = new int[batchSize];
+                        n = 0;
+                    }
+                }
+            }
+            if (n > 0) {
+                put(Batch.ofResident(dataset, Arrays.copyOf(y, n), Arrays.copyOf(idx, n), n));
+            }
+            put(END);
+        } catch (Throwable e) {
+            failed(e);
+        }
+    }
+
     private void produceOrdered(Dataset dataset, int[] labels, int[] order, SampleTransform transform) {
+        if (dataset instanceof ResidentSamples resident && transform == null) {
+            produceOrderedResident(resident, labels, order);
+            return;
+        }
         try (RandomAccess reader = dataset.openRandomAccess()) {
             int per = dataset.sampleSize();
             int[] shape = dataset.sampleShape();
@@ -217,14 +249,38 @@ public final class BatchStream implements Iterator<Batch>, AutoCloseable {
                 put(new Batch(x, y, idx, n, shape));
             }
             put(END);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
         } catch (Throwable e) {
-            try {
-                put(new Failure(e));
-            } catch (InterruptedException ignored) {
-                Thread.currentThread().interrupt();
+            failed(e);
+        }
+    }
+
+    private void produceOrderedResident(ResidentSamples dataset, int[] labels, int[] order) {
+        try {
+            for (int start = 0; start < order.length; start += batchSize) {
+                int n = Math.min(batchSize, order.length - start);
+                int[] y = new int[n];
+                int[] idx = Arrays.copyOfRange(order, start, start + n);
+                for (int k = 0; k < n; k++) {
+                    y[k] = labels[idx[k]];
+                }
+                put(Batch.ofResident(dataset, y, idx, n));
             }
+            put(END);
+        } catch (Throwable e) {
+            failed(e);
+        }
+    }
+
+    /** Hands a producer's failure to the consumer; an interrupt means the consumer closed the stream. */
+    private void failed(Throwable e) {
+        if (e instanceof InterruptedException) {
+            Thread.currentThread().interrupt();
+            return;
+        }
+        try {
+            put(new Failure(e));
+        } catch (InterruptedException ignored) {
+            Thread.currentThread().interrupt();
         }
     }
 

@@ -109,6 +109,11 @@ public abstract class LibtorchModel implements Model {
 
     /** The batch's samples as a float tensor on the model's device: staged in pinned memory when that is a GPU. */
     protected Tensor deviceInput(Batch batch) {
+        if (batch.resident()) {
+            Tensor rows = input(batch);
+            boolean here = device == null ? !rows.is_cuda() : rows.is_cuda() && rows.device().index() == cudaDevice;
+            return here ? rows : device == null ? rows.cpu() : onDevice(rows);
+        }
         if (device == null) {
             return input(batch);
         }
@@ -175,8 +180,18 @@ public abstract class LibtorchModel implements Model {
         return logits;
     }
 
-    /** The batch's samples as a float tensor [N, ...]. */
+    /**
+     * The batch's samples as a float tensor [N, ...]: on the host, or for a batch of a resident data set the rows
+     * where that data set lives.
+     */
     public static Tensor input(Batch batch) {
+        if (batch.resident()) {
+            if (!(batch.source() instanceof DeviceDataset d)) {
+                throw new IllegalArgumentException("a resident batch of " + batch.source().description()
+                        + " needs a data set placed by DeviceDataset");
+            }
+            return d.rows(batch);
+        }
         long[] shape = batch.shape();
         long n = 1;
         for (long d : shape) {

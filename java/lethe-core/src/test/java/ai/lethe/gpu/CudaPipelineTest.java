@@ -168,6 +168,28 @@ class CudaPipelineTest {
     }
 
     @Test
+    void aDataSetPlacedOnTheGpuGivesTheStreamedLogits() throws java.io.IOException {
+        ai.lethe.data.Dataset files = ai.lethe.testing.Fixtures.fashionMnist(300).train();
+        int[] labels = files.labels();
+        try (ZooModel model = cnn()) {
+            model.toCuda(0);
+            try (ai.lethe.model.DeviceDataset placed = ai.lethe.model.DeviceDataset.place(files, model, null)) {
+                assertEquals("cuda:0", placed.device());
+                java.util.List<java.util.function.IntPredicate> passes = java.util.List.of(i -> labels[i] != 1, i -> labels[i] == 1);
+                try (ai.lethe.data.BatchStream a = ai.lethe.data.BatchStream.passes(files, labels, 65, passes);
+                     ai.lethe.data.BatchStream b = ai.lethe.data.BatchStream.passes(placed, labels, 65, passes)) {
+                    while (a.hasNext()) {
+                        ai.lethe.data.Batch resident = b.next();
+                        assertTrue(resident.resident());
+                        assertArrayEquals(model.logits(a.next()), model.logits(resident), 0f);
+                    }
+                    assertFalse(b.hasNext());
+                }
+            }
+        }
+    }
+
+    @Test
     void nonFiniteGradientsOnTheGpuAreCountedByTheKernelAndStopThePass() {
         try (ZooModel model = cnn()) {
             model.toCuda(0);
