@@ -8,6 +8,7 @@ import ai.lethe.importance.Importance;
 import ai.lethe.kernels.Kernels;
 import ai.lethe.kernels.TensorList;
 import ai.lethe.model.Model;
+import ai.lethe.model.TensorBinding;
 import ai.lethe.train.Schedule;
 import ai.lethe.train.Trainer;
 
@@ -27,23 +28,25 @@ final class DeepCleanMethod implements UnlearningMethod<MethodSettings.DeepClean
         Outcome out = new Outcome();
         Importance forget = ctx.forgetImportance(estimator, out);
         Importance retain = ctx.retainImportance(estimator, out);
-        float[][] theta = model.readParameters();
         float[][] mask;
         float gamma;
         long reset;
+        // The parameters through the model's binding (its own GPU memory when it is on the kernels' device), the
+        // importances where the passes left them.
         try (ai.lethe.profile.Profiler.Span s = ai.lethe.profile.Profiler.span("update");
-             TensorList w = k.upload(theta); TensorList m = k.allocate(model.parameterSizes());
+             TensorBinding binding = model.bind(k); TensorList m = k.allocate(model.parameterSizes());
              TensorList iF = forget.valuesOn(k); TensorList iR = retain.valuesOn(k)) {
             gamma = r.gamma() != null ? r.gamma() : k.ratioThresholdForFraction(iF, iR, r.epsilon(), r.effectiveResetFraction());
-            reset = k.ratioReset(w, m, iF, iR, r.epsilon(), gamma);
-            k.download(w, theta);
+            reset = k.ratioReset(binding.parameters(), m, iF, iR, r.epsilon(), gamma);
+            if (reset > 0) {
+                binding.pushParameters();
+            }
             mask = k.download(m);
         }
         if (reset == 0) {
             out.notes.add(String.format("nothing was reset: no weight has I_f/(I_r+eps) > gamma = %.4g; the model is unchanged", gamma));
             return out;
         }
-        model.writeParameters(theta);
         out.changed = reset;
         out.details.put("gamma", gamma);
         out.details.put("reset", reset);

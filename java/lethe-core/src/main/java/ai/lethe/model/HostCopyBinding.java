@@ -11,7 +11,18 @@ import ai.lethe.kernels.TensorList;
  */
 public final class HostCopyBinding implements TensorBinding {
 
-    private final Model model;
+    /** Where the arrays come from and go to: a model's parameters, or any other tensors an optimiser updates. */
+    public interface Source {
+        long[] sizes();
+
+        void read(float[][] dst);
+
+        void gradients(float[][] dst);
+
+        void write(float[][] src);
+    }
+
+    private final Source source;
     private final Kernels kernels;
     private final boolean host;
     private final float[][] parameterArrays;
@@ -20,10 +31,34 @@ public final class HostCopyBinding implements TensorBinding {
     private TensorList gradients;
 
     public HostCopyBinding(Model model, Kernels kernels) {
-        this.model = model;
+        this(new Source() {
+            @Override
+            public long[] sizes() {
+                return model.parameterSizes();
+            }
+
+            @Override
+            public void read(float[][] dst) {
+                model.readParameters(dst);
+            }
+
+            @Override
+            public void gradients(float[][] dst) {
+                model.gradients(dst);
+            }
+
+            @Override
+            public void write(float[][] src) {
+                model.writeParameters(src);
+            }
+        }, kernels);
+    }
+
+    public HostCopyBinding(Source source, Kernels kernels) {
+        this.source = source;
         this.kernels = kernels;
         this.host = kernels.hostMemory();
-        long[] sizes = model.parameterSizes();
+        long[] sizes = source.sizes();
         parameterArrays = new float[sizes.length][];
         gradientArrays = new float[sizes.length][];
         for (int i = 0; i < sizes.length; i++) {
@@ -39,14 +74,14 @@ public final class HostCopyBinding implements TensorBinding {
 
     @Override
     public TensorList parameters() {
-        model.readParameters(parameterArrays);
+        source.read(parameterArrays);
         parameters = staged(parameterArrays, parameters);
         return parameters;
     }
 
     @Override
     public TensorList gradients() {
-        model.gradients(gradientArrays);
+        source.gradients(gradientArrays);
         gradients = staged(gradientArrays, gradients);
         return gradients;
     }
@@ -71,7 +106,7 @@ public final class HostCopyBinding implements TensorBinding {
         if (!host) {
             kernels.download(parameters, parameterArrays);
         }
-        model.writeParameters(parameterArrays);
+        source.write(parameterArrays);
     }
 
     @Override

@@ -1,25 +1,24 @@
 package ai.lethe.train;
 
-import ai.lethe.kernels.HostTensors;
 import ai.lethe.kernels.Kernels;
 import ai.lethe.kernels.TensorList;
 import ai.lethe.model.Model;
+import ai.lethe.model.TensorBinding;
 import ai.lethe.profile.Profiler;
 
 /**
  * Stochastic gradient descent through the {@code sgd_step} kernel (PyTorch's SGD: momentum, weight decay, no
  * dampening), optionally restricted to a 0/1 mask, over a model's parameters or any other {@link Trainable}.
- * The values live in the kernel back end's memory between steps and are written back after each step.
+ * Parameters and gradients come through the target's {@link TensorBinding}: a model on the kernels' GPU is stepped in
+ * its own device memory (nothing crosses to the host), anything else through host copies. Velocity, mask and the
+ * combined gradient live in the kernels' memory between steps.
  */
 public final class Sgd implements AutoCloseable {
 
     private final Trainable target;
     private final Kernels kernels;
-    private final float[][] theta;
-    private final float[][] grads;
-    private final TensorList thetaList;
+    private final TensorBinding binding;
     private final TensorList velocity;
-    private final TensorList gradList;
     private final TensorList mask;
     private final float momentum;
     private final float weightDecay;
@@ -39,17 +38,8 @@ public final class Sgd implements AutoCloseable {
         this.kernels = kernels;
         this.momentum = momentum;
         this.weightDecay = weightDecay;
-        long[] sizes = target.sizes();
-        this.theta = new float[sizes.length][];
-        this.grads = new float[sizes.length][];
-        for (int i = 0; i < sizes.length; i++) {
-            theta[i] = new float[Math.toIntExact(sizes[i])];
-            grads[i] = new float[Math.toIntExact(sizes[i])];
-        }
-        target.read(theta);
-        this.thetaList = kernels.hostMemory() ? HostTensors.wrap(theta) : kernels.upload(theta);
-        this.velocity = kernels.allocate(sizes);
-        this.gradList = kernels.hostMemory() ? HostTensors.wrap(grads) : kernels.allocate(sizes);
+        this.binding = target.bind(kernels);
+        this.velocity = kernels.allocate(target.sizes());
         this.mask = mask == null ? null : kernels.upload(mask);
     }
 
@@ -57,8 +47,7 @@ public final class Sgd implements AutoCloseable {
     public void step(float lr) {
         // The gradient's read-back is part of the step, so a profile's "update" phase holds all of it.
         try (Profiler.Span s = Profiler.span("update")) {
-            loadGradient();
-            update(gradList, lr);
+            update(loadGradient(), lr);
         }
     }
 
@@ -68,11 +57,11 @@ public final class Sgd implements AutoCloseable {
      */
     public void addToCombined(float weight) {
         try (Profiler.Span s = Profiler.span("update")) {
-            loadGradient();
+            TensorList gradient = loadGradient();
             if (combined == null) {
                 combined = kernels.allocate(target.sizes());
             }
-            kernels.scaleAdd(combined, gradList, weight);
+            kernels.scaleAdd(combined, gradient, weight);
         }
     }
 
@@ -109,19 +98,13 @@ public final class Sgd implements AutoCloseable {
         }
     }
 
-    private void loadGradient() {
-        target.gradients(grads);
-        if (!kernels.hostMemory()) {
-            kernels.upload(grads, gradList);
-        }
+    private TensorList loadGradient() {
+        return binding.gradients();
     }
 
     private void update(TensorList gradient, float lr) {
-        kernels.sgdStep(thetaList, velocity, gradient, mask, lr, momentum, weightDecay);
-        if (!kernels.hostMemory()) {
-            kernels.download(thetaList, theta);
-        }
-        target.write(theta);
+        kernels.sgdStep(binding.parameters(), velocity, gradient, mask, lr, momentum, weightDecay);
+        binding.pushParameters();
         steps++;
     }
 
@@ -141,9 +124,6 @@ public final class Sgd implements AutoCloseable {
         if (mask != null) {
             mask.close();
         }
-        if (!kernels.hostMemory()) {
-            thetaList.close();
-            gradList.close();
-        }
+        binding.close();
     }
 }

@@ -1,9 +1,12 @@
 package ai.lethe.train;
 
+import ai.lethe.kernels.Kernels;
+import ai.lethe.model.HostCopyBinding;
 import ai.lethe.model.Model;
+import ai.lethe.model.TensorBinding;
 
 /** Tensors an optimiser updates: a model's parameters, or extra ones such as LoRA branches. */
-public interface Trainable {
+public interface Trainable extends HostCopyBinding.Source {
 
     long[] sizes();
 
@@ -13,6 +16,11 @@ public interface Trainable {
 
     /** The gradients of the last backward pass (0 where none flowed). */
     void gradients(float[][] dst);
+
+    /** The tensors as lists of {@code kernels}: host copies here; a model binds itself (views of its GPU memory). */
+    default TensorBinding bind(Kernels kernels) {
+        return new HostCopyBinding(this, kernels);
+    }
 
     /** A model's parameters. */
     static Trainable of(Model model) {
@@ -35,6 +43,11 @@ public interface Trainable {
             @Override
             public void gradients(float[][] dst) {
                 model.gradients(dst);
+            }
+
+            @Override
+            public TensorBinding bind(Kernels kernels) {
+                return model.bind(kernels);
             }
         };
     }

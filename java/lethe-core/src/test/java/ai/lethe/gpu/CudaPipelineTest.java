@@ -190,6 +190,34 @@ class CudaPipelineTest {
     }
 
     @Test
+    void sgdStepsAGpuModelInItsOwnMemoryAsTheCpuSteps() {
+        try (ZooModel onCpu = cnn(); ZooModel onGpu = cnn()) {
+            onGpu.toCuda(0);
+            try (ai.lethe.train.Sgd a = new ai.lethe.train.Sgd(onCpu, cpu, 0.9f, 5e-4f, null);
+                 ai.lethe.train.Sgd b = new ai.lethe.train.Sgd(onGpu, cuda, 0.9f, 5e-4f, null)) {
+                java.util.Iterator<ai.lethe.data.Batch> batches = data.batches(IntStream.range(0, 192).toArray(), 64);
+                while (batches.hasNext()) {
+                    ai.lethe.data.Batch batch = batches.next();
+                    onCpu.backward(batch, ai.lethe.model.Loss.CROSS_ENTROPY);
+                    a.step(0.05f);
+                    onGpu.backward(batch, ai.lethe.model.Loss.CROSS_ENTROPY);
+                    b.step(0.05f);
+                }
+            }
+            try (TensorBinding binding = onGpu.bind(cuda)) {
+                assertTrue(binding.isView(), "the optimiser's binding of a model on the kernels' GPU is a view");
+            }
+            float[][] p = onCpu.readParameters();
+            float[][] q = onGpu.readParameters();
+            for (int t = 0; t < p.length; t++) {
+                for (int j = 0; j < p[t].length; j++) {
+                    assertEquals(p[t][j], q[t][j], 1e-4 + 1e-3 * Math.abs(p[t][j]), "parameter " + t + "[" + j + "]");
+                }
+            }
+        }
+    }
+
+    @Test
     void nonFiniteGradientsOnTheGpuAreCountedByTheKernelAndStopThePass() {
         try (ZooModel model = cnn()) {
             model.toCuda(0);
