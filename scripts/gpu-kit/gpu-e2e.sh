@@ -62,6 +62,7 @@ fi
 if [[ -d "$kit/tests" ]]; then
   step tests 150 "$kit/runtime/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
     -Dorg.bytedeco.javacpp.maxPhysicalBytes=0 -Dorg.bytedeco.javacpp.maxBytes=0 -Dorg.bytedeco.javacpp.cachedir="$LETHE_KIT_CACHE" \
+    -Dlethe.test.data="idx:$kit/data" \
     -cp "$kit/tests/classes:$kit/lib/*:$kit/tests/junit-platform-console-standalone.jar" org.junit.platform.console.ConsoleLauncher \
     execute --select-class ai.lethe.gpu.CudaPipelineTest --details=tree --disable-banner --disable-ansi-colors
 fi

@@ -169,7 +169,9 @@ class CudaPipelineTest {
 
     @Test
     void aDataSetPlacedOnTheGpuGivesTheStreamedLogits() throws java.io.IOException {
-        ai.lethe.data.Dataset files = ai.lethe.testing.Fixtures.fashionMnist(300).train();
+        // Fashion-MNIST where Debian puts it, or where the GPU kit carries it (gpu-e2e.sh sets lethe.test.data)
+        ai.lethe.data.Dataset files = ai.lethe.data.DataSource.open(System.getProperty("lethe.test.data", "fashion-mnist"), 300)
+                .train();
         int[] labels = files.labels();
         try (ZooModel model = cnn()) {
             model.toCuda(0);
