@@ -11,18 +11,7 @@ import ai.lethe.kernels.TensorList;
  */
 public final class HostCopyBinding implements TensorBinding {
 
-    /** Where the arrays come from and go to: a model's parameters, or any other tensors an optimiser updates. */
-    public interface Source {
-        long[] sizes();
-
-        void read(float[][] dst);
-
-        void gradients(float[][] dst);
-
-        void write(float[][] src);
-    }
-
-    private final Source source;
+    private final Trainable source;
     private final Kernels kernels;
     private final boolean host;
     private final float[][] parameterArrays;
@@ -31,30 +20,11 @@ public final class HostCopyBinding implements TensorBinding {
     private TensorList gradients;
 
     public HostCopyBinding(Model model, Kernels kernels) {
-        this(new Source() {
-            @Override
-            public long[] sizes() {
-                return model.parameterSizes();
-            }
-
-            @Override
-            public void read(float[][] dst) {
-                model.readParameters(dst);
-            }
-
-            @Override
-            public void gradients(float[][] dst) {
-                model.gradients(dst);
-            }
-
-            @Override
-            public void write(float[][] src) {
-                model.writeParameters(src);
-            }
-        }, kernels);
+        this(Trainable.of(model), kernels);
     }
 
-    public HostCopyBinding(Source source, Kernels kernels) {
+    /** Host copies of any tensors an optimiser updates (a model's parameters, LoRA branches). */
+    public HostCopyBinding(Trainable source, Kernels kernels) {
         this.source = source;
         this.kernels = kernels;
         this.host = kernels.hostMemory();

@@ -3,6 +3,7 @@ package ai.lethe.train;
 import ai.lethe.kernels.Kernels;
 import ai.lethe.kernels.TensorList;
 import ai.lethe.model.Model;
+import ai.lethe.model.Trainable;
 import ai.lethe.model.TensorBinding;
 import ai.lethe.profile.Profiler;
 

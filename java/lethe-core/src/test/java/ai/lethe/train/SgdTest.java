@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.lethe.kernels.ScalarKernels;
 import ai.lethe.kernels.VectorKernels;
+import ai.lethe.model.Trainable;
 import ai.lethe.profile.Profiler;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;

@@ -7,7 +7,7 @@ import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 
-import ai.lethe.train.Trainable;
+import ai.lethe.model.Trainable;
 
 /** Extra trainable tensors (LoRA branches) for {@link ai.lethe.train.Sgd}: contiguous fp32 tensors with gradients. */
 public final class TensorTrainable implements Trainable {

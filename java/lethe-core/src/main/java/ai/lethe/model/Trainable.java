@@ -1,12 +1,9 @@
-package ai.lethe.train;
+package ai.lethe.model;
 
 import ai.lethe.kernels.Kernels;
-import ai.lethe.model.HostCopyBinding;
-import ai.lethe.model.Model;
-import ai.lethe.model.TensorBinding;
 
 /** Tensors an optimiser updates: a model's parameters, or extra ones such as LoRA branches. */
-public interface Trainable extends HostCopyBinding.Source {
+public interface Trainable {
 
     long[] sizes();
 
