@@ -31,6 +31,9 @@ final class MnemonicMethod implements UnlearningMethod<MethodSettings.Mnemonic> 
 
     static final float FISHER_START = 1e-16f;
 
+    /** F_f given to weights no retained code reaches when they are kept: η = F_f / F_r ≈ 1e-14, no step. */
+    static final float UNREACHED_FORGET_FISHER = 1e-31f;
+
     @Override
     public Outcome forget(MethodContext ctx, MethodSettings.Mnemonic r) throws IOException {
         Model model = ctx.model();
@@ -73,6 +76,8 @@ final class MnemonicMethod implements UnlearningMethod<MethodSettings.Mnemonic> 
                 }
                 k.accumulateSquare(forgetSet.isForgetClass(c) ? fisherForget : fisherRetain, g, 1f);
             }
+            long unreached = keepOrCountUnreached(k, fisherForget, fisherRetain, r.keepUnreached());
+            out.details.put(r.keepUnreached() ? "unreached_kept" : "unreached_shifted", unreached);
             k.scale(fisherForget, 1f / forgetClasses.size());
             k.scale(fisherRetain, 1f / retainClasses.size());
             out.importanceForgetSeconds = MethodContext.seconds(t);
@@ -103,6 +108,35 @@ final class MnemonicMethod implements UnlearningMethod<MethodSettings.Mnemonic> 
             out.details.put("codes", codes.classes() + " codes, " + codes.distribution() + ", seed " + codes.seed());
         }
         return out;
+    }
+
+    /**
+     * Weights that no retained class's code reaches: the gradient was zero (below 2e-12) on every one, so F_r never
+     * rose from its start. On a ReLU network many are (a unit off for every retain code; the paper's sigmoid MLP has
+     * none): there η = F_f / 1e-16 reaches 1e7 and more, sets α_l of the whole tensor through max η, and the update
+     * moves these weights, which the codes say nothing about but real images use, by up to λ2. With {@code keep} their
+     * F_f is set to {@link #UNREACHED_FORGET_FISHER}, so η ≈ 1e-14: out of max η and not moved (a normal float even
+     * after averaging over many forget classes, so no back end flushes it to 0, which would make η the tensor's largest).
+     * Returns how many there are.
+     */
+    static long keepOrCountUnreached(Kernels k, TensorList fisherForget, TensorList fisherRetain, boolean keep) {
+        float[][] retain = k.download(fisherRetain);
+        float[][] forget = keep ? k.download(fisherForget) : null;
+        long n = 0;
+        for (int l = 0; l < retain.length; l++) {
+            for (int j = 0; j < retain[l].length; j++) {
+                if (retain[l][j] == FISHER_START) {
+                    n++;
+                    if (keep) {
+                        forget[l][j] = UNREACHED_FORGET_FISHER;
+                    }
+                }
+            }
+        }
+        if (keep && n > 0) {
+            k.upload(forget, fisherForget);
+        }
+        return n;
     }
 
     /** The parameters of the winning sign, their score on the codes, and both signs' scores. */
