@@ -135,7 +135,10 @@ public sealed interface MethodSettings {
             @Setting(doc = "Weights that no retained class's code reaches (zero gradient on every one, as behind a ReLU"
                     + " that is off for all of them): keep leaves them unchanged, shift moves them as the reference code"
                     + " does (by up to lambda2, from an eta that only the Fisher's 1e-16 start bounds)",
-                    option = "--mnemonic-unreached", label = "U", values = {"keep", "shift"}) String unreached)
+                    option = "--mnemonic-unreached", label = "U", values = {"keep", "shift"}) String unreached,
+            @Setting(doc = "Which parameters the update moves: all (as the paper) or head (the last layer's weight and bias:"
+                    + " on the zoo cnn the hidden layers' Fisher, from one code per class, moves weights the retained"
+                    + " classes' images use)", option = "--mnemonic-scope", label = "S", values = {"all", "head"}) String scope)
             implements MethodSettings {
 
         /**
@@ -144,7 +147,7 @@ public sealed interface MethodSettings {
          */
         public static final double DEFAULT_TARGET = 0.01;
 
-        public static final Mnemonic DEFAULTS = new Mnemonic(1e-3f, 10f, null, null, 0.02, 0.2, null, "keep");
+        public static final Mnemonic DEFAULTS = new Mnemonic(1e-3f, 10f, null, null, 0.02, 0.2, null, "keep", "all");
 
         public Mnemonic {
             if (lambda1 != null && (!(lambda1 > 0) || !Float.isFinite(lambda1)) || !(lambda2 > 0) || !Float.isFinite(lambda2)) {
@@ -155,6 +158,14 @@ public sealed interface MethodSettings {
             if (!"keep".equals(unreached) && !"shift".equals(unreached)) {
                 throw InvalidSettingException.about("{unreached} must be keep or shift, got '" + unreached + "'");
             }
+            if (!"all".equals(scope) && !"head".equals(scope)) {
+                throw InvalidSettingException.about("{scope} must be all or head, got '" + scope + "'");
+            }
+        }
+
+        /** Only the last layer's parameters move. */
+        public boolean headOnly() {
+            return "head".equals(scope);
         }
 
         /** Weights that no retained class's code reaches stay as they are. */
@@ -168,11 +179,11 @@ public sealed interface MethodSettings {
         }
 
         public Mnemonic withLambda1(double l) {
-            return new Mnemonic((float) l, lambda2, codes, targetForgetAcc, maxRetainDrop, holdoutFraction, referenceModel, unreached);
+            return new Mnemonic((float) l, lambda2, codes, targetForgetAcc, maxRetainDrop, holdoutFraction, referenceModel, unreached, scope);
         }
 
         public Mnemonic withLambda1Auto() {
-            return new Mnemonic(null, lambda2, codes, targetForgetAcc, maxRetainDrop, holdoutFraction, referenceModel, unreached);
+            return new Mnemonic(null, lambda2, codes, targetForgetAcc, maxRetainDrop, holdoutFraction, referenceModel, unreached, scope);
         }
 
         @Override
@@ -181,6 +192,7 @@ public sealed interface MethodSettings {
             m.put("lambda1", lambda1Auto() ? "auto" : lambda1);
             m.put("lambda2", lambda2);
             m.put("unreached", unreached);
+            m.put("scope", scope);
             if (lambda1Auto()) {
                 m.put("target_forget_acc", targetForgetAcc != null ? targetForgetAcc
                         : referenceModel != null ? "the reference model's" : DEFAULT_TARGET);

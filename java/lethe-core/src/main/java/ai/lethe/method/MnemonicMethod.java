@@ -78,6 +78,9 @@ final class MnemonicMethod implements UnlearningMethod<MethodSettings.Mnemonic> 
             }
             long unreached = keepOrCountUnreached(k, fisherForget, fisherRetain, r.keepUnreached());
             out.details.put(r.keepUnreached() ? "unreached_kept" : "unreached_shifted", unreached);
+            if (r.headOnly()) {
+                out.details.put("head", holdAllButHead(model, k, fisherForget));
+            }
             k.scale(fisherForget, 1f / forgetClasses.size());
             k.scale(fisherRetain, 1f / retainClasses.size());
             out.importanceForgetSeconds = MethodContext.seconds(t);
@@ -139,6 +142,28 @@ final class MnemonicMethod implements UnlearningMethod<MethodSettings.Mnemonic> 
         return n;
     }
 
+    /**
+     * Scope head: every tensor but the last layer's (the tensors named like the last parameter, up to its last dot)
+     * gets F_f = {@link #UNREACHED_FORGET_FISHER}, so its η ≈ 1e-14 and it does not move. Returns the head's tensors.
+     */
+    static List<String> holdAllButHead(Model model, Kernels k, TensorList fisherForget) {
+        List<ai.lethe.model.ParameterInfo> params = model.parameters();
+        String last = params.get(params.size() - 1).name();
+        String layer = last.contains(".") ? last.substring(0, last.lastIndexOf('.') + 1) : last;
+        float[][] forget = k.download(fisherForget);
+        List<String> head = new ArrayList<>();
+        for (int l = 0; l < params.size(); l++) {
+            String name = params.get(l).name();
+            if (name.equals(last) || name.startsWith(layer) && name.indexOf('.', layer.length()) < 0) {
+                head.add(name);
+            } else {
+                java.util.Arrays.fill(forget[l], UNREACHED_FORGET_FISHER);
+            }
+        }
+        k.upload(forget, fisherForget);
+        return head;
+    }
+
     /** The parameters of the winning sign, their score on the codes, and both signs' scores. */
     record Candidate(float sign, float[][] weights, float[] alphas, double forgetAcc, double retainAcc, double scorePlus,
                      double scoreMinus) {
@@ -154,15 +179,24 @@ final class MnemonicMethod implements UnlearningMethod<MethodSettings.Mnemonic> 
          * model is left with its original parameters.
          */
         Candidate shift(float lambda1, float lambda2) {
+            Candidate[] both = both(lambda1, lambda2);
+            return both[0].scorePlus() > both[0].scoreMinus() ? both[0] : both[1];
+        }
+
+        /** Both signs applied and scored on the codes: {plus, minus}. */
+        Candidate[] both(float lambda1, float lambda2) {
             Side plus = side(+1f, lambda1, lambda2);
             Side minus = side(-1f, lambda1, lambda2);
-            Side won = plus.score() > minus.score() ? plus : minus;
-            return new Candidate(won.sign, won.weights, won.alphas, won.forgetAcc, won.retainAcc, plus.score(), minus.score());
+            return new Candidate[] {plus.candidate(plus.score(), minus.score()), minus.candidate(plus.score(), minus.score())};
         }
 
         private record Side(float sign, float[][] weights, float[] alphas, double forgetAcc, double retainAcc) {
             double score() {
                 return (1 - forgetAcc) + retainAcc;
+            }
+
+            Candidate candidate(double scorePlus, double scoreMinus) {
+                return new Candidate(sign, weights, alphas, forgetAcc, retainAcc, scorePlus, scoreMinus);
             }
         }
 
@@ -204,12 +238,24 @@ final class MnemonicMethod implements UnlearningMethod<MethodSettings.Mnemonic> 
         // λ2 scales with λ1 (their ratio as given): below λ2 / max η the cap, not λ1, sets a tensor's step, and a
         // fixed λ2 would move the most class-specific element of every tensor by λ2 whatever λ1 is.
         float ratio = r.lambda2() / MethodSettings.Mnemonic.DEFAULTS.lambda1();
+        // The sign is chosen on the held-out samples here, not on the codes: the codes' rule picks whichever side
+        // makes the forget code unrecognised, and at some steps that is the side that wrecks the network (zoo cnn,
+        // class 9: + at lambda1 3e-3, held-out retain accuracy 92% -> 40%, where - kept it).
+        java.util.Map<Float, Float> chosenSign = new java.util.HashMap<>();
         DoubleFunction<LambdaSearch.Point> probe = l -> {
-            Candidate c = code.shift((float) l, (float) (l * ratio));
-            model.writeParameters(c.weights());
-            LambdaSearch.Point p = new LambdaSearch.Point((float) l, c.sign() > 0 ? "+" : "-", c.forgetAcc(),
-                    Evaluator.accuracy(model, heldOut.forget()), Evaluator.accuracy(model, heldOut.retain()));
-            model.writeParameters(code.original());
+            LambdaSearch.Point p = null;
+            Candidate side = null;
+            for (Candidate c : code.both((float) l, (float) (l * ratio))) {
+                model.writeParameters(c.weights());
+                LambdaSearch.Point q = new LambdaSearch.Point((float) l, c.sign() > 0 ? "+" : "-", c.forgetAcc(),
+                        Evaluator.accuracy(model, heldOut.forget()), Evaluator.accuracy(model, heldOut.retain()));
+                model.writeParameters(code.original());
+                if (p == null || betterSide(q, c, p, side, retain0, r.maxRetainDrop())) {
+                    p = q;
+                    side = c;
+                }
+            }
+            chosenSign.put((float) l, side.sign());
             curve.add(p);
             ctx.progress().note(String.format("lambda1 %-9.4g sign %s  held-out forget acc %.4f  retain acc %.4f", l, p.sign(),
                     p.forgetAcc(), p.retainAcc()));
@@ -228,7 +274,33 @@ final class MnemonicMethod implements UnlearningMethod<MethodSettings.Mnemonic> 
                 r.maxRetainDrop(),
                 heldOut.forgetCount(), heldOut.retainCount(), curve);
         out.details.put("lambda1_search", search);
-        return code.shift(chosen.lambda1(), chosen.lambda1() * ratio); // again rather than keeping every candidate's parameters
+        // Applied again rather than keeping every candidate's parameters (two copies of the model per λ1 tried).
+        float sign = chosenSign.get(chosen.lambda1());
+        for (Candidate c : code.both(chosen.lambda1(), chosen.lambda1() * ratio)) {
+            if (c.sign() == sign) {
+                return c;
+            }
+        }
+        throw new IllegalStateException("no side with sign " + sign);
+    }
+
+    /**
+     * Between the two signs at one λ1, judged on the held-out samples: the side that keeps the retain budget wins
+     * over one that breaks it; between two that keep it, the one with the lower forget accuracy (the codes' choice on
+     * a tie); when both break it, the codes' choice.
+     */
+    static boolean betterSide(LambdaSearch.Point q, Candidate c, LambdaSearch.Point p, Candidate pc, double retain0,
+                              double maxDrop) {
+        boolean qOk = HeldOutSearch.withinBudget(retain0, q.retainAcc(), maxDrop);
+        boolean pOk = HeldOutSearch.withinBudget(retain0, p.retainAcc(), maxDrop);
+        boolean codesPreferQ = (c.sign() > 0) == (c.scorePlus() > c.scoreMinus());
+        if (qOk != pOk) {
+            return qOk;
+        }
+        if (qOk && q.forgetAcc() != p.forgetAcc()) {
+            return q.forgetAcc() < p.forgetAcc();
+        }
+        return codesPreferQ;
     }
 
     /** Fraction of the given classes whose own code the model classifies as that class. */

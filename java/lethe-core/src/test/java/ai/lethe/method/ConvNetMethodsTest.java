@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.List;
 
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -163,6 +164,31 @@ class ConvNetMethodsTest {
         // the search long before the class is forgotten.
         assertTrue(shifted.after().forgetTestAcc() > 0.5, "shifted: forget-test " + shifted.after().forgetTestAcc());
         assertTrue(shifted.notes().stream().anyMatch(n -> n.startsWith("--lambda1 auto: no lambda1 reached")), shifted.notes().toString());
+    }
+
+    @Test
+    void mnemonicWithScopeHeadMovesOnlyTheLastLayer() throws IOException {
+        try (Lethe lethe = Lethe.load(model, "cpu")) {
+            float[][] original = lethe.model().readParameters();
+            ForgetReport r = lethe.forget(request(Method.MNEMONIC, 4).trainLimit(TRAIN).set("lambda1", 0.1).set("scope", "head"))
+                    .report();
+            assertEquals(List.of("fc2.weight", "fc2.bias"), r.details().get("head"));
+            float[][] after = lethe.model().readParameters();
+            var params = lethe.model().parameters();
+            for (int t = 0; t < after.length; t++) {
+                double moved = 0;
+                for (int j = 0; j < after[t].length; j++) {
+                    moved = Math.max(moved, Math.abs(after[t][j] - original[t][j]));
+                }
+                if (params.get(t).name().startsWith("fc2.")) {
+                    assertTrue(moved > 1e-3, params.get(t).name() + " moved by " + moved);
+                } else {
+                    assertTrue(moved < 1e-9, params.get(t).name() + " is outside the head but moved by " + moved);
+                }
+            }
+            assertTrue(r.after().forgetTestAcc() < r.before().forgetTestAcc() - 0.2,
+                    "the head alone forgets: forget-test " + r.before().forgetTestAcc() + " -> " + r.after().forgetTestAcc());
+        }
     }
 
     @Test
