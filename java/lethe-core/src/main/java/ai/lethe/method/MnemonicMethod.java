@@ -25,7 +25,9 @@ import ai.lethe.profile.Profiler;
  * log F_r) runs in the {@code ratio_shift} kernel; the sign whose parameters score higher on the codes
  * ((1 − forget accuracy) + retain accuracy, strictly) wins, else the minus sign, as in the reference code.
  * With lambda1 = auto the step is searched on samples of Df and Dr ({@link HeldOutSearch}): the paper's λ1 suits
- * its MLP but is far too small a step on a convolutional network, and the codes alone cannot tell.
+ * its MLP but is far too small a step on a convolutional network, and the codes alone cannot tell; the sign is then
+ * chosen on those samples too. Two departures from the reference, both settings: weights that no retained class's
+ * code reaches are not moved ({@code unreached = keep}, the default), and {@code scope = head} moves only the last layer.
  */
 final class MnemonicMethod implements UnlearningMethod<MethodSettings.Mnemonic> {
 
@@ -219,8 +221,8 @@ final class MnemonicMethod implements UnlearningMethod<MethodSettings.Mnemonic> 
     static final double[] LAMBDA1_GRID = {1e-7, 1e-6, 1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1, 3, 10};
 
     /**
-     * λ1 = auto: each candidate λ1 (with λ2 scaled alike) is applied (the sign chosen on the codes as always) and judged on held-out samples
-     * of Df and Dr; the smallest λ1 that brings the held-out forget accuracy to the target while the held-out retain
+     * λ1 = auto: each candidate λ1 (with λ2 scaled alike) is applied with both signs and judged on held-out samples
+     * of Df and Dr ({@link #betterSide} picks the sign); the smallest λ1 that brings the held-out forget accuracy to the target while the held-out retain
      * accuracy drops by at most max_retain_drop wins (docs/algorithms.md, section 3.3).
      */
     private static Candidate searchLambda1(MethodContext ctx, MethodSettings.Mnemonic r, Code code, Outcome out) throws IOException {
@@ -250,7 +252,7 @@ final class MnemonicMethod implements UnlearningMethod<MethodSettings.Mnemonic> 
                 LambdaSearch.Point q = new LambdaSearch.Point((float) l, c.sign() > 0 ? "+" : "-", c.forgetAcc(),
                         Evaluator.accuracy(model, heldOut.forget()), Evaluator.accuracy(model, heldOut.retain()));
                 model.writeParameters(code.original());
-                if (p == null || betterSide(q, c, p, side, retain0, r.maxRetainDrop())) {
+                if (p == null || betterSide(q, c, p, retain0, r.maxRetainDrop())) {
                     p = q;
                     side = c;
                 }
@@ -291,8 +293,7 @@ final class MnemonicMethod implements UnlearningMethod<MethodSettings.Mnemonic> 
      * over one that breaks it; between two that keep it, the one with the lower forget accuracy (the codes' choice on
      * a tie); when both break it, the codes' choice.
      */
-    static boolean betterSide(LambdaSearch.Point q, Candidate c, LambdaSearch.Point p, Candidate pc, double retain0,
-                              double maxDrop) {
+    static boolean betterSide(LambdaSearch.Point q, Candidate c, LambdaSearch.Point p, double retain0, double maxDrop) {
         boolean qOk = HeldOutSearch.withinBudget(retain0, q.retainAcc(), maxDrop);
         boolean pOk = HeldOutSearch.withinBudget(retain0, p.retainAcc(), maxDrop);
         boolean codesPreferQ = (c.sign() > 0) == (c.scorePlus() > c.scoreMinus());
