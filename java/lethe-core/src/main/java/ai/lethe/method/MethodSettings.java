@@ -131,7 +131,15 @@ public sealed interface MethodSettings {
                     label = "F", minimum = 0, exclusiveMinimum = true, maximum = 0.9, exclusiveMaximum = true)
             double holdoutFraction,
             @Setting(doc = "A model retrained without the forget set: lambda1 auto aims at its forget accuracy",
-                    label = "M") Path referenceModel) implements MethodSettings {
+                    label = "M") Path referenceModel,
+            @Setting(doc = "Weights that no retained class's code reaches (zero gradient on every one, as behind a ReLU"
+                    + " that is off for all of them): keep leaves them unchanged, shift moves them as the reference code"
+                    + " does (by up to lambda2, from an eta that only the Fisher's 1e-16 start bounds)",
+                    option = "--mnemonic-unreached", label = "U", values = {"keep", "shift"}) String unreached,
+            @Setting(doc = "Which parameters the update moves: all (as the paper) or head (the last layer's weight and bias:"
+                    + " on the zoo cnn the hidden layers' Fisher, from one code per class, moves weights the retained"
+                    + " classes' images use)", option = "--mnemonic-scope", label = "S", values = {"all", "head"}) String scope)
+            implements MethodSettings {
 
         /**
          * The target of lambda1 auto without a reference model: a whole class is forgotten, and a model that never
@@ -139,7 +147,7 @@ public sealed interface MethodSettings {
          */
         public static final double DEFAULT_TARGET = 0.01;
 
-        public static final Mnemonic DEFAULTS = new Mnemonic(1e-3f, 10f, null, null, 0.02, 0.2, null);
+        public static final Mnemonic DEFAULTS = new Mnemonic(1e-3f, 10f, null, null, 0.02, 0.2, null, "keep", "all");
 
         public Mnemonic {
             if (lambda1 != null && (!(lambda1 > 0) || !Float.isFinite(lambda1)) || !(lambda2 > 0) || !Float.isFinite(lambda2)) {
@@ -147,6 +155,22 @@ public sealed interface MethodSettings {
                         + " and " + num(lambda2));
             }
             validateSearch(targetForgetAcc, maxRetainDrop, holdoutFraction);
+            if (!"keep".equals(unreached) && !"shift".equals(unreached)) {
+                throw InvalidSettingException.about("{unreached} must be keep or shift, got '" + unreached + "'");
+            }
+            if (!"all".equals(scope) && !"head".equals(scope)) {
+                throw InvalidSettingException.about("{scope} must be all or head, got '" + scope + "'");
+            }
+        }
+
+        /** Only the last layer's parameters move. */
+        public boolean headOnly() {
+            return "head".equals(scope);
+        }
+
+        /** Weights that no retained class's code reaches stay as they are. */
+        public boolean keepUnreached() {
+            return "keep".equals(unreached);
         }
 
         /** lambda1 is searched rather than given. */
@@ -155,11 +179,11 @@ public sealed interface MethodSettings {
         }
 
         public Mnemonic withLambda1(double l) {
-            return new Mnemonic((float) l, lambda2, codes, targetForgetAcc, maxRetainDrop, holdoutFraction, referenceModel);
+            return new Mnemonic((float) l, lambda2, codes, targetForgetAcc, maxRetainDrop, holdoutFraction, referenceModel, unreached, scope);
         }
 
         public Mnemonic withLambda1Auto() {
-            return new Mnemonic(null, lambda2, codes, targetForgetAcc, maxRetainDrop, holdoutFraction, referenceModel);
+            return new Mnemonic(null, lambda2, codes, targetForgetAcc, maxRetainDrop, holdoutFraction, referenceModel, unreached, scope);
         }
 
         @Override
@@ -167,6 +191,8 @@ public sealed interface MethodSettings {
             Map<String, Object> m = report();
             m.put("lambda1", lambda1Auto() ? "auto" : lambda1);
             m.put("lambda2", lambda2);
+            m.put("unreached", unreached);
+            m.put("scope", scope);
             if (lambda1Auto()) {
                 m.put("target_forget_acc", targetForgetAcc != null ? targetForgetAcc
                         : referenceModel != null ? "the reference model's" : DEFAULT_TARGET);
@@ -315,9 +341,15 @@ public sealed interface MethodSettings {
                     label = "K", minimum = 0) float shiftScale,
             @Setting(doc = "Weight of the cross-entropy term on Dr", option = "--rfa-ce-weight", label = "W", minimum = 0)
             float ceWeight,
+            @Setting(doc = "Clip the combined gradient to this global L2 norm (0 = no clipping)", label = "N", minimum = 0)
+            float maxGradNorm,
             Training training) implements MethodSettings {
 
-        public static final Rfa DEFAULTS = new Rfa(4, 2, 1f, "mean-other", 1f, 1f, Training.of(3, 0.01f));
+        /**
+         * lr 0.01 with the LoRA gradient clipped to norm 1 (as LoRA fine-tuning usually is): unclipped, the first
+         * steps on a zoo cnn's fc1 (6,272 inputs) took gradient norms in the hundreds and the loss went to NaN.
+         */
+        public static final Rfa DEFAULTS = new Rfa(4, 2, 1f, "mean-other", 1f, 1f, 1f, Training.of(3, 0.01f));
 
         public Rfa {
             if (rank < 1 || loraLayers < 1) {
@@ -333,6 +365,9 @@ public sealed interface MethodSettings {
             if (!(ceWeight >= 0) || !Float.isFinite(ceWeight)) {
                 throw InvalidSettingException.about("{ce_weight} must be a non-negative number, got " + num(ceWeight));
             }
+            if (!(maxGradNorm >= 0) || !Float.isFinite(maxGradNorm)) {
+                throw InvalidSettingException.about("{max_grad_norm} must be a non-negative number, got " + num(maxGradNorm));
+            }
             if (!"mean-other".equals(shift) && !"random".equals(shift)) {
                 throw InvalidSettingException.about("{shift} must be mean-other or random, got '" + shift + "'");
             }
@@ -340,7 +375,7 @@ public sealed interface MethodSettings {
         }
 
         public Rfa withTraining(Training t) {
-            return new Rfa(rank, loraLayers, beta, shift, shiftScale, ceWeight, t);
+            return new Rfa(rank, loraLayers, beta, shift, shiftScale, ceWeight, maxGradNorm, t);
         }
 
         @Override
@@ -352,6 +387,7 @@ public sealed interface MethodSettings {
             m.put("shift", shift);
             m.put("shift_scale", shiftScale);
             m.put("ce_weight", ceWeight);
+            m.put("max_grad_norm", maxGradNorm);
             m.putAll(training.describe());
             return m;
         }

@@ -75,7 +75,7 @@ final class RfaMethod implements UnlearningMethod<MethodSettings.Rfa> {
             net.capture(layers);
             Map<String, Tensor> targets = r.shift().equals("random") ? randomDirections(net, layers, ctx, rnd)
                     : otherClassMeans(net, layers, ctx);
-            List<Double> losses = train(ctx, r, zoo, layers, targets, rnd);
+            List<Double> losses = train(ctx, r, zoo, layers, targets, rnd, out);
             net.capture(null);
             long changed = 0;
             for (String layer : layers) {
@@ -96,11 +96,14 @@ final class RfaMethod implements UnlearningMethod<MethodSettings.Rfa> {
     }
 
     private List<Double> train(MethodContext ctx, MethodSettings.Rfa r, ZooModel zoo, List<String> layers,
-                               Map<String, Tensor> targets, SplittableRandom rnd) throws IOException {
+                               Map<String, Tensor> targets, SplittableRandom rnd, Outcome out) throws IOException {
         MethodSettings.Training t = r.training();
         Net net = zoo.net();
         TensorTrainable lora = TensorTrainable.loraOf(net);
         List<Double> losses = new ArrayList<>();
+        int clipped = 0;
+        int allSteps = 0;
+        double maxNorm = 0;
         zoo.setTraining(false); // BatchNorm statistics stay frozen: only the branches change
         try (Sgd sgd = new Sgd(lora, ctx.kernels(), t.momentum(), t.weightDecay(), null);
              PairedBatches pairs = new PairedBatches(ctx.split(), t.trainBatchSize(), false, rnd)) {
@@ -111,19 +114,35 @@ final class RfaMethod implements UnlearningMethod<MethodSettings.Rfa> {
                     ctx.progress().start("rfa epoch " + (e + 1), retainStream.expectedBatches(), "steps");
                     while (retainStream.hasNext()) {
                         Batch retain = retainStream.next();
-                        sum += step(net, lora, retain, pairs.nextPaired(), layers, targets, r);
-                        sgd.step(t.lr());
+                        double loss = step(net, lora, retain, pairs.nextPaired(), layers, targets, r);
+                        if (!Double.isFinite(loss)) {
+                            throw new IllegalStateException("rfa diverged in epoch " + (e + 1) + " at step " + (steps + 1)
+                                    + " (loss " + loss + "); lower --lr" + (r.maxGradNorm() > 0 ? " or --max-grad-norm"
+                                    : " or clip the gradient with --max-grad-norm"));
+                        }
+                        sum += loss;
+                        sgd.addToCombined(1f);
+                        if (r.maxGradNorm() > 0) {
+                            double norm = sgd.clipCombined(r.maxGradNorm());
+                            maxNorm = Math.max(maxNorm, norm);
+                            if (norm > r.maxGradNorm()) {
+                                clipped++;
+                            }
+                        }
+                        sgd.stepCombined(t.lr());
                         steps++;
                         ctx.progress().advance(1);
                     }
                     ctx.progress().finish();
                 }
-                double mean = sum / Math.max(1, steps);
-                if (!Double.isFinite(mean)) {
-                    throw new IllegalStateException("rfa diverged in epoch " + (e + 1) + " (loss " + mean + "); lower --lr");
-                }
-                losses.add(mean);
+                losses.add(sum / Math.max(1, steps));
+                allSteps += steps;
             }
+        }
+        out.details.put("steps", allSteps);
+        if (r.maxGradNorm() > 0) {
+            out.details.put("clipped_steps", clipped);
+            out.details.put("max_grad_norm_seen", maxNorm);
         }
         return losses;
     }

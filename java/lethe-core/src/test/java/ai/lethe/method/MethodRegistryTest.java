@@ -181,7 +181,7 @@ class MethodRegistryTest {
         assertEquals("{estimator=label-free, batch_size=64, alpha=auto, lambda=1.0, target_forget_acc=chance level,"
                 + " max_retain_drop=0.02, holdout_fraction=0.2}", r.describeSettings().toString());
         r = ForgetRequest.of("fashion-mnist", ForgetSet.classes(1)).method(Method.MNEMONIC);
-        assertEquals("{lambda1=0.001, lambda2=10.0}", r.describeSettings().toString());
+        assertEquals("{lambda1=0.001, lambda2=10.0, unreached=keep, scope=all}", r.describeSettings().toString());
         r = ForgetRequest.of("fashion-mnist", ForgetSet.classes(1)).method(Method.NEGGRAD).seed(3);
         assertEquals("{forget_weight=1.0, max_grad_norm=1.0, forget_loss_ceiling=ln(classes) + 1, max_retain_loss_increase=0.5,"
                 + " epochs=1, lr=0.01, train_batch_size=128, momentum=0.9, weight_decay=5.0E-4, seed=3}",
