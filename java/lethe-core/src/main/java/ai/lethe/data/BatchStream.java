@@ -126,17 +126,18 @@ public final class BatchStream implements Iterator<Batch>, AutoCloseable {
         return (expectedSamples + batchSize - 1) / batchSize;
     }
 
+    /**
+     * One or more passes in file order, batches continuing across passes. A {@link ResidentSamples} data set is not
+     * read at all: its batches carry indices and labels, and the model takes their rows on the device.
+     */
     private void produce(Dataset dataset, int[] labels, List<IntPredicate> passes) {
-        if (dataset instanceof ResidentSamples resident) {
-            produceResident(resident, labels, passes);
-            return;
-        }
+        ResidentSamples resident = dataset instanceof ResidentSamples r ? r : null;
         Profiler.Span reading = null; // one span per batch, from its first read to its hand-over
         try {
             int per = dataset.sampleSize();
             int[] shape = dataset.sampleShape();
-            float[] scratch = new float[per];
-            float[] x = new float[batchSize * per];
+            float[] scratch = resident == null ? new float[per] : null;
+            float[] x = resident == null ? new float[batchSize * per] : null;
             int[] y = new int[batchSize];
             int[] idx = new int[batchSize];
             int n = 0;
@@ -151,25 +152,29 @@ public final class BatchStream implements Iterator<Batch>, AutoCloseable {
                 if (last < 0) {
                     continue;
                 }
-                try (SampleReader reader = dataset.openReader()) {
+                try (SampleReader reader = resident == null ? dataset.openReader() : null) {
                     for (int i = 0; i <= last; i++) { // no need to read past the last accepted sample
                         if (!accept.test(i)) {
                             continue;
                         }
-                        if (reading == null) {
-                            reading = Profiler.span("read/decode");
-                        }
-                        reader.skipTo(i, scratch); // a seek where the file allows it
-                        if (!reader.next(x, n * per)) {
-                            throw new IOException(dataset.description() + ": ended after " + i + " samples");
+                        if (reader != null) {
+                            if (reading == null) {
+                                reading = Profiler.span("read/decode");
+                            }
+                            reader.skipTo(i, scratch); // a seek where the file allows it
+                            if (!reader.next(x, n * per)) {
+                                throw new IOException(dataset.description() + ": ended after " + i + " samples");
+                            }
                         }
                         y[n] = labels[i];
                         idx[n] = i;
                         if (++n == batchSize) {
-                            reading.close();
-                            reading = null;
-                            put(new Batch(x, y, idx, n, shape));
-                            x = new float[batchSize * per];
+                            if (reading != null) {
+                                reading.close();
+                                reading = null;
+                            }
+                            put(batch(resident, x, y, idx, n, shape));
+                            x = resident == null ? new float[batchSize * per] : null;
                             y = new int[batchSize];
                             idx = new int[batchSize];
                             n = 0;
@@ -178,9 +183,12 @@ public final class BatchStream implements Iterator<Batch>, AutoCloseable {
                 }
             }
             if (n > 0) {
-                reading.close();
-                reading = null;
-                put(new Batch(Arrays.copyOf(x, n * per), Arrays.copyOf(y, n), Arrays.copyOf(idx, n), n, shape));
+                if (reading != null) {
+                    reading.close();
+                    reading = null;
+                }
+                put(batch(resident, x == null ? null : Arrays.copyOf(x, n * per), Arrays.copyOf(y, n), Arrays.copyOf(idx, n), n,
+                        shape));
             }
             put(END);
         } catch (Throwable e) {
@@ -192,53 +200,26 @@ public final class BatchStream implements Iterator<Batch>, AutoCloseable {
         }
     }
 
-    /** The same batches as {@link #produce}, without reading a sample: the model takes their rows on the device. */
-    private void produceResident(ResidentSamples dataset, int[] labels, List<IntPredicate> passes) {
-        try {
-            int[] y = new int[batchSize];
-            int[] idx = new int[batchSize];
-            int n = 0;
-            for (IntPredicate accept : passes) {
-                for (int i = 0; i < dataset.size(); i++) {
-                    if (!accept.test(i)) {
-                        continue;
-                    }
-                    y[n] = labels[i];
-                    idx[n] = i;
-                    if (++n == batchSize) {
-                        put(Batch.ofResident(dataset, y, idx, n));
-                        y = new int[batchSize];
-                        idx = new int[batchSize];
-                        n = 0;
-                    }
-                }
-            }
-            if (n > 0) {
-                put(Batch.ofResident(dataset, Arrays.copyOf(y, n), Arrays.copyOf(idx, n), n));
-            }
-            put(END);
-        } catch (Throwable e) {
-            failed(e);
-        }
-    }
-
+    /**
+     * The samples at {@code order}'s indices, by random access; a {@link ResidentSamples} data set is not read
+     * unless a transform has to change the samples.
+     */
     private void produceOrdered(Dataset dataset, int[] labels, int[] order, SampleTransform transform) {
-        if (dataset instanceof ResidentSamples resident && transform == null) {
-            produceOrderedResident(resident, labels, order);
-            return;
-        }
-        try (RandomAccess reader = dataset.openRandomAccess()) {
+        ResidentSamples resident = transform == null && dataset instanceof ResidentSamples r ? r : null;
+        try (RandomAccess reader = resident == null ? dataset.openRandomAccess() : null) {
             int per = dataset.sampleSize();
             int[] shape = dataset.sampleShape();
             for (int start = 0; start < order.length; start += batchSize) {
                 int n = Math.min(batchSize, order.length - start);
-                float[] x = new float[n * per];
+                float[] x = reader == null ? null : new float[n * per];
                 int[] y = new int[n];
                 int[] idx = new int[n];
-                try (Profiler.Span s = Profiler.span("read/decode")) {
+                try (Profiler.Span s = reader == null ? null : Profiler.span("read/decode")) {
                     for (int k = 0; k < n; k++) {
                         int i = order[start + k];
-                        reader.read(i, x, k * per);
+                        if (reader != null) {
+                            reader.read(i, x, k * per);
+                        }
                         y[k] = labels[i];
                         idx[k] = i;
                         if (transform != null) {
@@ -246,7 +227,7 @@ public final class BatchStream implements Iterator<Batch>, AutoCloseable {
                         }
                     }
                 }
-                put(new Batch(x, y, idx, n, shape));
+                put(batch(resident, x, y, idx, n, shape));
             }
             put(END);
         } catch (Throwable e) {
@@ -254,21 +235,9 @@ public final class BatchStream implements Iterator<Batch>, AutoCloseable {
         }
     }
 
-    private void produceOrderedResident(ResidentSamples dataset, int[] labels, int[] order) {
-        try {
-            for (int start = 0; start < order.length; start += batchSize) {
-                int n = Math.min(batchSize, order.length - start);
-                int[] y = new int[n];
-                int[] idx = Arrays.copyOfRange(order, start, start + n);
-                for (int k = 0; k < n; k++) {
-                    y[k] = labels[idx[k]];
-                }
-                put(Batch.ofResident(dataset, y, idx, n));
-            }
-            put(END);
-        } catch (Throwable e) {
-            failed(e);
-        }
+    /** Samples in {@code x}, or rows of the resident data set when there is one. */
+    private static Batch batch(ResidentSamples resident, float[] x, int[] y, int[] idx, int n, int[] shape) {
+        return resident != null ? Batch.ofResident(resident, y, idx, n) : new Batch(x, y, idx, n, shape);
     }
 
     /** Hands a producer's failure to the consumer; an interrupt means the consumer closed the stream. */

@@ -102,17 +102,19 @@ public abstract class LibtorchModel implements Model {
         t.set_data(t.to(target, t.scalar_type()));
     }
 
-    /** A host tensor on the model's device (itself on the host); the copy overlaps compute when the source is pinned. */
-    protected Tensor onDevice(Tensor host) {
-        return device == null ? host : host.to(device, host.scalar_type(), true, false, new org.bytedeco.pytorch.MemoryFormatOptional());
+    /**
+     * A tensor on the model's device (itself when it is there already, or the model is on the host); a copy from the
+     * host overlaps compute when the source is pinned.
+     */
+    protected Tensor onDevice(Tensor t) {
+        return device == null ? t : t.to(device, t.scalar_type(), true, false, new org.bytedeco.pytorch.MemoryFormatOptional());
     }
 
     /** The batch's samples as a float tensor on the model's device: staged in pinned memory when that is a GPU. */
     protected Tensor deviceInput(Batch batch) {
         if (batch.resident()) {
-            Tensor rows = input(batch);
-            boolean here = device == null ? !rows.is_cuda() : rows.is_cuda() && rows.device().index() == cudaDevice;
-            return here ? rows : device == null ? rows.cpu() : onDevice(rows);
+            Tensor rows = input(batch); // where the data set lives: moved only when that is not the model's device
+            return device == null ? onHost(rows) : onDevice(rows);
         }
         if (device == null) {
             return input(batch);

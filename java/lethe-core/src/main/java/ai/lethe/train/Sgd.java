@@ -48,7 +48,7 @@ public final class Sgd implements AutoCloseable {
     public void step(float lr) {
         // The gradient's read-back is part of the step, so a profile's "update" phase holds all of it.
         try (Profiler.Span s = Profiler.span("update")) {
-            update(loadGradient(), lr);
+            update(binding.gradients(), lr);
         }
     }
 
@@ -58,7 +58,7 @@ public final class Sgd implements AutoCloseable {
      */
     public void addToCombined(float weight) {
         try (Profiler.Span s = Profiler.span("update")) {
-            TensorList gradient = loadGradient();
+            TensorList gradient = binding.gradients();
             if (combined == null) {
                 combined = kernels.allocate(target.sizes());
             }
@@ -97,10 +97,6 @@ public final class Sgd implements AutoCloseable {
             update(combined, lr);
             kernels.fill(combined, 0f);
         }
-    }
-
-    private TensorList loadGradient() {
-        return binding.gradients();
     }
 
     private void update(TensorList gradient, float lr) {
