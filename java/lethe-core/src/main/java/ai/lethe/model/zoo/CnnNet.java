@@ -29,7 +29,11 @@ final class CnnNet extends Net {
     @Override
     public Tensor forward(Tensor x) {
         Tensor h = x.sub(new Scalar(MEAN)).div(new Scalar(STD));
-        h = pool(torch.relu(conv("conv1", h)));
+        // Channels-last from the first convolution's output on (a one-channel input is both layouts, so its output
+        // would stay NCHW): libtorch's CPU max-pool runs several times faster on it, and its convolutions then round
+        // a batch exactly as they round one sample, so max-pool winners do not depend on the batch (the per-sample
+        // fast path must agree with the one-sample loop).
+        h = pool(torch.relu(conv("conv1", h).contiguous(torch.MemoryFormat.ChannelsLast)));
         h = pool(torch.relu(conv("conv2", h)));
         h = torch.relu(linear("fc1", torch.flatten(h, 1, -1)));
         return linear("fc2", h);
