@@ -9,7 +9,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
 import ai.lethe.data.Batch;
-import ai.lethe.kernels.HostTensors;
 import ai.lethe.kernels.Kernels;
 import ai.lethe.kernels.TensorList;
 import ai.lethe.kernels.TensorStats;
@@ -142,8 +141,6 @@ public final class ImportanceEstimator {
         final Kernels k;
         final CascadeSum sum;
         final Progress progress;
-        float[][] perSampleSums;
-        TensorList perSampleList;
         long count;
         long samples;
         /** Batch numbers (1-based, over the whole pass) since the last non-finite check. */
@@ -178,9 +175,6 @@ public final class ImportanceEstimator {
                 batchNo += stride - 1;
             }
             checkFinite();
-            if (perSampleList != null) {
-                perSampleList.close();
-            }
         }
 
         /** Backward on one batch (or one sample), add its gradient in; the kernel counts non-finite values. */
@@ -200,31 +194,21 @@ public final class ImportanceEstimator {
             noteBatch(batch, batchNo);
         }
 
-        /** The per-sample sums of a whole batch from the model, checked, added in; counts its samples. */
+        /**
+         * The per-sample sums of a whole batch, left by the model in its gradients (on its device), checked and
+         * added in; counts its samples.
+         */
         void addPerSampleSums(Batch batch, PerSamplePath path, long batchNo) {
-            if (perSampleSums == null) {
-                long[] sizes = model.parameterSizes();
-                perSampleSums = new float[sizes.length][];
-                for (int i = 0; i < sizes.length; i++) {
-                    perSampleSums[i] = new float[Math.toIntExact(sizes[i])];
-                }
-            }
-            model.sumPerSample(batch, estimator.loss(), estimator.absolute(), path, k, perSampleSums);
+            model.backwardPerSample(batch, estimator.loss(), estimator.absolute(), path, k);
             try (Profiler.Span s = Profiler.span("accumulate")) {
-                if (k.hostMemory()) {
-                    perSampleList = perSampleList == null ? HostTensors.wrap(perSampleSums) : perSampleList;
-                } else if (perSampleList == null) {
-                    perSampleList = k.upload(perSampleSums);
-                } else {
-                    k.upload(perSampleSums, perSampleList);
-                }
-                TensorStats[] stats = k.stats(perSampleList);
+                TensorList sums = binding.gradients();
+                TensorStats[] stats = k.stats(sums);
                 for (int t = 0; t < stats.length; t++) {
                     if (stats[t].nonFinite() > 0) {
                         throw nonFinite(model.parameters().get(t).name(), stats[t].nonFinite(), batchNo, batchNo, batch);
                     }
                 }
-                k.scaleAdd(sum.current(), perSampleList, 1f);
+                k.scaleAdd(sum.current(), sums, 1f);
                 sum.added();
             }
             count += batch.size();

@@ -14,7 +14,7 @@ public final class CudaStreams {
     }
 
     /** The cudaStream_t that libtorch's work on this thread goes to (0 = the legacy default stream). */
-    static long current(int device) {
+    public static long current(int device) {
         try (PointerScope scope = new PointerScope()) {
             CUDAStream s = torch_cuda.getCurrentCUDAStream((byte) device);
             return s.stream() == null ? 0 : s.stream().address();

@@ -260,7 +260,7 @@ public abstract class LibtorchModel implements Model {
      * libtorch's CUDA out-of-memory error as one line that names the batch size and what was asked for (its message
      * says "Tried to allocate 1.50 GiB"), with the way out; null for any other error.
      */
-    static ModelException outOfMemory(RuntimeException e, long batchSize) {
+    protected static ModelException outOfMemory(RuntimeException e, long batchSize) {
         String m = String.valueOf(e.getMessage());
         if (!m.contains("out of memory")) {
             return null;
@@ -323,10 +323,8 @@ public abstract class LibtorchModel implements Model {
      * and sums their squares (or absolute values) into its own buffers, which are added in thread order.
      */
     @Override
-    public void sumPerSample(Batch batch, Loss loss, boolean absolute, PerSamplePath path, ai.lethe.kernels.Kernels kernels,
-                             float[][] dst) {
+    public void backwardPerSample(Batch batch, Loss loss, boolean absolute, PerSamplePath path, ai.lethe.kernels.Kernels kernels) {
         checkOpen();
-        requireShapes(dst);
         if (path != PerSamplePath.THREADED) {
             throw new UnsupportedOperationException(description() + " has no " + path + " per-sample path");
         }
@@ -339,17 +337,42 @@ public abstract class LibtorchModel implements Model {
         }
         java.util.List<Tensor[]> sums = PerSampleThreads.joinAll(parts);
         try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+            Tensor[] totals = sums.get(0);
             for (int i = 0; i < tensors.length; i++) {
-                Tensor total = sums.get(0)[i];
                 for (int t = 1; t < sums.size(); t++) {
-                    total.add_(sums.get(t)[i]);
+                    totals[i].add_(sums.get(t)[i]);
                 }
-                onHost(total.contiguous()).data_ptr_float().get(dst[i]);
             }
+            setGradients(totals);
         } finally {
             for (Tensor[] part : sums) {
                 for (Tensor t : part) {
                     t.close();
+                }
+            }
+        }
+    }
+
+    /**
+     * Makes {@code values} (shaped like the parameters, null where a parameter took no part: zero) the parameters'
+     * gradients, copied into the gradient tensors where they exist, so a view binding's pointers stay valid.
+     */
+    protected void setGradients(Tensor[] values) {
+        zeroGradients();
+        try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+            for (int i = 0; i < tensors.length; i++) {
+                Tensor grad = tensors[i].grad();
+                if (values[i] == null) {
+                    continue; // zeroed above, or no gradient at all: reads as zero
+                }
+                if (values[i].numel() != tensors[i].numel()) {
+                    throw new IllegalStateException("per-sample sum of " + parameters().get(i).name() + " has " + values[i].numel()
+                            + " values, the parameter " + tensors[i].numel());
+                }
+                if (grad.defined()) {
+                    grad.copy_(values[i].reshape(tensors[i].sizes()));
+                } else {
+                    tensors[i].mutable_grad().put(values[i].reshape(tensors[i].sizes()).contiguous().clone());
                 }
             }
         }

@@ -59,7 +59,7 @@ public interface Model extends AutoCloseable {
     }
 
     /**
-     * The fastest way this model offers to compute per-sample gradient sums ({@link #sumPerSample}); {@link
+     * The fastest way this model offers to compute per-sample gradient sums ({@link #backwardPerSample}); {@link
      * PerSamplePath#LOOP} means none beyond {@link #backward} one sample at a time.
      */
     default PerSamplePath perSamplePath() {
@@ -67,14 +67,14 @@ public interface Model extends AutoCloseable {
     }
 
     /**
-     * Writes into {@code dst} (arrays shaped like the parameters) the sum over the batch's samples of each sample's
-     * squared gradient of its own loss, or of its absolute value when {@code absolute}. {@code kernels} may serve
-     * as a compute back end (the GPU); the result is the same either way. Supports the paths from {@link
-     * #perSamplePath()} down to {@link PerSamplePath#THREADED}; {@link PerSamplePath#LOOP} is the caller's loop over
-     * {@link #backward}.
+     * Leaves in each parameter's gradient (where {@link #backward} leaves d loss / d θ, read the same way: {@link
+     * #gradients} or a {@link TensorBinding}) the sum over the batch's samples of each sample's squared gradient of
+     * its own loss, or of its absolute value when {@code absolute}. The sums stay where the model is, so on a GPU
+     * nothing goes to the host. {@code kernels} may serve as a compute back end (fused kernels); the result is the
+     * same either way. Supports the paths from {@link #perSamplePath()} down to {@link PerSamplePath#THREADED};
+     * {@link PerSamplePath#LOOP} is the caller's loop over {@link #backward}.
      */
-    default void sumPerSample(Batch batch, Loss loss, boolean absolute, PerSamplePath path, ai.lethe.kernels.Kernels kernels,
-                              float[][] dst) {
+    default void backwardPerSample(Batch batch, Loss loss, boolean absolute, PerSamplePath path, ai.lethe.kernels.Kernels kernels) {
         throw new UnsupportedOperationException(description() + " computes per-sample gradients one sample at a time only");
     }
 

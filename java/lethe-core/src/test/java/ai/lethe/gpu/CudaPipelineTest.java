@@ -219,6 +219,33 @@ class CudaPipelineTest {
         }
     }
 
+    /**
+     * The per-sample fast path with the model on the GPU: every convolution's products go to the fused CUDA kernel,
+     * which reads libtorch's tensors in place, and the sums stay on the device; it must give the CPU's fast path and
+     * the GPU's own one-sample loop. resnet18-cifar (width 8) has no max-pool, so cuDNN's rounding picks no other
+     * winners than the CPU's.
+     */
+    @Test
+    void perSampleSumsOnTheGpuComeFromTheFusedKernelAndEqualTheCpuAndTheLoop() {
+        ZooConfig c = ZooConfig.defaults(1, 28, 10).withWidth(8);
+        try (ZooModel onCpu = ZooModel.create("resnet18-cifar", c, 3); ZooModel onGpu = ZooModel.create("resnet18-cifar", c, 3)) {
+            onGpu.toCuda(0);
+            int[] samples = IntStream.range(0, 65).toArray();
+            Importance cpuFast = perSample(onCpu, cpu, samples, null);
+            Importance gpuFast = perSample(onGpu, cuda, samples, null);
+            Importance gpuLoop = perSample(onGpu, cuda, samples, ai.lethe.model.PerSamplePath.LOOP);
+            assertTrue(gpuFast.computation().startsWith("per-sample batched"), gpuFast.computation());
+            assertClose(cpuFast, gpuFast, 1e-4);
+            assertClose(gpuLoop, gpuFast, 1e-4);
+        }
+    }
+
+    private Importance perSample(ZooModel model, Kernels k, int[] samples, ai.lethe.model.PerSamplePath path) {
+        Provenance p = new Provenance(model.fingerprint(), Estimator.PER_SAMPLE, 32, "synthetic", "full", "file", "");
+        return new ImportanceEstimator(Estimator.PER_SAMPLE, k, null).perSamplePath(path).estimate(model, data.batches(samples, 32), 0,
+                "test", p);
+    }
+
     @Test
     void nonFiniteGradientsOnTheGpuAreCountedByTheKernelAndStopThePass() {
         try (ZooModel model = cnn()) {

@@ -239,7 +239,8 @@ public final class PerSampleGradients {
         long perSample = rows * cols + cols * positions + rows * positions;
         long block = Math.max(1, Math.min(n, BLOCK_FLOATS / Math.max(1, perSample)));
         if (kernels != null) {
-            return kernelProducts(g, columns, absolute, kernels, n, rows, cols, positions, block);
+            return g.is_cuda() ? deviceProducts(g, columns, absolute, kernels, n, rows, cols, positions, block)
+                    : kernelProducts(g, columns, absolute, kernels, n, rows, cols, positions, block);
         }
         Tensor total = null;
         for (long from = 0; from < n; from += block) {
@@ -271,6 +272,36 @@ public final class PerSampleGradients {
             t.data_ptr_float().put(result);
             return t;
         }
+    }
+
+    /**
+     * The fused kernel on libtorch's own CUDA tensors: each block's output gradient and unfolded input are read in
+     * place and the sums accumulate into a tensor on the device, so neither per-sample gradients nor the sums cross
+     * to the host. The kernels join libtorch's current stream first: their reads are then ordered after the
+     * operations that wrote the block, and before libtorch's allocator reuses the block's memory.
+     */
+    private static Tensor deviceProducts(Tensor g, Columns columns, boolean absolute, Kernels kernels, long n, long rows,
+                                         long cols, long positions, long block) {
+        ai.lethe.kernels.cuda.CudaKernels cuda = (ai.lethe.kernels.cuda.CudaKernels) kernels.unwrap();
+        if (g.device().index() != cuda.deviceIndex()) {
+            throw new IllegalStateException("per-sample products: the tensors are on " + g.device().str().getString()
+                    + ", the kernels on cuda:" + cuda.deviceIndex());
+        }
+        cuda.useExternalStream(ai.lethe.model.CudaStreams.current(cuda.deviceIndex()));
+        Tensor total = g.new_zeros(rows, cols); // contiguous, on the device
+        try (TensorList acc = cuda.wrapBorrowed(new long[] {total.data_ptr().address()}, new long[] {rows * cols})) {
+            for (long from = 0; from < n; from += block) {
+                int size = (int) Math.min(block, n - from);
+                Tensor gBlock = g.narrow(0, from, size).contiguous();
+                Tensor uBlock = columns.of(from, size).contiguous();
+                try (TensorList gl = cuda.wrapBorrowed(new long[] {gBlock.data_ptr().address()}, new long[] {gBlock.numel()});
+                     TensorList ul = cuda.wrapBorrowed(new long[] {uBlock.data_ptr().address()}, new long[] {uBlock.numel()})) {
+                    kernels.accumulatePerSampleProducts(acc, gl, ul, size, Math.toIntExact(rows), Math.toIntExact(cols),
+                            Math.toIntExact(positions), absolute);
+                }
+            }
+        }
+        return total;
     }
 
     private static float[] floats(Tensor t) {

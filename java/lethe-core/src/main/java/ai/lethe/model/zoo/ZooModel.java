@@ -179,59 +179,57 @@ public final class ZooModel extends LibtorchModel {
         return ai.lethe.model.PerSamplePath.BATCHED;
     }
 
-    /** On a GPU the batched pass runs in libtorch alone (its fused product kernels take host tensors). */
-    private boolean fusedKernelsAllowed() {
-        return cudaDevice() < 0;
-    }
-
     /**
-     * {@link ai.lethe.model.PerSamplePath#BATCHED} with {@link PerSampleGradients}; convolutions' per-sample
-     * products go to the kernels' fused kernel when they live on a device, and on the vector back end where the
-     * per-sample gradients outweigh the layer's inputs; else to libtorch.
+     * {@link ai.lethe.model.PerSamplePath#BATCHED} with {@link PerSampleGradients}, the sums left in the gradients.
+     * Convolutions' per-sample products go to the kernels' fused kernel when the kernels are on a device (reading
+     * libtorch's tensors in place when the model is on that GPU), and on the vector back end where the per-sample
+     * gradients outweigh the layer's inputs; else to libtorch.
      */
     @Override
-    public void sumPerSample(ai.lethe.data.Batch batch, ai.lethe.model.Loss loss, boolean absolute,
-                             ai.lethe.model.PerSamplePath path, ai.lethe.kernels.Kernels kernels, float[][] dst) {
+    public void backwardPerSample(ai.lethe.data.Batch batch, ai.lethe.model.Loss loss, boolean absolute,
+                                  ai.lethe.model.PerSamplePath path, ai.lethe.kernels.Kernels kernels) {
         if (path != ai.lethe.model.PerSamplePath.BATCHED) {
-            super.sumPerSample(batch, loss, absolute, path, kernels, dst);
+            super.backwardPerSample(batch, loss, absolute, path, kernels);
             return;
         }
         checkOpen();
-        if (dst.length != parameters().size()) {
-            throw new IllegalArgumentException(dst.length + " arrays for " + parameters().size() + " parameters");
-        }
         try (PointerScope scope = new PointerScope();
              ai.lethe.profile.Profiler.Span s = ai.lethe.profile.Profiler.span("per-sample batched")) {
             Tensor x = deviceInput(batch);
             Map<String, Tensor> sums;
             try {
-                // A device back end takes every convolution; the vector back end those where a fused product pays;
-                // the scalar reference none (it is the readable one, not a fast one).
-                boolean device = fusedKernelsAllowed() && kernels != null && !kernels.hostMemory();
-                boolean fused = fusedKernelsAllowed() && (device || (kernels != null && kernels.name().equals("vector")));
                 sums = PerSampleGradients.sum(net, x, loss == ai.lethe.model.Loss.CROSS_ENTROPY ? onDevice(labels(batch)) : null, loss,
-                        absolute, fused ? kernels : null, device);
+                        absolute, convKernels(kernels), kernels != null && !kernels.hostMemory());
             } catch (IllegalStateException e) {
                 throw e;
             } catch (RuntimeException e) {
-                throw new ai.lethe.model.ModelException("per-sample pass failed for input " + Arrays.toString(batch.shape()) + ": "
-                        + String.valueOf(e.getMessage()).lines().findFirst().orElse(""));
+                ai.lethe.model.ModelException oom = outOfMemory(e, batch.size());
+                throw oom != null ? oom : new ai.lethe.model.ModelException("per-sample pass failed for input "
+                        + Arrays.toString(batch.shape()) + ": " + String.valueOf(e.getMessage()).lines().findFirst().orElse(""));
             }
+            Tensor[] values = new Tensor[net.parameters().size()];
             int i = 0;
             for (String name : net.parameters().keySet()) {
-                Tensor t = sums.get(name);
-                if (t == null) {
-                    Arrays.fill(dst[i], 0f); // this parameter took no part in the loss
-                } else {
-                    if (t.numel() != dst[i].length) {
-                        throw new IllegalStateException("per-sample sum of " + name + " has " + t.numel() + " values, the parameter "
-                                + dst[i].length);
-                    }
-                    onHost(t.contiguous()).data_ptr_float().get(dst[i]);
-                }
-                i++;
+                values[i++] = sums.get(name); // null: this parameter took no part in the loss
             }
+            setGradients(values);
         }
+    }
+
+    /**
+     * Which back end forms convolutions' per-sample products, or null for libtorch: a device back end when its
+     * tensors and the model's can meet (the model on its GPU, read in place; or the model on the host, copied up),
+     * the vector back end where a fused product pays, the scalar reference never (it is the readable one).
+     */
+    private ai.lethe.kernels.Kernels convKernels(ai.lethe.kernels.Kernels kernels) {
+        if (kernels == null) {
+            return null;
+        }
+        if (!kernels.hostMemory()) {
+            boolean sameGpu = kernels.unwrap() instanceof ai.lethe.kernels.cuda.CudaKernels cuda && cuda.deviceIndex() == cudaDevice();
+            return cudaDevice() < 0 || sameGpu ? kernels : null;
+        }
+        return cudaDevice() < 0 && kernels.name().equals("vector") ? kernels : null;
     }
 
     @Override

@@ -173,7 +173,8 @@ class PerSampleGradientsTest {
         try (ZooModel m = model(arch)) {
             Batch b = batch(7, 40);
             float[][] fast = zeros(m);
-            m.sumPerSample(b, Loss.LOGIT_NORM, true, PerSamplePath.BATCHED, null, fast);
+            m.backwardPerSample(b, Loss.LOGIT_NORM, true, PerSamplePath.BATCHED, null);
+            m.gradients(fast);
             float[][] loop = loopSums(m, b, Loss.LOGIT_NORM, true);
             List<String> names = m.parameters().stream().map(p -> p.name()).toList();
             assertParity(arch + " label-free |g|", names, fast, loop);
@@ -248,9 +249,32 @@ class PerSampleGradientsTest {
                 assertTrue(rel <= RTOL, loraNames.get(i) + " differs by " + rel);
             }
             float[][] parameterFast = zeros(m);
-            m.sumPerSample(b, Loss.CROSS_ENTROPY, false, PerSamplePath.BATCHED, null, parameterFast);
+            m.backwardPerSample(b, Loss.CROSS_ENTROPY, false, PerSamplePath.BATCHED, null);
+            m.gradients(parameterFast);
             assertParity(arch + " with LoRA", m.parameters().stream().map(p -> p.name()).toList(), parameterFast, parameterLoop);
             assertEquals(2 * net.adaptableLayers().size(), lora.sizes().length);
+        }
+    }
+
+    /** The sums take the gradients' place (where a binding reads them) and leave nothing behind for the next backward. */
+    @Test
+    void perSampleSumsTakeTheGradientSlotAndLeaveNothingBehind() {
+        try (ZooModel m = model("cnn")) {
+            Batch b = batch(7, 20);
+            float[][] before = zeros(m);
+            m.backward(b, Loss.CROSS_ENTROPY);
+            m.gradients(before);
+            m.backwardPerSample(b, Loss.CROSS_ENTROPY, false, PerSamplePath.BATCHED, null);
+            float[][] sums = zeros(m);
+            m.gradients(sums);
+            List<String> names = m.parameters().stream().map(p -> p.name()).toList();
+            assertParity("cnn sums in the gradients", names, sums, loopSums(m, b, Loss.CROSS_ENTROPY, false));
+            float[][] after = zeros(m);
+            m.backward(b, Loss.CROSS_ENTROPY);
+            m.gradients(after);
+            for (int t = 0; t < before.length; t++) {
+                assertTrue(Arrays.equals(before[t], after[t]), names.get(t) + ": a backward after the per-sample pass differs");
+            }
         }
     }
 
@@ -286,7 +310,8 @@ class PerSampleGradientsTest {
             assertTrue(threaded.computation().startsWith("per-sample threaded"), threaded.computation());
             assertParity("torchscript threaded", m.parameters().stream().map(p -> p.name()).toList(), threaded.sums(), loop.sums());
             float[][] abs = zeros(m);
-            m.sumPerSample(b, Loss.LOGIT_NORM, true, PerSamplePath.THREADED, k, abs);
+            m.backwardPerSample(b, Loss.LOGIT_NORM, true, PerSamplePath.THREADED, k);
+            m.gradients(abs);
             assertParity("torchscript threaded |g|", m.parameters().stream().map(p -> p.name()).toList(), abs,
                     loopSums(m, b, Loss.LOGIT_NORM, true));
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
