@@ -21,6 +21,11 @@ import ai.lethe.kernels.cuda.CudaKernels;
  *
  * <p>A second, small list (the bundled CNN's 8 tensors, 105,866 floats) shows the per-call latency of each
  * kernel where launches, not bytes, bound it; on CUDA against one launch of an empty kernel.
+ *
+ * <p>The fused per-sample products kernel (the per-sample estimator's convolutions) is not elementwise: it is
+ * timed on convolution shapes of ResNet-18 at 32×32, its compulsory memory traffic (each sample's output gradient
+ * and unfolded input read once, the accumulator read and written once) against the same copy, and its arithmetic
+ * rate, which is what bounds it on these shapes.
  */
 public final class KernelBenchmark {
 
@@ -38,9 +43,27 @@ public final class KernelBenchmark {
                             List<LatencyResult> kernels) {
     }
 
+    /**
+     * The per-sample products kernel on one convolution shape: Σ over {@code samples} of the squared rows × cols
+     * products over {@code positions}. {@code gbps} counts the compulsory traffic, {@code gflops} 2·samples·rows·cols·positions.
+     */
+    public record ProductsResult(String layer, int samples, int rows, int cols, int positions, double ms, double gbps,
+                                 double copyGbps, double ratioToCopy, double gflops) {
+    }
+
+    /** A convolution shape for {@link ProductsResult}. */
+    public record ProductsShape(String layer, int rows, int cols, int positions) {
+    }
+
+    /** ResNet-18's first and last 3×3 convolutions on 32×32 inputs (CIFAR stem, the comparison). */
+    public static final List<ProductsShape> RESNET18_CIFAR_CONVS = List.of(
+            new ProductsShape("layer1 conv 64->64 3x3 at 32x32", 64, 576, 1024),
+            new ProductsShape("layer4 conv 512->512 3x3 at 4x4", 512, 4608, 16));
+
     /** The whole run. {@code peakGbps} is null where the back end does not know its memory's peak (CPU). */
     public record Report(String backend, String description, long params, int tensors, int repetitions,
-                         String baseline, Double peakGbps, List<Result> kernels, SmallList smallList) {
+                         String baseline, Double peakGbps, List<Result> kernels, SmallList smallList,
+                         List<ProductsResult> perSampleProducts) {
     }
 
     private static final long WARMUP_NANOS = 400_000_000L;
@@ -51,13 +74,25 @@ public final class KernelBenchmark {
     private final long[] sizes;
     private final long[] smallSizes;
     private final int repetitions;
+    private final List<ProductsShape> productsShapes;
+    private final int productsSamples;
 
+    /**
+     * The CLI's run: the small list is the bundled CNN; the per-sample products run on ResNet-18's convolutions
+     * with 64 samples on a GPU and 4 on the CPU (a CPU takes a good part of a second per call there).
+     */
     public KernelBenchmark(Kernels kernels, long[] sizes, int repetitions) {
-        this(kernels, sizes, ParameterShapes.fashionCnn(), repetitions);
+        this(kernels, sizes, ParameterShapes.fashionCnn(), repetitions, RESNET18_CIFAR_CONVS, kernels.hostMemory() ? 4 : 64);
     }
 
-    /** {@code smallSizes} may be empty: no small-list section. */
+    /** {@code smallSizes} may be empty: no small-list section; no per-sample products section. */
     public KernelBenchmark(Kernels kernels, long[] sizes, long[] smallSizes, int repetitions) {
+        this(kernels, sizes, smallSizes, repetitions, List.of(), 0);
+    }
+
+    /** {@code productsShapes} may be empty: no per-sample products section. */
+    public KernelBenchmark(Kernels kernels, long[] sizes, long[] smallSizes, int repetitions, List<ProductsShape> productsShapes,
+                           int productsSamples) {
         if (repetitions < 1) {
             throw new IllegalArgumentException("repetitions must be at least 1");
         }
@@ -65,6 +100,8 @@ public final class KernelBenchmark {
         this.sizes = sizes.clone();
         this.smallSizes = smallSizes.clone();
         this.repetitions = repetitions;
+        this.productsShapes = List.copyOf(productsShapes);
+        this.productsSamples = productsSamples;
     }
 
     /** One kernel call on a workload, and the bytes per parameter its passes move. */
@@ -123,6 +160,7 @@ public final class KernelBenchmark {
         double peakGbps = cuda == null ? Double.NaN : cuda.peakBandwidthGbps();
         Double peak = Double.isNaN(peakGbps) ? null : peakGbps;
         List<Result> results = new ArrayList<>();
+        List<ProductsResult> products = new ArrayList<>();
         String baseline;
         try (Workload x = new Workload(sizes);
              TensorList copySrc = kernels.upload(fill(new SplittableRandom(7), new long[] {n}, false));
@@ -139,9 +177,46 @@ public final class KernelBenchmark {
             for (Kernel k : kernelsOn(x, cuda)) {
                 results.add(measure(k.name(), k.bytesPerParam(), copy, timed(cuda, k.call()), peak, progress));
             }
+            for (ProductsShape shape : productsShapes) {
+                products.add(products(shape, copy, n, cuda, progress));
+            }
         }
         SmallList small = smallSizes.length == 0 ? null : smallList(cuda, progress);
-        return new Report(kernels.name(), kernels.description(), n, sizes.length, repetitions, baseline, peak, results, small);
+        return new Report(kernels.name(), kernels.description(), n, sizes.length, repetitions, baseline, peak, results, small,
+                products);
+    }
+
+    /** The per-sample products kernel on one shape, against the copy of the main list's {@code copyFloats} floats. */
+    private ProductsResult products(ProductsShape shape, DoubleSupplier copy, long copyFloats, CudaKernels cuda,
+                                    Consumer<String> progress) {
+        int s = productsSamples;
+        SplittableRandom random = new SplittableRandom(3);
+        try (TensorList g = kernels.upload(fill(random, new long[] {(long) s * shape.rows() * shape.positions()}, false));
+             TensorList u = kernels.upload(fill(random, new long[] {(long) s * shape.cols() * shape.positions()}, false));
+             TensorList acc = kernels.allocate((long) shape.rows() * shape.cols())) {
+            DoubleSupplier kernel = timed(cuda, () -> kernels.accumulatePerSampleProducts(acc, g, u, s, shape.rows(), shape.cols(),
+                    shape.positions(), false));
+            double[] copyMs = new double[repetitions];
+            double[] kernelMs = new double[repetitions];
+            kernel.getAsDouble(); // warm-up (JIT, first touch, clocks): the calls are long, one is enough
+            copy.getAsDouble();
+            for (int i = 0; i < repetitions; i++) {
+                copyMs[i] = copy.getAsDouble();
+                kernelMs[i] = kernel.getAsDouble();
+            }
+            double ms = median(kernelMs);
+            double bytes = 4.0 * ((double) s * (shape.rows() + shape.cols()) * shape.positions() + 2.0 * shape.rows() * shape.cols());
+            double gbps = bytes / (ms * 1e6);
+            double copyGbps = 8.0 * copyFloats / (median(copyMs) * 1e6);
+            double gflops = 2.0 * s * shape.rows() * shape.cols() * shape.positions() / (ms * 1e6);
+            ProductsResult r = new ProductsResult(shape.layer(), s, shape.rows(), shape.cols(), shape.positions(), ms, gbps, copyGbps,
+                    gbps / copyGbps, gflops);
+            if (progress != null) {
+                progress.accept(String.format("per_sample_products %s, %d samples: %9.3f ms %8.1f GB/s  (copy %6.1f GB/s, ratio %.2f), "
+                        + "%.1f GFLOP/s", shape.layer(), s, ms, gbps, copyGbps, r.ratioToCopy(), gflops));
+            }
+            return r;
+        }
     }
 
     private SmallList smallList(CudaKernels cuda, Consumer<String> progress) {

@@ -64,4 +64,19 @@ class KernelBenchmarkTest {
         assertEquals(8, report.smallList().kernels().size());
         assertNull(report.smallList().emptyLaunchMicroseconds());
     }
+
+    /** The fused per-sample products kernel: its traffic and arithmetic are counted from the shape, against the copy. */
+    @Test
+    void perSampleProductsReportTrafficAgainstTheCopyAndTheirArithmeticRate() {
+        List<KernelBenchmark.ProductsShape> shapes = List.of(new KernelBenchmark.ProductsShape("odd", 7, 65, 33));
+        KernelBenchmark.Report report = new KernelBenchmark(new ScalarKernels(), new long[] {4097}, new long[0], 1, shapes, 3).run(null);
+        assertEquals(1, report.perSampleProducts().size());
+        KernelBenchmark.ProductsResult r = report.perSampleProducts().get(0);
+        assertEquals(3, r.samples());
+        double bytes = 4.0 * (3.0 * (7 + 65) * 33 + 2.0 * 7 * 65);
+        assertEquals(bytes, r.gbps() * r.ms() * 1e6, 1e-6 * bytes);
+        assertEquals(2.0 * 3 * 7 * 65 * 33, r.gflops() * r.ms() * 1e6, 1e-3);
+        assertEquals(r.gbps() / r.copyGbps(), r.ratioToCopy(), 1e-12);
+        assertTrue(r.copyGbps() > 0 && Double.isFinite(r.copyGbps()), "the copy is timed beside the kernel: " + r.copyGbps());
+    }
 }
