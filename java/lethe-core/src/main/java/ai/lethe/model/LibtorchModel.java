@@ -333,7 +333,7 @@ public abstract class LibtorchModel implements Model {
         for (int t = 0; t < threads; t++) {
             int from = (int) ((long) batch.size() * t / threads);
             int to = (int) ((long) batch.size() * (t + 1) / threads);
-            parts.add(PerSampleThreads.POOL.submit(() -> sumSamples(batch, from, to, loss, absolute)));
+            parts.add(PerSampleThreads.start(() -> sumSamples(batch, from, to, loss, absolute)));
         }
         java.util.List<Tensor[]> sums = PerSampleThreads.joinAll(parts);
         try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
