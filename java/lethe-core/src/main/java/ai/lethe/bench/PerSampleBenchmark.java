@@ -171,7 +171,9 @@ public final class PerSampleBenchmark {
                 }
             }
             // The threaded loop last, warmed up only here: once it has run in a process, every later libtorch pass
-            // in that process ran about 2x slower on the 2-core development machine, which would inflate the others.
+            // in that process ran up to 2x slower on the 2-core development machine, which would inflate the others.
+            // (Probably libgomp: each of its threads starts an OpenMP team of its own, and with more OpenMP threads
+            // than cores libgomp stops spinning between parallel regions and puts waiting threads to sleep.)
             double threadedS = Double.NaN;
             if (s.threaded()) {
                 pass(model, kernels, first, Estimator.PER_SAMPLE, PerSamplePath.THREADED, s.batchSize());
