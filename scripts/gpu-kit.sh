@@ -12,7 +12,8 @@
 #   ../shared/tools/device-chunks.sh): libtorch's CUDA build (org.bytedeco:pytorch linux-x86_64-gpu, fetched into
 #   ~/.m2 by Maven when missing), the CUDA and OpenBLAS presets' natives, Fashion-MNIST (data/), the bundled CNN, and
 #   gpu-e2e.sh: bench e2e (1, 2 and 4 workers) beside scripts/pytorch_ssd_gpu.py, lethe forget on the CNN with all
-#   60,000 images beside the same job in PyTorch, the selftest and the CUDA tests.
+#   60,000 images beside the same job in PyTorch, bench per-sample on resnet18-cifar beside
+#   scripts/pytorch_per_sample_fisher.py (torch.func vmap(grad)), the selftest and the CUDA tests.
 # Environment: LETHE_KIT_JDK = the JDK whose jlink builds the runtime (default: Temurin 25 when installed,
 # else $JAVA_HOME, else the java on PATH).
 set -euo pipefail
@@ -27,7 +28,7 @@ while [[ $# -gt 0 ]]; do
     --no-build) build=0; shift ;;
     --allow-no-cuda) allow_no_cuda=1; shift ;;
     --full) full=1; shift ;;
-    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "gpu-kit: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -87,7 +88,8 @@ if [[ $full == 1 ]]; then
   cp /usr/share/datasets/fashion-mnist/*-ubyte.gz "$out.tmp/data/" 2>/dev/null \
     || echo "[gpu-kit] no Fashion-MNIST in /usr/share/datasets/fashion-mnist: the CNN job will be skipped" >&2
   cp "$root/java/lethe-core/src/main/resources/ai/lethe/demo/fmnist-cnn.pt" "$out.tmp/"
-  cp "$root/scripts/gpu-kit/gpu-e2e.sh" "$root/scripts/gpu-kit/gpu-e2e-summary.py" "$root/scripts/pytorch_ssd_gpu.py" "$root/scripts/zoo_torch.py" "$out.tmp/"
+  cp "$root/scripts/gpu-kit/gpu-e2e.sh" "$root/scripts/gpu-kit/gpu-e2e-summary.py" "$root/scripts/pytorch_ssd_gpu.py" \
+    "$root/scripts/pytorch_per_sample_fisher.py" "$root/scripts/zoo_torch.py" "$out.tmp/"
   if [[ -d "$root/java/lethe-core/target/test-classes" && -n "${LETHE_KIT_TESTS:-}" ]]; then
     # the CUDA-only JUnit tests, run there with JUnit's console launcher (LETHE_KIT_TESTS = its standalone jar)
     mkdir -p "$out.tmp/tests"

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Summarises a gpu-e2e.sh run: Lethe against PyTorch on the same device, side by side. Writes summary.md and
 summary.json into the run's directory and prints the Markdown."""
-import json, os, sys
+import json, os, re, sys
 
 
 def load(out, name):
@@ -67,6 +67,36 @@ def main(out):
                 d = rel_diff(rows[0][1].get("importance_full_sums"), r.get("importance_full_sums"))
                 md.append("- I_D per-tensor sums, %s vs %s: max relative difference %.2e" % (name, rows[0][0], d))
         summary["e2e"] = {name: r["seconds"] for name, r in rows}
+    ps, tps = load(out, "per-sample"), load(out, "pytorch-per-sample")
+    if ps or tps:
+        md.append("\n## Per-sample Fisher (issue 13): Lethe's fast path against torch.func vmap(grad), same shapes, same device\n")
+        if ps:
+            shape = "x".join(str(d) for d in ps["input"]["shape"])
+            md.append("- Lethe, %s, %d %s samples %s, model on %s: fast path %.3f s, batch pass %.3f s (fast / batch pass %.2f);"
+                      " one-sample loop %.3f s on %d samples (%.1fx the fast path per sample); max_rel_diff fast vs loop %.2e" % (
+                          ps["model"], ps["samples"], ps["input"]["source"], shape, ps["placement"], ps["fast_seconds"],
+                          ps["batch_pass_seconds"], ps["fast_over_batch_pass"], ps["loop_seconds"], ps["loop_samples"],
+                          ps["loop_over_fast"], ps["max_rel_diff"]))
+            summary["per_sample"] = {k: ps[k] for k in ("samples", "placement", "fast_seconds", "batch_pass_seconds", "loop_seconds",
+                                                        "loop_samples", "loop_over_fast", "max_rel_diff")}
+        if tps:
+            md.append("- PyTorch %s on %s (%s): vmap(grad) %.3f s, batch pass %.3f s, %d samples (vmap vs one-sample loop on %s"
+                      " samples: %s)" % (tps["torch"], tps["device_name"], tps["device"], tps["vmap_seconds"], tps["batch_pass_seconds"],
+                                         tps["samples"], tps["loop_check_samples"], "%.2e" % tps["loop_check_max_rel_diff"]
+                                         if tps.get("loop_check_max_rel_diff") is not None else "not checked"))
+            summary["pytorch_per_sample"] = {k: tps[k] for k in ("samples", "vmap_seconds", "batch_pass_seconds")}
+        if ps and tps:
+            params = re.search(r"(\d+) parameters", ps["model"])
+            same = (ps["arch"], ps["samples"], ps["input"]["shape"], int(params.group(1)) if params else None) == (
+                tps["arch"], tps["samples"], tps["input"], tps["parameters"])
+            if same:
+                ratio = tps["vmap_seconds"] / ps["fast_seconds"]
+                summary["per_sample_fast_vs_vmap"] = ratio
+                md.append("- **vmap(grad) / Lethe fast path: %.2fx** (target at least 5x): %.3f s vs %.3f s" % (
+                    ratio, tps["vmap_seconds"], ps["fast_seconds"]))
+            else:
+                md.append("- not compared: Lethe ran %s on %d samples of %s, PyTorch %s (%d parameters) on %d of %s" % (
+                    ps["model"], ps["samples"], ps["input"]["shape"], tps["arch"], tps["parameters"], tps["samples"], tps["input"]))
     cnn = load(out, "forget-cnn")
     tcnn = load(out, "pytorch-cnn")
     if cnn or tcnn:

@@ -6,12 +6,18 @@
 #   e2e-w1/2/4    lethe bench e2e: SSD on resnet18-cifar, 50,000 seeded synthetic samples, batch 128, 10% forgotten,
 #                 1, 2 and 4 importance workers;  pytorch-e2e: scripts/pytorch_ssd_gpu.py on the same model file and
 #                 samples (per-parameter loop and torch._foreach_addcmul_)
+#   per-sample    lethe bench per-sample (issue 13): the per-sample Fisher's fast path on resnet18-cifar, 5,000 seeded
+#                 synthetic 3x32x32 samples (the one-sample loop on the first 200, the threaded loop skipped), the model
+#                 on the GPU;  pytorch-per-sample: scripts/pytorch_per_sample_fisher.py, torch.func vmap(grad) and a
+#                 batch pass on the same shapes (target: Lethe's fast path at least 5x faster than vmap(grad))
 #   forget-cnn    lethe forget on the bundled CNN with all 60,000 Fashion-MNIST images, class 1, SSD, --device cuda;
 #                 pytorch-cnn the same job in PyTorch on the GPU
 #   tests         the CUDA-only JUnit tests, when the kit carries them (tests/)
 #   ./gpu-e2e.sh [--quick]        (--quick: 5,000 samples; ONLY="e2e-w1 pytorch-e2e" runs just those steps;
 #                                  DEVICE=cpu SAMPLES=256 E2E_ARGS="--width 8" runs the same steps small on the CPU,
-#                                  to check the kit where there is no GPU)
+#                                  to check the kit where there is no GPU; PER_SAMPLE_SAMPLES=16
+#                                  PER_SAMPLE_ARGS="--width 8 --repetitions 1"
+#                                  does the same for the two per-sample steps)
 set -uo pipefail
 kit=${KIT:-$(cd "$(dirname "$0")" && pwd)}
 out=${OUT:-$PWD/gpu-e2e-out}
@@ -19,6 +25,9 @@ mkdir -p "$out"
 samples=${SAMPLES:-50000}
 [[ ${1:-} == --quick ]] && samples=5000
 extra=${E2E_ARGS:-}   # more bench e2e options, e.g. "--width 8" for a dry run on the CPU
+ps_samples=${PER_SAMPLE_SAMPLES:-5000}   # the per-sample steps (issue 13's figure is on 5,000 samples)
+ps_loop=$(( ps_samples < 200 ? ps_samples : 200 ))
+ps_extra=${PER_SAMPLE_ARGS:-}   # options both per-sample steps take, e.g. "--width 8"
 nv=/opt/torch/.venv/lib/python3.12/site-packages/nvidia
 export LD_LIBRARY_PATH=$(find "$nv" -name 'lib*.so*' -printf '%h\n' 2>/dev/null | sort -u | tr '\n' ':')/usr/local/cuda/lib64${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 export FMNIST=$kit/data LETHE_KIT_CACHE=${LETHE_KIT_CACHE:-/tmp/lethe-kit-cache}
@@ -53,6 +62,10 @@ echo "kit $git_version" >>"$out/device.txt"
 # Most telling first: a run cut short by its time limit still leaves the main comparisons in $OUT.
 step e2e-w1 150 "$lethe" bench e2e --device "$device" --samples "$samples" --workers 1 $extra --save-model /tmp/e2e-model.safetensors --json
 step pytorch-e2e 150 "$py" "$kit/pytorch_ssd_gpu.py" --model /tmp/e2e-model.safetensors --samples "$samples" --device "$torch_device" $extra
+step per-sample 150 "$lethe" bench per-sample --arch resnet18-cifar --input 3,32,32 --samples "$ps_samples" \
+  --loop-samples "$ps_loop" --skip-threaded --device "$device" $ps_extra --json
+step pytorch-per-sample 150 "$py" "$kit/pytorch_per_sample_fisher.py" --arch resnet18-cifar --input 3,32,32 \
+  --samples "$ps_samples" --device "$torch_device" $ps_extra
 step e2e-w4 150 "$lethe" bench e2e --device "$device" --samples "$samples" --workers 4 $extra --json
 if [[ -f "$kit/data/train-images-idx3-ubyte.gz" ]]; then
   step forget-cnn 150 "$lethe" forget --model "$kit/fmnist-cnn.pt" --data "idx:$kit/data" --forget-class 1 --method ssd \

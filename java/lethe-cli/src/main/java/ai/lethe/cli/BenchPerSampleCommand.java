@@ -13,19 +13,29 @@ import picocli.CommandLine.Option;
         mixinStandardHelpOptions = true,
         usageHelpAutoWidth = true,
         description = {
-            "Times the per-sample estimator (exact empirical Fisher) on a seeded zoo model and the first N Fashion-MNIST training images, all in one run: the batched fast path (one forward and backward per batch, per-sample gradients from each layer's inputs and output gradients), the one-sample loop it replaces (one backward pass per sample), the threaded one-sample loop (what TorchScript models run), and a pass of the batch estimator over the same samples. Samples are read into memory first; each path is warmed up on one batch; the paths run interleaved and the figures are medians.",
+            "Times the per-sample estimator (exact empirical Fisher) on a seeded zoo model and the first N Fashion-MNIST training images (or, with --input, N seeded synthetic samples of that shape, as bench e2e makes them), all in one run: the batched fast path (one forward and backward per batch, per-sample gradients from each layer's inputs and output gradients), the one-sample loop it replaces (one backward pass per sample), the threaded one-sample loop (what TorchScript models run), and a pass of the batch estimator over the same samples. Samples are read into memory first; with --device cuda the model runs on the GPU when libtorch can use it (placement in the output). Each path is warmed up on one batch; the fast path, the loop and the batch pass run interleaved and the figures are medians.",
             "",
-            "max_rel_diff is the largest per-tensor max|fast - loop| / max|loop| over the model's parameters."
+            "The threaded loop is timed last, in its own phase after every round of the others, and warmed up only there: once it has run in a process, every later libtorch pass in that process ran up to 2x slower on a 2-core machine (probably libgomp: with each thread's own OpenMP team there are more OpenMP threads than cores, and libgomp then stops spinning between parallel regions).",
+            "",
+            "--loop-samples K times the one-sample loops on the first K samples only (they take minutes on ResNet-18); loop_over_fast then compares seconds per sample, and max_rel_diff (the largest per-tensor max|fast - loop| / max|loop| over the model's parameters) compares them with an extra, untimed fast pass over the same K samples."
         })
 final class BenchPerSampleCommand implements Callable<Integer> {
 
     @Option(names = "--arch", paramLabel = "ARCH", defaultValue = "cnn",
-            description = "Zoo architecture: cnn, mlp or resnet18-cifar (default: ${DEFAULT-VALUE}).")
+            description = "Zoo architecture: cnn, mlp, resnet18-cifar, or resnet18 (with --input only) (default: ${DEFAULT-VALUE}).")
     String arch;
 
     @Option(names = "--samples", paramLabel = "N", defaultValue = "1000",
-            description = "Fashion-MNIST training images (default: ${DEFAULT-VALUE}).")
+            description = "Samples: Fashion-MNIST training images, or synthetic ones with --input (default: ${DEFAULT-VALUE}).")
     int samples;
+
+    @Option(names = "--input", paramLabel = "C,H,W",
+            description = "Seeded synthetic samples of this shape (for example 3,32,32, as scripts/pytorch_per_sample_fisher.py --input) instead of Fashion-MNIST's 1,28,28.")
+    String input;
+
+    @Option(names = "--loop-samples", paramLabel = "K",
+            description = "Time the one-sample loops on the first K samples only (1 to N; default: all N).")
+    Integer loopSamples;
 
     @Option(names = "--batch-size", paramLabel = "B", defaultValue = "64",
             description = "Batch size of the fast path and of the batch-estimator pass (default: ${DEFAULT-VALUE}).")
@@ -59,7 +69,8 @@ final class BenchPerSampleCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PerSampleBenchmark.Settings settings;
         try {
-            settings = new PerSampleBenchmark.Settings(arch, samples, batchSize, width, seed, repetitions, !skipThreaded);
+            settings = new PerSampleBenchmark.Settings(arch, samples, batchSize, width, seed, repetitions, !skipThreaded,
+                    input == null ? null : PerSampleBenchmark.parseInput(input), loopSamples == null ? samples : loopSamples);
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
@@ -69,17 +80,24 @@ final class BenchPerSampleCommand implements Callable<Integer> {
             r = PerSampleBenchmark.run(settings, kernels);
         }
         reportOptions.emit(spec.commandLine(), r, out -> {
-            out.printf(Locale.ROOT, "%s (%s), %d samples, batch size %d, %s; medians of %d rounds%n", r.arch(), r.model(), r.samples(),
-                    r.batchSize(), r.device(), r.repetitions());
+            out.printf(Locale.ROOT, "%s (%s), %d %s samples %s, batch size %d, %s, model on %s; medians of %d rounds%n", r.arch(),
+                    r.model(), r.samples(), r.input().source(), shape(r.input().shape()), r.batchSize(), r.device(), r.placement(),
+                    r.repetitions());
             out.printf(Locale.ROOT, "fast path (%s): %.3f s%n", r.fastPath(), r.fastSeconds());
-            out.printf(Locale.ROOT, "one-sample loop: %.3f s -> fast path %.1fx faster%n", r.loopSeconds(), r.loopOverFast());
+            String on = r.loopSamples() == r.samples() ? "" : String.format(Locale.ROOT, " on the first %d samples", r.loopSamples());
+            out.printf(Locale.ROOT, "one-sample loop%s: %.3f s -> fast path %.1fx faster per sample%n", on, r.loopSeconds(),
+                    r.loopOverFast());
             if (!Double.isNaN(r.threadedSeconds())) {
-                out.printf(Locale.ROOT, "threaded one-sample loop: %.3f s%n", r.threadedSeconds());
+                out.printf(Locale.ROOT, "threaded one-sample loop%s (timed last): %.3f s%n", on, r.threadedSeconds());
             }
             out.printf(Locale.ROOT, "batch-estimator pass: %.3f s -> fast path costs %.2fx a batch pass%n", r.batchPassSeconds(),
                     r.fastOverBatchPass());
-            out.printf(Locale.ROOT, "max relative difference fast vs loop: %.2e (%s)%n", r.maxRelDiff(), r.maxRelDiffTensor());
+            out.printf(Locale.ROOT, "max relative difference fast vs loop%s: %.2e (%s)%n", on, r.maxRelDiff(), r.maxRelDiffTensor());
         });
         return 0;
+    }
+
+    private static String shape(int[] chw) {
+        return chw[0] + "x" + chw[1] + "x" + chw[2];
     }
 }

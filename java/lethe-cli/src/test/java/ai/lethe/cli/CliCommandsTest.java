@@ -147,12 +147,48 @@ class CliCommandsTest {
 
     @Test
     void benchPerSampleRefusesBadSettingsBeforeAnyWork() {
-        for (String[] bad : new String[][] {{"--samples", "0"}, {"--arch", "resnet18"}, {"--batch-size", "-3"}}) {
-            CliRunner.Result r = CliRunner.run("bench", "per-sample", bad[0], bad[1], "--json");
+        String[][] bad = {{"--samples", "0", "--samples"}, {"--batch-size", "-3", "--batch-size"},
+            {"--arch", "resnet18", "--input 3,224,224"}, {"--input", "3,32", "three positive integers C,H,W"},
+            {"--input", "0,16,16", "three positive integers C,H,W"}, {"--input", "a,b,c", "three positive integers C,H,W"},
+            {"--input", "3,32,16", "H = W"}, {"--loop-samples", "0", "--loop-samples"},
+            {"--loop-samples", "1001", "between 1 and --samples (1000)"}};
+        for (String[] b : bad) {
+            CliRunner.Result r = CliRunner.run("bench", "per-sample", b[0], b[1], "--json");
             assertEquals(2, r.code(), r.toString());
-            assertTrue(r.err().contains(bad[0].equals("--arch") ? "resnet18-cifar" : bad[0]), r.err());
+            assertEquals(1, r.err().strip().lines().count(), "one line: " + r.err());
+            assertTrue(r.err().contains(b[2]), r.err());
             assertEquals("", r.out().strip(), "no JSON for a refused run");
         }
+    }
+
+    @Test
+    void benchPerSampleOnSyntheticInputsComparesTheLoopWithTheFastPathOnTheSameSamples() throws Exception {
+        CliRunner.Result r = CliRunner.run("bench", "per-sample", "--arch", "cnn", "--input", "1,16,16", "--samples", "20",
+                "--loop-samples", "7", "--batch-size", "8", "--repetitions", "1", "--device", "cpu", "--json");
+        assertEquals(0, r.code(), r.toString());
+        JsonNode j = JSON.readTree(r.out());
+        assertEquals("synthetic", j.get("input").get("source").asText());
+        assertEquals("[1,16,16]", j.get("input").get("shape").toString());
+        assertEquals(20, j.get("samples").asInt());
+        assertEquals(7, j.get("loop_samples").asInt());
+        assertEquals("cpu", j.get("placement").asText());
+        // against the fast path over all 20 samples the loop's 7 would differ by far more than rounding
+        assertTrue(j.get("max_rel_diff").asDouble() < 1e-4, j.toString());
+        double perSample = (j.get("loop_seconds").asDouble() / 7) / (j.get("fast_seconds").asDouble() / 20);
+        assertEquals(perSample, j.get("loop_over_fast").asDouble(), 1e-9 * perSample, "loop_over_fast compares seconds per sample");
+        assertTrue(j.get("threaded_seconds").asDouble() > 0, j.toString());
+    }
+
+    @Test
+    void benchPerSampleRunsOnFashionMnistByDefault() throws Exception {
+        CliRunner.Result r = CliRunner.run("bench", "per-sample", "--arch", "mlp", "--samples", "10", "--repetitions", "1",
+                "--skip-threaded", "--device", "cpu", "--json");
+        assertEquals(0, r.code(), r.toString());
+        JsonNode j = JSON.readTree(r.out());
+        assertEquals("fashion-mnist", j.get("input").get("source").asText());
+        assertEquals("[1,28,28]", j.get("input").get("shape").toString());
+        assertEquals(10, j.get("loop_samples").asInt(), "the loop runs on every sample by default");
+        assertTrue(j.get("max_rel_diff").asDouble() < 1e-5, j.toString());
     }
 
     @Test

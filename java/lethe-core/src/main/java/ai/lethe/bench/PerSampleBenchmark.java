@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.stream.IntStream;
 
 import ai.lethe.data.Batch;
 import ai.lethe.data.BatchStream;
@@ -13,31 +14,46 @@ import ai.lethe.importance.Importance;
 import ai.lethe.importance.ImportanceEstimator;
 import ai.lethe.importance.Provenance;
 import ai.lethe.kernels.Kernels;
+import ai.lethe.kernels.cuda.CudaKernels;
+import ai.lethe.model.Libtorch;
 import ai.lethe.model.PerSamplePath;
 import ai.lethe.model.zoo.Zoo;
 import ai.lethe.model.zoo.ZooConfig;
 import ai.lethe.model.zoo.ZooModel;
 
 /**
- * The per-sample estimator's paths side by side in one run, on the same seeded zoo model and the same
- * Fashion-MNIST samples (read into memory first, so no path pays for I/O): the batched fast path, today's
+ * The per-sample estimator's paths side by side in one run, on the same seeded zoo model and the same samples
+ * (the first N Fashion-MNIST training images, or seeded synthetic inputs of a given shape as in
+ * {@link SyntheticBatches}; read into memory first, so no path pays for I/O): the batched fast path, today's
  * one-sample loop, the threaded one-sample loop, and a pass of the batch estimator over the same samples (the
- * cost of one forward and backward per batch, the floor the fast path is measured against). Reports medians
- * of the repetitions and the largest per-tensor relative difference between the fast path and the loop,
- * max|fast − loop| / max|loop|.
+ * cost of one forward and backward per batch, the floor the fast path is measured against). The one-sample loops
+ * may run on the first K samples only (they cost minutes on ResNet-18); their seconds are then compared per
+ * sample. Reports medians of the repetitions and the largest per-tensor relative difference between the fast
+ * path and the loop over the same K samples, max|fast − loop| / max|loop|.
  */
 public final class PerSampleBenchmark {
 
-    /** Seconds are medians over the repetitions; ratios are computed from those medians. */
-    public record Report(String arch, String model, int samples, int batchSize, String device, int repetitions,
-                         String fastPath, double fastSeconds, double loopSeconds, double threadedSeconds,
-                         double batchPassSeconds, double loopOverFast, double fastOverBatchPass, double maxRelDiff,
-                         String maxRelDiffTensor) {
+    /** Where the samples come from: {@code fashion-mnist} or {@code synthetic}, and one sample's shape (C, H, W). */
+    public record Input(String source, int[] shape) {
     }
 
-    /** What to run; {@code width} is the ResNet base width (64 as published). */
+    /**
+     * Seconds are medians over the repetitions; the one-sample loops ran on the first {@code loopSamples} samples,
+     * the fast path and the batch pass on all of them, so {@code loopOverFast} compares seconds per sample.
+     */
+    public record Report(String arch, String model, Input input, int samples, int loopSamples, int batchSize, String device,
+                         String placement, int repetitions, String fastPath, double fastSeconds, double loopSeconds,
+                         double threadedSeconds, double batchPassSeconds, double loopOverFast, double fastOverBatchPass,
+                         double maxRelDiff, String maxRelDiffTensor) {
+    }
+
+    /**
+     * What to run; {@code width} is the ResNet base width (64 as published); {@code input} the shape of synthetic
+     * samples (C, H, W with H = W), or null for Fashion-MNIST; {@code loopSamples} the samples the one-sample loops
+     * run on (1 to {@code samples}).
+     */
     public record Settings(String arch, int samples, int batchSize, int width, long seed, int repetitions,
-                           boolean threaded) {
+                           boolean threaded, int[] input, int loopSamples) {
         public Settings {
             if (samples < 1) {
                 throw new ai.lethe.InvalidSettingException("--samples must be at least 1, got " + samples);
@@ -51,36 +67,83 @@ public final class PerSampleBenchmark {
             if (width < 1) {
                 throw new ai.lethe.InvalidSettingException("--width must be at least 1, got " + width);
             }
-            arch = Zoo.normalise(arch);
-            if (arch.equals("resnet18")) {
-                throw new ai.lethe.InvalidSettingException("bench per-sample runs on Fashion-MNIST (28x28): use cnn, mlp or resnet18-cifar");
+            if (loopSamples < 1 || loopSamples > samples) {
+                throw new ai.lethe.InvalidSettingException("--loop-samples must be between 1 and --samples (" + samples + "), got "
+                        + loopSamples);
             }
+            if (input != null && (input.length != 3 || input[0] < 1 || input[1] < 1 || input[1] != input[2])) {
+                throw new ai.lethe.InvalidSettingException("--input must be C,H,W with H = W, got " + Arrays.toString(input));
+            }
+            arch = Zoo.normalise(arch);
+            if (arch.equals("resnet18") && input == null) {
+                throw new ai.lethe.InvalidSettingException("resnet18 (the ImageNet stem) needs larger images than Fashion-MNIST's"
+                        + " 28x28: give synthetic inputs (--input 3,224,224), or use cnn, mlp or resnet18-cifar");
+            }
+            input = input == null ? null : input.clone();
         }
+
+        /** Settings with the one-sample loops on every sample. */
+        public Settings(String arch, int samples, int batchSize, int width, long seed, int repetitions, boolean threaded,
+                        int[] input) {
+            this(arch, samples, batchSize, width, seed, repetitions, threaded, input, samples);
+        }
+    }
+
+    /** {@code C,H,W} (for example 3,32,32) as a sample shape; a one-line error when it is not three positive integers. */
+    public static int[] parseInput(String text) {
+        String[] parts = text.strip().split("\\s*,\\s*", -1);
+        int[] shape = new int[parts.length];
+        try {
+            for (int i = 0; i < parts.length; i++) {
+                shape[i] = Integer.parseInt(parts[i]);
+            }
+        } catch (NumberFormatException e) {
+            shape = null;
+        }
+        if (shape == null || shape.length != 3 || Arrays.stream(shape).anyMatch(d -> d < 1)) {
+            throw new ai.lethe.InvalidSettingException("--input must be three positive integers C,H,W (for example 3,32,32), got '"
+                    + text + "'");
+        }
+        return shape;
     }
 
     private PerSampleBenchmark() {
     }
 
     public static Report run(Settings s, Kernels kernels) throws IOException {
-        DataSource data = DataSource.open("fashion-mnist", s.samples());
-        int[] sampleShape = data.train().sampleShape();
-        List<Batch> batches = new ArrayList<>();
-        try (BatchStream stream = BatchStream.all(data.train(), data.train().labels(), s.batchSize())) {
-            stream.forEachRemaining(batches::add);
+        Input input;
+        List<Batch> batches;
+        if (s.input() == null) {
+            DataSource data = DataSource.open("fashion-mnist", s.samples());
+            input = new Input("fashion-mnist", data.train().sampleShape());
+            batches = new ArrayList<>();
+            try (BatchStream stream = BatchStream.all(data.train(), data.train().labels(), s.batchSize())) {
+                stream.forEachRemaining(batches::add);
+            }
+        } else {
+            input = new Input("synthetic", s.input());
+            SyntheticBatches data = new SyntheticBatches(s.input(), 10, s.seed());
+            batches = new ArrayList<>();
+            for (int from = 0; from < s.samples(); from += s.batchSize()) {
+                batches.add(data.batch(IntStream.range(from, Math.min(s.samples(), from + s.batchSize())).toArray()));
+            }
         }
         int samples = batches.stream().mapToInt(Batch::size).sum();
-        ZooConfig config = ZooConfig.defaults(sampleShape[0], sampleShape[1], 10).withWidth(s.width());
+        int loopSamples = Math.min(s.loopSamples(), samples); // Fashion-MNIST may hold fewer than --samples
+        List<Batch> loopBatches = firstSamples(batches, loopSamples);
+        ZooConfig config = ZooConfig.defaults(input.shape()[0], input.shape()[1], 10).withWidth(s.width());
         try (ZooModel model = ZooModel.create(s.arch(), config, s.seed())) {
-            // Warm-up: JIT, libtorch's kernels and thread pools, on the first batch.
-            List<Batch> first = batches.subList(0, 1);
-            for (PerSamplePath p : PerSamplePath.values()) {
-                pass(model, kernels, first, Estimator.PER_SAMPLE, p, s.batchSize());
+            if (kernels.unwrap() instanceof CudaKernels cuda && Libtorch.cudaAvailable()) { // as bench e2e and lethe forget
+                model.toCuda(cuda.deviceIndex());
             }
+            // Warm-up: JIT, libtorch's kernels and thread pools, on the first batch. Not the threaded path: see below.
+            List<Batch> first = batches.subList(0, 1);
+            pass(model, kernels, first, Estimator.PER_SAMPLE, PerSamplePath.BATCHED, s.batchSize());
+            pass(model, kernels, first, Estimator.PER_SAMPLE, PerSamplePath.LOOP, s.batchSize());
             pass(model, kernels, first, Estimator.BATCH, null, s.batchSize());
 
             double[] fast = new double[s.repetitions()];
             double[] loop = new double[s.repetitions()];
-            double[] threaded = new double[s.repetitions()];
             double[] batchPass = new double[s.repetitions()];
             Importance fastResult = null;
             Importance loopResult = null;
@@ -89,33 +152,68 @@ public final class PerSampleBenchmark {
                 fastResult = pass(model, kernels, batches, Estimator.PER_SAMPLE, PerSamplePath.BATCHED, s.batchSize());
                 fast[r] = seconds(t);
                 t = System.nanoTime();
-                loopResult = pass(model, kernels, batches, Estimator.PER_SAMPLE, PerSamplePath.LOOP, s.batchSize());
+                loopResult = pass(model, kernels, loopBatches, Estimator.PER_SAMPLE, PerSamplePath.LOOP, s.batchSize());
                 loop[r] = seconds(t);
-                if (s.threaded()) {
-                    t = System.nanoTime();
-                    pass(model, kernels, batches, Estimator.PER_SAMPLE, PerSamplePath.THREADED, s.batchSize());
-                    threaded[r] = seconds(t);
-                }
                 t = System.nanoTime();
                 pass(model, kernels, batches, Estimator.BATCH, null, s.batchSize());
                 batchPass[r] = seconds(t);
             }
+            // The comparison is over the loop's samples: an untimed fast pass over them when they are not all.
+            Importance fastOnLoopSamples = loopSamples == samples ? fastResult
+                    : pass(model, kernels, loopBatches, Estimator.PER_SAMPLE, PerSamplePath.BATCHED, s.batchSize());
             double worst = 0;
             String worstTensor = "";
-            for (int i = 0; i < fastResult.sums().length; i++) {
-                double rel = relativeDifference(fastResult.sums()[i], loopResult.sums()[i]);
+            for (int i = 0; i < fastOnLoopSamples.sums().length; i++) {
+                double rel = relativeDifference(fastOnLoopSamples.sums()[i], loopResult.sums()[i]);
                 if (rel >= worst) {
                     worst = rel;
                     worstTensor = model.parameters().get(i).name();
                 }
             }
+            // The threaded loop last, warmed up only here: once it has run in a process, every later libtorch pass
+            // in that process ran up to 2x slower on the 2-core development machine, which would inflate the others.
+            // (Probably libgomp: each of its threads starts an OpenMP team of its own, and with more OpenMP threads
+            // than cores libgomp stops spinning between parallel regions and puts waiting threads to sleep.)
+            double threadedS = Double.NaN;
+            if (s.threaded()) {
+                pass(model, kernels, first, Estimator.PER_SAMPLE, PerSamplePath.THREADED, s.batchSize());
+                double[] threaded = new double[s.repetitions()];
+                for (int r = 0; r < s.repetitions(); r++) {
+                    long t = System.nanoTime();
+                    pass(model, kernels, loopBatches, Estimator.PER_SAMPLE, PerSamplePath.THREADED, s.batchSize());
+                    threaded[r] = seconds(t);
+                }
+                threadedS = median(threaded);
+            }
             double fastS = median(fast);
             double loopS = median(loop);
             double batchS = median(batchPass);
-            return new Report(s.arch(), model.description() + ", " + model.parameterCount() + " parameters", samples,
-                    s.batchSize(), kernels.description(), s.repetitions(), fastResult.computation(), fastS, loopS,
-                    s.threaded() ? median(threaded) : Double.NaN, batchS, loopS / fastS, fastS / batchS, worst, worstTensor);
+            double loopOverFast = (loopS / loopSamples) / (fastS / samples);
+            return new Report(s.arch(), model.description() + ", " + model.parameterCount() + " parameters", input, samples,
+                    loopSamples, s.batchSize(), kernels.description(), model.placement(), s.repetitions(), fastResult.computation(),
+                    fastS, loopS, threadedS, batchS, loopOverFast, fastS / batchS, worst, worstTensor);
         }
+    }
+
+    /** The first {@code k} samples of {@code batches}, in the same batches (the last one cut short). */
+    static List<Batch> firstSamples(List<Batch> batches, int k) {
+        List<Batch> out = new ArrayList<>();
+        int left = k;
+        for (Batch b : batches) {
+            if (left == 0) {
+                break;
+            }
+            if (b.size() <= left) {
+                out.add(b);
+                left -= b.size();
+            } else {
+                int per = b.x().length / b.size();
+                out.add(new Batch(Arrays.copyOf(b.x(), left * per), Arrays.copyOf(b.y(), left), Arrays.copyOf(b.indices(), left),
+                        left, b.sampleShape()));
+                left = 0;
+            }
+        }
+        return out;
     }
 
     private static Importance pass(ZooModel model, Kernels kernels, List<Batch> batches, Estimator estimator,
