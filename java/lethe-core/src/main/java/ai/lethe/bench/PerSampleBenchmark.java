@@ -170,10 +170,9 @@ public final class PerSampleBenchmark {
                     worstTensor = model.parameters().get(i).name();
                 }
             }
-            // The threaded loop last, warmed up only here: once it has run in a process, every later libtorch pass
-            // in that process ran up to 2x slower on the 2-core development machine, which would inflate the others.
-            // (Probably libgomp: each of its threads starts an OpenMP team of its own, and with more OpenMP threads
-            // than cores libgomp stops spinning between parallel regions and puts waiting threads to sleep.)
+            // The threaded loop last, warmed up only here: each of its threads runs libtorch with an OpenMP team of
+            // its own, and while more OpenMP threads exist than cores libgomp stops spinning between parallel regions
+            // (see PerSampleThreads), so nothing else is timed while or right after it runs.
             double threadedS = Double.NaN;
             if (s.threaded()) {
                 pass(model, kernels, first, Estimator.PER_SAMPLE, PerSamplePath.THREADED, s.batchSize());
