@@ -25,6 +25,14 @@ public final class LetheFormatException extends IOException {
     }
 
     /**
+     * {@code message} as this class makes its own: one line (control characters shown as '?'), at most 1,000
+     * characters; for any error message that quotes outside text (a request's path, say).
+     */
+    public static String oneLineMessage(String message) {
+        return oneLine(message, MAX_MESSAGE_CHARS);
+    }
+
+    /**
      * Text read from a file as an error message can quote it: one line, control characters shown as '?', at most 200
      * characters, {@code null} shown as "(none)".
      */

@@ -73,7 +73,9 @@ final class ApiErrors {
             // that reuses it sends its next request into a socket the server is about to close.
             ctx.header("Connection", "close");
         }
-        ctx.status(status).contentType("application/json").result(Json.write(new ErrorBody(status, s.getMessage(), message)));
+        // One line whatever produced it: messages quote requests and files, which can hold line breaks.
+        ctx.status(status).contentType("application/json").result(Json.write(new ErrorBody(status, s.getMessage(),
+                ai.lethe.io.LetheFormatException.oneLineMessage(message))));
     }
 
     /**

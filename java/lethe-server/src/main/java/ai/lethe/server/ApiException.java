@@ -1,6 +1,9 @@
 package ai.lethe.server;
 
-/** A request that cannot be served, with the HTTP status and the one-line message the client gets. */
+/**
+ * A request that cannot be served, with the HTTP status and the one-line message the client gets. Messages quote
+ * what the request said (a path, a field, a value), which can hold a line break: the constructor makes them one line.
+ */
 final class ApiException extends RuntimeException {
 
     private static final long serialVersionUID = 1L;
@@ -8,7 +11,7 @@ final class ApiException extends RuntimeException {
     private final int status;
 
     ApiException(int status, String message) {
-        super(message);
+        super(ai.lethe.io.LetheFormatException.oneLineMessage(message));
         this.status = status;
     }
 
