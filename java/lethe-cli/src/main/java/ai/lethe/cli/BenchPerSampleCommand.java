@@ -87,7 +87,7 @@ final class BenchPerSampleCommand implements Callable<Integer> {
             String on = r.loopSamples() == r.samples() ? "" : String.format(Locale.ROOT, " on the first %d samples", r.loopSamples());
             out.printf(Locale.ROOT, "one-sample loop%s: %.3f s -> fast path %.1fx faster per sample%n", on, r.loopSeconds(),
                     r.loopOverFast());
-            if (!Double.isNaN(r.threadedSeconds())) {
+            if (r.threadedSeconds() != null) {
                 out.printf(Locale.ROOT, "threaded one-sample loop%s (timed last): %.3f s%n", on, r.threadedSeconds());
             }
             out.printf(Locale.ROOT, "batch-estimator pass: %.3f s -> fast path costs %.2fx a batch pass%n", r.batchPassSeconds(),

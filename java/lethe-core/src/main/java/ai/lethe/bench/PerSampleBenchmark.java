@@ -43,7 +43,7 @@ public final class PerSampleBenchmark {
      */
     public record Report(String arch, String model, Input input, int samples, int loopSamples, int batchSize, String device,
                          String placement, int repetitions, String fastPath, double fastSeconds, double loopSeconds,
-                         double threadedSeconds, double batchPassSeconds, double loopOverFast, double fastOverBatchPass,
+                         Double threadedSeconds, double batchPassSeconds, double loopOverFast, double fastOverBatchPass,
                          double maxRelDiff, String maxRelDiffTensor) {
     }
 
@@ -173,7 +173,7 @@ public final class PerSampleBenchmark {
             // The threaded loop last, warmed up only here: each of its threads runs libtorch with an OpenMP team of
             // its own, and while more OpenMP threads exist than cores libgomp stops spinning between parallel regions
             // (see PerSampleThreads), so nothing else is timed while or right after it runs.
-            double threadedS = Double.NaN;
+            Double threadedS = null; // not timed (--skip-threaded): null in the JSON, not the string "NaN"
             if (s.threaded()) {
                 pass(model, kernels, first, Estimator.PER_SAMPLE, PerSamplePath.THREADED, s.batchSize());
                 double[] threaded = new double[s.repetitions()];
