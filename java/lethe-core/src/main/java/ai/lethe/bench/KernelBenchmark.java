@@ -196,18 +196,13 @@ public final class KernelBenchmark {
              TensorList acc = kernels.allocate((long) shape.rows() * shape.cols())) {
             DoubleSupplier kernel = timed(cuda, () -> kernels.accumulatePerSampleProducts(acc, g, u, s, shape.rows(), shape.cols(),
                     shape.positions(), false));
-            double[] copyMs = new double[repetitions];
-            double[] kernelMs = new double[repetitions];
             kernel.getAsDouble(); // warm-up (JIT, first touch, clocks): the calls are long, one is enough
             copy.getAsDouble();
-            for (int i = 0; i < repetitions; i++) {
-                copyMs[i] = copy.getAsDouble();
-                kernelMs[i] = kernel.getAsDouble();
-            }
-            double ms = median(kernelMs);
+            double[] medians = medianPairs(copy, kernel, 1);
+            double ms = medians[1];
             double bytes = 4.0 * ((double) s * (shape.rows() + shape.cols()) * shape.positions() + 2.0 * shape.rows() * shape.cols());
             double gbps = bytes / (ms * 1e6);
-            double copyGbps = 8.0 * copyFloats / (median(copyMs) * 1e6);
+            double copyGbps = 8.0 * copyFloats / (medians[0] * 1e6);
             double gflops = 2.0 * s * shape.rows() * shape.cols() * shape.positions() / (ms * 1e6);
             ProductsResult r = new ProductsResult(shape.layer(), s, shape.rows(), shape.cols(), shape.positions(), ms, gbps, copyGbps,
                     gbps / copyGbps, gflops);
@@ -279,14 +274,9 @@ public final class KernelBenchmark {
         }
         // Short kernels: time several calls per sample so the clock's resolution does not dominate.
         int inner = (int) Math.max(1, Math.min(10_000, Math.ceil(MIN_SAMPLE_MS / Math.max(warmKernel, 1e-6))));
-        double[] copyMs = new double[repetitions];
-        double[] kernelMs = new double[repetitions];
-        for (int i = 0; i < repetitions; i++) {
-            copyMs[i] = repeat(copy, inner);
-            kernelMs[i] = repeat(kernel, inner);
-        }
-        double ms = median(kernelMs);
-        double copyGbps = 8.0 * n / (median(copyMs) * 1e6);
+        double[] medians = medianPairs(copy, kernel, inner);
+        double ms = medians[1];
+        double copyGbps = 8.0 * n / (medians[0] * 1e6);
         double gbps = bytesPerParam * n / (ms * 1e6);
         Double ofPeak = peakGbps == null ? null : gbps / peakGbps;
         Result r = new Result(name, ms, gbps, copyGbps, gbps / copyGbps, ofPeak, bytesPerParam);
@@ -295,6 +285,20 @@ public final class KernelBenchmark {
                     copyGbps, r.ratioToCopy(), ofPeak == null ? "" : String.format(", %.2f of peak", ofPeak)));
         }
         return r;
+    }
+
+    /**
+     * {copy, kernel} median milliseconds per call over the repetitions; each repetition times {@code inner} copies and
+     * then {@code inner} kernel calls back to back, so both see the same machine load.
+     */
+    private double[] medianPairs(DoubleSupplier copy, DoubleSupplier kernel, int inner) {
+        double[] copyMs = new double[repetitions];
+        double[] kernelMs = new double[repetitions];
+        for (int i = 0; i < repetitions; i++) {
+            copyMs[i] = repeat(copy, inner);
+            kernelMs[i] = repeat(kernel, inner);
+        }
+        return new double[] {median(copyMs), median(kernelMs)};
     }
 
     /** Mean milliseconds per call over {@code times} consecutive calls. */

@@ -122,11 +122,9 @@ public final class PerSampleBenchmark {
             }
         } else {
             input = new Input("synthetic", s.input());
-            SyntheticBatches data = new SyntheticBatches(s.input(), 10, s.seed());
             batches = new ArrayList<>();
-            for (int from = 0; from < s.samples(); from += s.batchSize()) {
-                batches.add(data.batch(IntStream.range(from, Math.min(s.samples(), from + s.batchSize())).toArray()));
-            }
+            new SyntheticBatches(s.input(), 10, s.seed()).batches(IntStream.range(0, s.samples()).toArray(), s.batchSize())
+                    .forEachRemaining(batches::add);
         }
         int samples = batches.stream().mapToInt(Batch::size).sum();
         int loopSamples = Math.min(s.loopSamples(), samples); // Fashion-MNIST may hold fewer than --samples
@@ -202,15 +200,9 @@ public final class PerSampleBenchmark {
             if (left == 0) {
                 break;
             }
-            if (b.size() <= left) {
-                out.add(b);
-                left -= b.size();
-            } else {
-                int per = b.x().length / b.size();
-                out.add(new Batch(Arrays.copyOf(b.x(), left * per), Arrays.copyOf(b.y(), left), Arrays.copyOf(b.indices(), left),
-                        left, b.sampleShape()));
-                left = 0;
-            }
+            Batch part = b.first(Math.min(left, b.size()));
+            out.add(part);
+            left -= part.size();
         }
         return out;
     }

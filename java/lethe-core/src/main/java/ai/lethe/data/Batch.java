@@ -35,6 +35,20 @@ public record Batch(float[] x, int[] y, int[] indices, int size, int[] sampleSha
         return new Batch(xi, new int[] {y[i]}, new int[] {indices[i]}, 1, sampleShape);
     }
 
+    /** The first {@code k} samples (1 to size) as a batch; the batch itself when that is all of them. */
+    public Batch first(int k) {
+        if (k < 1 || k > size) {
+            throw new IllegalArgumentException("first " + k + " of a batch of " + size);
+        }
+        if (k == size) {
+            return this;
+        }
+        int[] yk = java.util.Arrays.copyOf(y, k);
+        int[] ik = java.util.Arrays.copyOf(indices, k);
+        return resident() ? new Batch(NONE, yk, ik, k, sampleShape, source)
+                : new Batch(java.util.Arrays.copyOf(x, k * (x.length / size)), yk, ik, k, sampleShape);
+    }
+
     /** The shape of x as a tensor: [size, sampleShape...]. */
     public long[] shape() {
         long[] s = new long[sampleShape.length + 1];

@@ -33,6 +33,21 @@ class BatchStreamTest {
     }
 
     @Test
+    void theFirstSamplesOfABatchAreItsPrefix() {
+        Batch b = new Batch(new float[] {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}, new int[] {2, 0, 1}, new int[] {7, 8, 9}, 3,
+                new int[] {2, 2});
+        Batch two = b.first(2);
+        assertArrayEquals(new float[] {0, 1, 2, 3, 4, 5, 6, 7}, two.x());
+        assertArrayEquals(new int[] {2, 0}, two.y());
+        assertArrayEquals(new int[] {7, 8}, two.indices());
+        assertEquals(2, two.size());
+        assertArrayEquals(new long[] {2, 2, 2}, two.shape());
+        assertTrue(b.first(3) == b, "all of it is the batch itself");
+        assertThrows(IllegalArgumentException.class, () -> b.first(0));
+        assertThrows(IllegalArgumentException.class, () -> b.first(4));
+    }
+
+    @Test
     void retainThenForgetRunsBatchesAcrossThePassBoundary() throws IOException {
         Dataset d = dataset(10);
         int[] labels = d.labels();

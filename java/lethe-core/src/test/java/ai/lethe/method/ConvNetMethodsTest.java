@@ -66,6 +66,13 @@ class ConvNetMethodsTest {
         }
     }
 
+    /** Forget-test accuracy at most {@code maxForgetAcc}, retain-test accuracy down by at most {@code maxRetainDrop}. */
+    private static void assertForgotWithinBudget(ForgetReport r, double maxForgetAcc, double maxRetainDrop) {
+        assertTrue(r.after().forgetTestAcc() <= maxForgetAcc, "forget-test " + r.before().forgetTestAcc() + " -> " + r.after().forgetTestAcc());
+        assertTrue(r.before().retainTestAcc() - r.after().retainTestAcc() <= maxRetainDrop,
+                "retain-test " + r.before().retainTestAcc() + " -> " + r.after().retainTestAcc());
+    }
+
     private static ForgetRequest request(Method m, int forgetClass) {
         return ForgetRequest.of("fashion-mnist", ForgetSet.classes(forgetClass)).method(m);
     }
@@ -86,9 +93,7 @@ class ConvNetMethodsTest {
     @Test
     void mnemonicWithLambda1AutoForgetsTheClass() throws IOException {
         ForgetReport r = forget(request(Method.MNEMONIC, 4).set("lambda1", "auto"));
-        assertTrue(r.after().forgetTestAcc() <= 0.05, "forget-test " + r.before().forgetTestAcc() + " -> " + r.after().forgetTestAcc());
-        assertTrue(r.before().retainTestAcc() - r.after().retainTestAcc() <= 0.03,
-                "retain-test " + r.before().retainTestAcc() + " -> " + r.after().retainTestAcc());
+        assertForgotWithinBudget(r, 0.05, 0.03);
         LambdaSearch search = (LambdaSearch) r.details().get("lambda1_search");
         assertTrue(search.chosenLambda1() > 1e-3f, "a larger step than the paper's: " + search.chosenLambda1());
         assertEquals(MethodSettings.Mnemonic.DEFAULT_TARGET, search.targetForgetAcc());
@@ -162,9 +167,7 @@ class ConvNetMethodsTest {
     @Test
     void mnemonicWithLambda1AutoForgetsSneakersWhereTheReferenceUpdateBreaksTheRetainBudget() throws IOException {
         ForgetReport r = forget(request(Method.MNEMONIC, 7).set("lambda1", "auto"));
-        assertTrue(r.after().forgetTestAcc() <= 0.05, "forget-test " + r.before().forgetTestAcc() + " -> " + r.after().forgetTestAcc());
-        assertTrue(r.before().retainTestAcc() - r.after().retainTestAcc() <= 0.03,
-                "retain-test " + r.before().retainTestAcc() + " -> " + r.after().retainTestAcc());
+        assertForgotWithinBudget(r, 0.05, 0.03);
         ForgetReport shifted = forget(request(Method.MNEMONIC, 7).set("lambda1", "auto").set("unreached", "shift"));
         // The reference's update moves the weights no retained code reaches by up to lambda2: the retain budget stops
         // the search before the class is forgotten.
@@ -202,9 +205,7 @@ class ConvNetMethodsTest {
     @Test
     void rfaClipsItsGradientAndForgetsWhereTheUnclippedRunCollapses() throws IOException {
         ForgetReport r = forget(request(Method.RFA, 7));
-        assertTrue(r.after().forgetTestAcc() <= 0.10, "forget-test " + r.before().forgetTestAcc() + " -> " + r.after().forgetTestAcc());
-        assertTrue(r.before().retainTestAcc() - r.after().retainTestAcc() <= 0.03,
-                "retain-test " + r.before().retainTestAcc() + " -> " + r.after().retainTestAcc());
+        assertForgotWithinBudget(r, 0.10, 0.03);
         assertTrue(((Number) r.details().get("clipped_steps")).intValue() > 0, "the clipping was needed: " + r.details());
         assertEquals(1.0, r.settings().get("max_grad_norm"));
         // Unclipped, the same run collapses the model (or turns NaN, and the divergence check refuses it).
@@ -221,9 +222,7 @@ class ConvNetMethodsTest {
     void negGradForgetsWithinTheRetainBudgetWhereTheUnguardedAscentCollapses() throws IOException {
         ForgetRequest guarded = request(Method.NEGGRAD, 7).set("epochs", 3);
         ForgetReport r = forget(guarded);
-        assertTrue(r.after().forgetTestAcc() <= 0.10, "forget-test " + r.before().forgetTestAcc() + " -> " + r.after().forgetTestAcc());
-        assertTrue(r.before().retainTestAcc() - r.after().retainTestAcc() <= 0.05,
-                "retain-test " + r.before().retainTestAcc() + " -> " + r.after().retainTestAcc());
+        assertForgotWithinBudget(r, 0.10, 0.05);
         assertTrue(((Number) r.details().get("ascent_steps")).intValue() < ((Number) r.details().get("steps")).intValue(),
                 "the ceiling stopped the ascent once the class was forgotten: " + r.details());
         // The same run without the safeguards: the ascent runs away (a collapse, or NaN and a rollback).
