@@ -124,7 +124,9 @@ final class FuzzSupport {
         if (labels.length != d.size()) {
             throw new AssertionError(labels.length + " labels for " + d.size() + " samples");
         }
-        float[] sample = new float[d.sampleSize()];
+        // The harness's own buffer, only when there is a sample to read: an empty data set may announce samples of
+        // up to 2^26 values that nothing in the file backs, and the bound is on what the reader allocates.
+        float[] sample = new float[d.size() > 0 ? d.sampleSize() : 0];
         int read = 0;
         try (ai.lethe.data.SampleReader r = d.openReader()) {
             while (r.next(sample, 0)) {
