@@ -25,6 +25,32 @@ class CliCommandsTest {
 
     static final ObjectMapper JSON = new ObjectMapper();
 
+    /**
+     * picocli formats descriptions with String.format: a bare '%' fails, and picocli then prints a warning with the
+     * raw text instead of the help page's own layout (bench per-sample's help once did).
+     */
+    @Test
+    void everyHelpPageFormatsCleanly() {
+        java.io.PrintStream err = System.err;
+        java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+        java.util.List<String> pages = new java.util.ArrayList<>();
+        System.setErr(new java.io.PrintStream(captured, true, java.nio.charset.StandardCharsets.UTF_8));
+        try {
+            java.util.Deque<picocli.CommandLine> todo = new java.util.ArrayDeque<>(java.util.List.of(Main.commandLine()));
+            while (!todo.isEmpty()) {
+                picocli.CommandLine c = todo.pop();
+                pages.add(c.getCommandName());
+                assertTrue(!c.getUsageMessage().isBlank(), c.getCommandName());
+                todo.addAll(c.getSubcommands().values());
+            }
+        } finally {
+            System.setErr(err);
+        }
+        String warnings = captured.toString(java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(pages.size() > 10, "every command's page was rendered: " + pages);
+        assertTrue(!warnings.contains("WARN"), warnings);
+    }
+
     @Test
     void forgetWritesTheModelAndTheReport() throws Exception {
         Path out = dir.resolve("forgotten.pt");
