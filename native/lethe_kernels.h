@@ -116,6 +116,14 @@ LETHE_API int lethe_accumulate_abs(long long ctx, long long acc, long long g, fl
 LETHE_API int lethe_per_sample_products(long long ctx, long long acc, long long g, long long u, int samples, int rows,
                                         int cols, int positions, int absolute);
 
+/* The same sums for a convolution read from its input directly (cuda-kernels/conv_per_sample_products.cu):
+ * channels-last a = [samples][in_h][in_w][cin] and g = [samples][out_h][out_w][cout]; for each sample n,
+ * W_n[o][c][ky][kx] = sum over output positions (y, x) of g[n][y][x][o] * a[n][y*stride-padding+ky][x*stride-padding+kx][c]
+ * (zero outside the input), then acc[cout][cin][k][k] += sum_n W_n*W_n (or |W_n| when absolute != 0). */
+LETHE_API int lethe_conv_per_sample_products(long long ctx, long long acc, long long g, long long a, int samples, int cin,
+                                             int in_h, int in_w, int cout, int out_h, int out_w, int kernel, int stride,
+                                             int padding, int absolute);
+
 /* ---- updates ------------------------------------------------------------------------------------ */
 
 /* SSD (cuda-kernels/ssd_dampen.cu): where iF > alpha*iD: theta *= min(lambda*iD/iF, 1).

@@ -120,6 +120,19 @@ public abstract class CheckedKernels implements Kernels {
         doAccumulatePerSampleProducts(acc, g, u, samples, rows, cols, positions, absolute);
     }
 
+    @Override
+    public final void accumulateConvPerSampleProducts(TensorList acc, TensorList g, TensorList a, ConvGeometry conv,
+                                                      boolean absolute) {
+        for (TensorList list : new TensorList[] {acc, g, a}) {
+            requireOwned("accumulateConvPerSampleProducts", list);
+        }
+        Shapes.requireConvProducts(acc, g, a, conv);
+        if (conv.weightSize() == 0 || conv.outputSize() == 0) {
+            return; // every W_n is empty or zero: nothing to add
+        }
+        doAccumulateConvPerSampleProducts(acc, g, a, conv, absolute);
+    }
+
     /** NaN/Inf gradient elements met by the host back ends' accumulate kernels (CUDA keeps its count on the device). */
     protected final java.util.concurrent.atomic.AtomicLong gradientNonFinite = new java.util.concurrent.atomic.AtomicLong();
 
@@ -134,6 +147,9 @@ public abstract class CheckedKernels implements Kernels {
 
     protected abstract void doAccumulatePerSampleProducts(TensorList acc, TensorList g, TensorList u, int samples,
                                                           int rows, int cols, int positions, boolean absolute);
+
+    protected abstract void doAccumulateConvPerSampleProducts(TensorList acc, TensorList g, TensorList a, ConvGeometry conv,
+                                                              boolean absolute);
 
     // ---- updates --------------------------------------------------------------------------------
 

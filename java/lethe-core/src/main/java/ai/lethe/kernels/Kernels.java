@@ -105,6 +105,16 @@ public interface Kernels extends AutoCloseable {
     void accumulatePerSampleProducts(TensorList acc, TensorList g, TensorList u, int samples, int rows, int cols,
                                      int positions, boolean absolute);
 
+    /**
+     * {@link #accumulatePerSampleProducts} for a convolution read from its input directly, with no unfolded copy:
+     * for every sample n, W_n[o][c][ky][kx] = Σ over output positions (y, x) of g[n][y][x][o] ·
+     * a[n][y·stride − padding + ky][x·stride − padding + kx][c] (zero outside the input), then
+     * {@code acc = acc + Σ_n W_n∘W_n}, or {@code + Σ_n |W_n|} when {@code absolute}. Channels-last operands, one
+     * tensor each: a of {@link ConvGeometry#inputSize()}, g of {@link ConvGeometry#outputSize()}, acc of
+     * {@link ConvGeometry#weightSize()} floats laid out as the weight [out][in][ky][kx].
+     */
+    void accumulateConvPerSampleProducts(TensorList acc, TensorList g, TensorList a, ConvGeometry conv, boolean absolute);
+
     // ---- updates --------------------------------------------------------------------------------
 
     /**

@@ -143,6 +143,41 @@ public final class ScalarKernels extends HostKernels {
         }
     }
 
+    /** Each W_n element as a sum in double over the output positions whose window element lies in the input. */
+    @Override
+    protected void doAccumulateConvPerSampleProducts(TensorList acc, TensorList g, TensorList a, ConvGeometry conv,
+                                                     boolean absolute) {
+        float[] w = arrays(acc)[0];
+        float[] gs = arrays(g)[0];
+        float[] as = arrays(a)[0];
+        int ci = conv.inChannels(), co = conv.outChannels(), k = conv.kernel();
+        int ih = conv.inHeight(), iw = conv.inWidth(), oh = conv.outHeight(), ow = conv.outWidth();
+        for (int o = 0; o < co; o++) {
+            for (int c = 0; c < ci; c++) {
+                for (int ky = 0; ky < k; ky++) {
+                    for (int kx = 0; kx < k; kx++) {
+                        double sum = 0;
+                        for (int n = 0; n < conv.samples(); n++) {
+                            double wn = 0;
+                            for (int y = 0; y < oh; y++) {
+                                int iy = y * conv.stride() - conv.padding() + ky;
+                                for (int x = 0; x < ow; x++) {
+                                    int ix = x * conv.stride() - conv.padding() + kx;
+                                    if (iy >= 0 && iy < ih && ix >= 0 && ix < iw) {
+                                        wn += (double) gs[((n * oh + y) * ow + x) * co + o] * as[((n * ih + iy) * iw + ix) * ci + c];
+                                    }
+                                }
+                            }
+                            sum += absolute ? Math.abs(wn) : wn * wn;
+                        }
+                        int e = ((o * ci + c) * k + ky) * k + kx;
+                        w[e] = (float) (w[e] + sum);
+                    }
+                }
+            }
+        }
+    }
+
     @Override
     protected long doSsdDampen(TensorList theta, TensorList importanceFull, TensorList importanceForget, float alpha,
                                float lambda) {

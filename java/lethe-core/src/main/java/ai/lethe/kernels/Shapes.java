@@ -48,6 +48,13 @@ public final class Shapes {
         requireSingle("accumulatePerSampleProducts: u", u, (long) samples * cols * positions);
     }
 
+    /** Throws unless the lists fit {@link Kernels#accumulateConvPerSampleProducts}'s geometry. */
+    public static void requireConvProducts(TensorList acc, TensorList g, TensorList a, ConvGeometry conv) {
+        requireSingle("accumulateConvPerSampleProducts: acc", acc, conv.weightSize());
+        requireSingle("accumulateConvPerSampleProducts: g", g, conv.outputSize());
+        requireSingle("accumulateConvPerSampleProducts: a", a, conv.inputSize());
+    }
+
     private static void requireSingle(String what, TensorList list, long size) {
         if (list.count() != 1 || list.size(0) != size) {
             throw new IllegalArgumentException(what + " must be one tensor of " + size + " elements, got " + describe(list.sizes()));

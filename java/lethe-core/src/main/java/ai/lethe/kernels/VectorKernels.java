@@ -140,6 +140,12 @@ public final class VectorKernels extends HostKernels {
     }
 
     @Override
+    protected void doAccumulateConvPerSampleProducts(TensorList acc, TensorList g, TensorList a, ConvGeometry conv,
+                                                     boolean absolute) {
+        impl.doAccumulateConvPerSampleProducts(acc, g, a, conv, absolute);
+    }
+
+    @Override
     protected long doSsdDampen(TensorList theta, TensorList importanceFull, TensorList importanceForget, float alpha,
                                float lambda) {
         return impl.doSsdDampen(theta, importanceFull, importanceForget, alpha, lambda);

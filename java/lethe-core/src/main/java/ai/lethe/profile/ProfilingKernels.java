@@ -171,6 +171,15 @@ public final class ProfilingKernels implements Kernels {
     }
 
     @Override
+    public void accumulateConvPerSampleProducts(TensorList acc, TensorList g, TensorList a, ai.lethe.kernels.ConvGeometry conv,
+                                                boolean absolute) {
+        long floats = conv.outputSize() + conv.inputSize() + 2L * conv.weightSize();
+        try (Profiler.Span s = kernel("conv_per_sample_products", floats, 4)) {
+            inner.accumulateConvPerSampleProducts(acc, g, a, conv, absolute);
+        }
+    }
+
+    @Override
     public long ssdDampen(TensorList theta, TensorList importanceFull, TensorList importanceForget, float alpha, float lambda) {
         try (Profiler.Span s = kernel("ssd_dampen", theta.totalSize(), 16)) {
             return inner.ssdDampen(theta, importanceFull, importanceForget, alpha, lambda);

@@ -36,7 +36,7 @@ class CheckedKernelsTest {
             assertTrue(Modifier.isFinal(checked.getModifiers()), m.getName() + " is final in the checking layer");
             kernels++;
         }
-        assertEquals(16, kernels, "upload, download and the fourteen kernels");
+        assertEquals(17, kernels, "upload, download and the fifteen kernels");
         for (Class<?> backEnd : List.of(ScalarKernels.class, VectorKernels.class, VectorApiKernels.class, CudaKernels.class)) {
             assertTrue(CheckedKernels.class.isAssignableFrom(backEnd), backEnd.getSimpleName());
         }
@@ -81,6 +81,8 @@ class CheckedKernelsTest {
             calls.put("ratioShift", x -> k.ratioShift(a, x, a, 1f, 1f, 1f));
             calls.put("stats", x -> k.stats(x));
             calls.put("accumulatePerSampleProducts", x -> k.accumulatePerSampleProducts(x, g, u, 1, 3, 1, 1, false));
+            calls.put("accumulateConvPerSampleProducts", x -> k.accumulateConvPerSampleProducts(x, g, u,
+                    new ConvGeometry(1, 1, 1, 1, 3, 1, 1, 1, 1, 0), false)); // weight 3x1x1x1, g 1x1x1x3, a 1x1x1x1
             calls.put("upload", x -> k.upload(new float[][] {new float[3], new float[3]}, x));
             calls.put("download", x -> k.download(x, new float[][] {new float[3], new float[3]}));
             calls.forEach((kernel, call) -> {

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 import ai.lethe.bench.ParameterShapes;
+import ai.lethe.kernels.ConvGeometry;
 import ai.lethe.kernels.HostTensors;
 import ai.lethe.kernels.Kernels;
 import ai.lethe.kernels.RatioKeys;
@@ -109,6 +110,13 @@ public final class KernelChecks {
                         + d[1] + "x" + d[2] + ", " + d[3] + " positions", (k, ref) -> perSampleProducts(k, ref, d, absolute)));
             }
         }
+        for (ConvGeometry c : CONV_GEOMETRIES) {
+            for (boolean absolute : new boolean[] {false, true}) {
+                out.add(new Check("accumulateConvPerSampleProducts " + (absolute ? "abs " : "square ") + c.samples() + " samples, "
+                        + c.inChannels() + "x" + c.inHeight() + "x" + c.inWidth() + " -> " + c.outChannels() + ", k" + c.kernel()
+                        + " s" + c.stride() + " p" + c.padding(), (k, ref) -> convPerSampleProducts(k, ref, c, absolute)));
+            }
+        }
         out.add(new Check("ratioHistogram mixed 30 tensors", KernelChecks::ratioHistogram));
         out.add(new Check("ssdDampen rule on special values", (k, ref) -> KernelRules.ssdDampenFollowsTheRule(k)));
         out.add(new Check("ratioShift NaN/inf sanitising", (k, ref) -> KernelRules.ratioShiftSanitisesLikeTheReference(k)));
@@ -205,6 +213,53 @@ public final class KernelChecks {
         {1, 1, 1, 1}, {7, 3, 5, 7}, {65, 16, 9, 784}, {7, 32, 144, 196}, {3, 33, 65, 31}, {2, 70, 9, 1}, {5, 4, 6, 0},
         {0, 5, 5, 5},
     };
+
+    /**
+     * Convolutions for the direct per-sample products: the zoo cnn's two (the second with enough samples to run in
+     * parallel), odd channel counts around the vector width and the 4-channel tile, strides 2 with padding (ResNet's
+     * downsampling 3×3 and 1×1, a 7×7 stem), non-square inputs, a window larger than the input (no output) and no sample.
+     */
+    static final ConvGeometry[] CONV_GEOMETRIES = {
+        conv(1, 1, 1, 1, 1, 1, 1, 0), conv(7, 3, 5, 7, 5, 3, 1, 1), conv(65, 1, 28, 28, 16, 3, 1, 1),
+        conv(7, 16, 14, 14, 32, 3, 1, 1), conv(33, 16, 14, 14, 32, 3, 1, 1), conv(3, 5, 9, 9, 33, 3, 2, 1),
+        conv(2, 6, 8, 8, 17, 1, 2, 0), conv(3, 3, 13, 11, 7, 7, 2, 3), conv(5, 4, 2, 2, 3, 5, 1, 0), conv(0, 2, 4, 4, 3, 3, 1, 1),
+    };
+
+    private static ConvGeometry conv(int samples, int cin, int h, int w, int cout, int k, int stride, int padding) {
+        return new ConvGeometry(samples, cin, h, w, cout, ConvGeometry.outSize(h, k, stride, padding),
+                ConvGeometry.outSize(w, k, stride, padding), k, stride, padding);
+    }
+
+    static void convPerSampleProducts(Kernels kernels, ScalarKernels reference, ConvGeometry c, boolean absolute) {
+        SplittableRandom r = random(c.toString(), "conv-per-sample-products");
+        float[] g = KernelInputs.signed(r, Math.toIntExact(c.outputSize()));
+        float[] a = KernelInputs.signed(r, Math.toIntExact(c.inputSize()));
+        float[] acc = KernelInputs.importance(r, Math.toIntExact(c.weightSize()));
+        float[] ref = acc.clone();
+        reference.accumulateConvPerSampleProducts(HostTensors.wrap(ref), HostTensors.wrap(g), HostTensors.wrap(a), c, absolute);
+        float[] bound = acc.clone();
+        for (int i = 0; i < bound.length; i++) {
+            bound[i] = Math.abs(bound[i]);
+        }
+        float[] ga = g.clone();
+        float[] aa = a.clone();
+        for (int i = 0; i < ga.length; i++) {
+            ga[i] = Math.abs(ga[i]);
+        }
+        for (int i = 0; i < aa.length; i++) {
+            aa[i] = Math.abs(aa[i]);
+        }
+        // the reference on |g| and |a| is Σ_n f(Σ_p |g·a|): the scale of the rounding each back end may make
+        reference.accumulateConvPerSampleProducts(HostTensors.wrap(bound), HostTensors.wrap(ga), HostTensors.wrap(aa), c, absolute);
+        float[] got;
+        try (TensorList da = kernels.upload(acc); TensorList dg = kernels.upload(g); TensorList dx = kernels.upload(a)) {
+            kernels.accumulateConvPerSampleProducts(da, dg, dx, c, absolute);
+            got = kernels.download(da)[0];
+        }
+        for (int e = 0; e < acc.length; e++) {
+            expectEqual(ref[e], got[e], 1e-5 * bound[e] + Float.MIN_VALUE, "acc[" + e + "]");
+        }
+    }
 
     static void perSampleProducts(Kernels kernels, ScalarKernels reference, int[] d, boolean absolute) {
         int samples = d[0], rows = d[1], cols = d[2], positions = d[3];
@@ -521,6 +576,12 @@ public final class KernelChecks {
                 kernels.accumulatePerSampleProducts(acc, g, u, 2, 2, 3, 5, false); // fits: accepted
                 expectRefused(() -> kernels.accumulatePerSampleProducts(acc, g, u, 2, 3, 2, 5, false), "must be one tensor");
                 expectRefused(() -> kernels.accumulatePerSampleProducts(a, g, u, 2, 2, 3, 5, false), "must be one tensor");
+            }
+            ConvGeometry geometry = conv(2, 1, 2, 2, 3, 1, 1, 0); // acc 3, g 2·2·2·3 = 24, a 2·2·2 = 8
+            try (TensorList acc = kernels.allocate(3); TensorList g = kernels.allocate(24); TensorList x = kernels.allocate(8)) {
+                kernels.accumulateConvPerSampleProducts(acc, g, x, geometry, false); // fits: accepted
+                expectRefused(() -> kernels.accumulateConvPerSampleProducts(acc, x, g, geometry, false), "must be one tensor");
+                expectRefused(() -> kernels.accumulateConvPerSampleProducts(a, g, x, geometry, false), "must be one tensor");
             }
         }
     }

@@ -394,6 +394,15 @@ public final class CudaKernels extends CheckedKernels {
                 firstPointer(u), samples, rows, cols, positions, absolute ? 1 : 0));
     }
 
+    @Override
+    protected void doAccumulateConvPerSampleProducts(TensorList acc, TensorList g, TensorList a, ai.lethe.kernels.ConvGeometry conv,
+                                                     boolean absolute) {
+        check("lethe_conv_per_sample_products", CudaNative.lethe_conv_per_sample_products(ctx, firstPointer(acc),
+                firstPointer(g), firstPointer(a), conv.samples(), conv.inChannels(), conv.inHeight(), conv.inWidth(),
+                conv.outChannels(), conv.outHeight(), conv.outWidth(), conv.kernel(), conv.stride(), conv.padding(),
+                absolute ? 1 : 0));
+    }
+
     /** Device address of a one-tensor list, refusing a closed one. */
     private long firstPointer(TensorList list) {
         DeviceTensors d = device(list);

@@ -94,6 +94,10 @@ final class CudaNative {
     static native int lethe_per_sample_products(long ctx, long acc, long g, long u, int samples, int rows, int cols,
                                                 int positions, int absolute);
 
+    static native int lethe_conv_per_sample_products(long ctx, long acc, long g, long a, int samples, int cin, int inH,
+                                                     int inW, int cout, int outH, int outW, int kernel, int stride,
+                                                     int padding, int absolute);
+
     static native int lethe_ssd_dampen(long ctx, long theta, long importanceFull, long importanceForget, float alpha,
                                        float lambda);
 

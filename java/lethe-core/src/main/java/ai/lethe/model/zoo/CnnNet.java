@@ -5,7 +5,7 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
 /**
- * The small CNN of the shared fixtures: conv(C→16, 3×3, pad 1)-ReLU-maxpool2, conv(16→32)-ReLU-maxpool2,
+ * The small CNN of the shared fixtures: conv(C→16, 3×3, pad 1)-ReLU-maxpool2, conv(16→32)-ReLU-maxpool2 (computed as maxpool-ReLU),
  * linear(32·(H/4)²→64)-ReLU, linear(64→classes). Inputs in [0, 1] are normalised inside the model with
  * Fashion-MNIST's mean and standard deviation, as the fixture's TorchScript does.
  */
@@ -33,8 +33,10 @@ final class CnnNet extends Net {
         // would stay NCHW): libtorch's CPU max-pool runs several times faster on it, and its convolutions then round
         // a batch exactly as they round one sample, so max-pool winners do not depend on the batch (the per-sample
         // fast path must agree with the one-sample loop).
-        h = pool(torch.relu(conv("conv1", h).contiguous(torch.MemoryFormat.ChannelsLast)));
-        h = pool(torch.relu(conv("conv2", h)));
+        // Max-pool before ReLU: the same function and the same gradients, bit for bit (ReLU is monotone, and where a
+        // window's maximum is not positive both orders pass no gradient), with ReLU's passes over a quarter of the data.
+        h = torch.relu(pool(conv("conv1", h).contiguous(torch.MemoryFormat.ChannelsLast)));
+        h = torch.relu(pool(conv("conv2", h)));
         h = torch.relu(linear("fc1", torch.flatten(h, 1, -1)));
         return linear("fc2", h);
     }

@@ -14,6 +14,8 @@ import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 
+import ai.lethe.kernels.ConvGeometry;
+import ai.lethe.kernels.HostTensors;
 import ai.lethe.kernels.Kernels;
 import ai.lethe.kernels.TensorList;
 import ai.lethe.model.Loss;
@@ -25,8 +27,9 @@ import ai.lethe.model.Loss;
  * each layer's per-sample parameter gradient follows from its input A and G:
  * <ul>
  *   <li>linear, one row per sample: Σ_n (g_n a_nᵀ)² = (G∘G)ᵀ(A∘A), one GEMM; bias Σ_n g_n²;</li>
- *   <li>convolution: W_n = G_n · unfold(A_n)ᵀ (C_out × C_in·k²), formed for a block of samples (by libtorch's
- *       grouped-convolution weight gradient, or by a kernel back end's fused kernel), squared and summed;
+ *   <li>convolution: W_n = G_n · unfold(A_n)ᵀ (C_out × C_in·k²), formed for a block of samples, squared and
+ *       summed: by the host kernels' direct kernel (reads A and G channels-last, unfolds nothing), by a device
+ *       back end's fused kernel on the unfolded input, or by libtorch's grouped-convolution weight gradient;
  *       bias Σ_n (Σ_p G_n)²;</li>
  *   <li>BatchNorm in eval mode: γ_n = Σ_p G_n∘x̂_n, β_n = Σ_p G_n (x̂ from the running statistics);</li>
  *   <li>LoRA branches: their A and B products are a convolution (or linear layer) and a 1×1 one, traced as such.</li>
@@ -36,8 +39,9 @@ import ai.lethe.model.Loss;
  *
  * <p>Memory: beyond the batch's activations and output gradients, a block of B samples holds its per-sample
  * gradients (B·rows·cols floats) and, on the unfold routes, its unfolded inputs (B·cols·positions floats); B is
- * chosen so that these (and, for convolutions, the block's input and output gradient again) stay within
- * {@link #BLOCK_FLOATS} floats (64 MiB), or is 1 when a single sample needs more.
+ * chosen so that these (and, for convolutions, the block's input and output gradient again; on the direct route
+ * only the host copies of input and output gradient) stay within {@link #BLOCK_FLOATS} floats (64 MiB), or is 1
+ * when a single sample needs more.
  */
 public final class PerSampleGradients {
 
@@ -53,12 +57,11 @@ public final class PerSampleGradients {
      *
      * @param labels      int64 labels [N] (cross-entropy), ignored for the label-free loss
      * @param absolute    Σ_n |g_n| instead of Σ_n g_n²
-     * @param convKernels forms convolutions' per-sample products with this back end's fused kernel (null: never)
-     * @param allConvs    every convolution goes to {@code convKernels} (a device back end); otherwise only those
-     *                    whose per-sample gradients outweigh their inputs ({@link #fusedPays}), the rest to libtorch
+     * @param convKernels forms convolutions' per-sample products with this back end's kernels (null: libtorch's
+     *                    grouped convolution): a host back end reads the input and output gradient directly
+     *                    ({@link #directProducts}), a device back end the unfolded input ({@link #blockedProducts})
      */
-    public static Map<String, Tensor> sum(Net net, Tensor x, Tensor labels, Loss loss, boolean absolute, Kernels convKernels,
-                                          boolean allConvs) {
+    public static Map<String, Tensor> sum(Net net, Tensor x, Tensor labels, Loss loss, boolean absolute, Kernels convKernels) {
         if (net.training()) {
             throw new IllegalStateException("per-sample gradients need eval mode: in train mode BatchNorm mixes the samples");
         }
@@ -88,7 +91,7 @@ public final class PerSampleGradients {
             for (int i = 0; i < ops.size(); i++) {
                 Tensor grad = grads.get(i);
                 if (grad.defined()) {
-                    add(out, ops.get(i), grad, absolute, convKernels, allConvs);
+                    add(out, ops.get(i), grad, absolute, convKernels);
                 }
             }
         }
@@ -113,8 +116,7 @@ public final class PerSampleGradients {
         }
     }
 
-    private static void add(Map<String, Tensor> out, TracedOp op, Tensor grad, boolean absolute, Kernels convKernels,
-                            boolean allConvs) {
+    private static void add(Map<String, Tensor> out, TracedOp op, Tensor grad, boolean absolute, Kernels convKernels) {
         Tensor a = op.input().detach();
         long n = a.size(0);
         switch (op.kind()) {
@@ -135,10 +137,8 @@ public final class PerSampleGradients {
             case CONV -> {
                 long k = op.kernel();
                 Tensor gm = grad.reshape(n, grad.size(1), -1);
-                long rows = grad.size(1);
-                long cols = a.size(1) * k * k;
-                boolean fused = convKernels != null && (allConvs || fusedPays(rows, cols, gm.size(2)));
-                Tensor w = !fused ? groupedConvProducts(a, grad, op, absolute)
+                Tensor w = convKernels == null ? groupedConvProducts(a, grad, op, absolute)
+                        : convKernels.hostMemory() ? directProducts(a, grad, op, absolute, convKernels)
                         : blockedProducts(gm, a.size(1) * k * k, (from, size) -> torch.im2col(a.narrow(0, from, size),
                                 new long[] {k, k}, new long[] {1, 1}, new long[] {op.padding(), op.padding()}, op.stride(), op.stride()),
                                 absolute, convKernels);
@@ -214,12 +214,31 @@ public final class PerSampleGradients {
     }
 
     /**
-     * Whether a convolution's per-sample gradients (rows × cols per sample) outweigh its output gradient and
-     * unfolded input (rows·positions + cols·positions): then forming them costs more than the products, and a
-     * kernel that squares them in registers wins (ResNet's later stages: 512 × 4608 weights at 4 × 4 positions).
+     * Σ_n f(W_n) of a convolution with a host back end's direct kernel
+     * ({@link Kernels#accumulateConvPerSampleProducts}): the input and output gradient are read channels-last, as
+     * the zoo's convolutions keep them, nothing is unfolded, and each W_n is squared as it is formed. Copied to the
+     * kernel's arrays in blocks of samples within {@link #BLOCK_FLOATS} floats.
      */
-    static boolean fusedPays(long rows, long cols, long positions) {
-        return positions * (rows + cols) < rows * cols;
+    static Tensor directProducts(Tensor a, Tensor grad, TracedOp op, boolean absolute, Kernels kernels) {
+        long n = a.size(0);
+        int cin = Math.toIntExact(a.size(1)), inH = Math.toIntExact(a.size(2)), inW = Math.toIntExact(a.size(3));
+        int cout = Math.toIntExact(grad.size(1)), outH = Math.toIntExact(grad.size(2)), outW = Math.toIntExact(grad.size(3));
+        Tensor aLast = a.permute(0, 2, 3, 1); // NHWC views: contiguous already when the tensors are channels-last
+        Tensor gLast = grad.permute(0, 2, 3, 1);
+        long perSample = (long) cin * inH * inW + (long) cout * outH * outW;
+        long block = Math.max(1, Math.min(n, BLOCK_FLOATS / Math.max(1, perSample)));
+        int k = Math.toIntExact(op.kernel());
+        float[] acc = new float[cout * cin * k * k];
+        for (long from = 0; from < n; from += block) {
+            int size = (int) Math.min(block, n - from);
+            ConvGeometry conv = new ConvGeometry(size, cin, inH, inW, cout, outH, outW, k, Math.toIntExact(op.stride()),
+                    Math.toIntExact(op.padding()));
+            kernels.accumulateConvPerSampleProducts(HostTensors.wrap(acc), HostTensors.wrap(copy(gLast.narrow(0, from, size), 0)),
+                    HostTensors.wrap(copy(aLast.narrow(0, from, size), 1)), conv, absolute);
+        }
+        Tensor t = torch.empty(cout, (long) cin * k * k);
+        t.data_ptr_float().put(acc);
+        return t;
     }
 
     /** The columns operand of samples [from, from + size), shaped [size, cols, positions]. */
@@ -302,6 +321,25 @@ public final class PerSampleGradients {
             }
         }
         return total;
+    }
+
+    /**
+     * Per thread, the arrays {@link #directProducts} last copied its operands into (output gradient, input): batches
+     * mostly have one size, and a fresh array per convolution and batch (megabytes each, larger than G1's regions)
+     * cost more in allocation than the copy itself.
+     */
+    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[2][]);
+
+    /** t's elements in order, in this thread's scratch array {@code slot} (reused while sizes repeat). */
+    private static float[] copy(Tensor t, int slot) {
+        Tensor c = t.contiguous();
+        int n = Math.toIntExact(c.numel());
+        float[][] scratch = SCRATCH.get();
+        if (scratch[slot] == null || scratch[slot].length != n) {
+            scratch[slot] = new float[n];
+        }
+        c.data_ptr_float().get(scratch[slot]);
+        return scratch[slot];
     }
 
     private static float[] floats(Tensor t) {

@@ -182,8 +182,8 @@ public final class ZooModel extends LibtorchModel {
     /**
      * {@link ai.lethe.model.PerSamplePath#BATCHED} with {@link PerSampleGradients}, the sums left in the gradients.
      * Convolutions' per-sample products go to the kernels' fused kernel when the kernels are on a device (reading
-     * libtorch's tensors in place when the model is on that GPU), and on the vector back end where the per-sample
-     * gradients outweigh the layer's inputs; else to libtorch.
+     * libtorch's tensors in place when the model is on that GPU), to the vector back end's direct kernel when the
+     * model is on the host; else to libtorch.
      */
     @Override
     public void backwardPerSample(ai.lethe.data.Batch batch, ai.lethe.model.Loss loss, boolean absolute,
@@ -199,7 +199,7 @@ public final class ZooModel extends LibtorchModel {
             Map<String, Tensor> sums;
             try {
                 sums = PerSampleGradients.sum(net, x, loss == ai.lethe.model.Loss.CROSS_ENTROPY ? onDevice(labels(batch)) : null, loss,
-                        absolute, convKernels(kernels), kernels != null && !kernels.hostMemory());
+                        absolute, convKernels(kernels));
             } catch (IllegalStateException e) {
                 throw e;
             } catch (RuntimeException e) {
@@ -219,7 +219,8 @@ public final class ZooModel extends LibtorchModel {
     /**
      * Which back end forms convolutions' per-sample products, or null for libtorch: a device back end when its
      * tensors and the model's can meet (the model on its GPU, read in place; or the model on the host, copied up),
-     * the vector back end where a fused product pays, the scalar reference never (it is the readable one).
+     * the vector back end for a model on the host (its direct kernel is faster than libtorch's grouped convolution
+     * there), the scalar reference never (it is the readable one).
      */
     private ai.lethe.kernels.Kernels convKernels(ai.lethe.kernels.Kernels kernels) {
         if (kernels == null) {

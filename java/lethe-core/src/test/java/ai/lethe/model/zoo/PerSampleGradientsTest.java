@@ -187,11 +187,11 @@ class PerSampleGradientsTest {
             Batch b = batch(7, 9);
             for (boolean absolute : new boolean[] {false, true}) {
                 Map<String, Tensor> viaLibtorch = PerSampleGradients.sum(m.net(), LibtorchModel.input(b), LibtorchModel.labels(b),
-                        Loss.CROSS_ENTROPY, absolute, null, false);
+                        Loss.CROSS_ENTROPY, absolute, null);
                 for (Kernels k : new Kernels[] {new ScalarKernels(), new VectorKernels()}) {
                     try (k) {
                         Map<String, Tensor> viaKernels = PerSampleGradients.sum(m.net(), LibtorchModel.input(b),
-                                LibtorchModel.labels(b), Loss.CROSS_ENTROPY, absolute, k, true);
+                                LibtorchModel.labels(b), Loss.CROSS_ENTROPY, absolute, k);
                         assertEquals(viaLibtorch.keySet(), viaKernels.keySet());
                         for (String name : viaLibtorch.keySet()) {
                             double rel = relativeDifference(floats(viaKernels.get(name)), floats(viaLibtorch.get(name)));
@@ -220,7 +220,7 @@ class PerSampleGradientsTest {
             }
             Batch b = batch(7, 20);
             Map<String, Tensor> fast = PerSampleGradients.sum(net, LibtorchModel.input(b), LibtorchModel.labels(b),
-                    Loss.CROSS_ENTROPY, false, null, false);
+                    Loss.CROSS_ENTROPY, false, null);
             TensorTrainable lora = TensorTrainable.loraOf(net);
             List<Tensor> loraTensors = net.loraBranches().stream().flatMap(l -> Arrays.stream(l.tensors())).toList();
             List<String> loraNames = net.loraBranches().stream().flatMap(l -> java.util.stream.Stream.of(l.nameA(), l.nameB())).toList();
@@ -279,23 +279,12 @@ class PerSampleGradientsTest {
     }
 
     @Test
-    void theFusedKernelTakesTheConvolutionsWhosePerSampleGradientsOutweighTheirInputs() {
-        // resnet18-cifar width 8 on 28x28: layer4 (64 x 576 weights at 4x4 positions) goes to the vector kernel in
-        // batchedPathEqualsTheOneSampleLoop; the cnn's and the early layers' convolutions go to libtorch
-        assertTrue(PerSampleGradients.fusedPays(64, 576, 16));
-        assertTrue(PerSampleGradients.fusedPays(512, 4608, 16));
-        assertTrue(!PerSampleGradients.fusedPays(16, 9, 784));
-        assertTrue(!PerSampleGradients.fusedPays(32, 144, 196));
-        assertTrue(!PerSampleGradients.fusedPays(8, 72, 784));
-    }
-
-    @Test
     void trainModeIsRefused() {
         try (ZooModel m = model("resnet18-cifar"); PointerScope scope = new PointerScope()) {
             m.setTraining(true);
             Batch b = batch(2, 0);
             IllegalStateException e = assertThrows(IllegalStateException.class, () -> PerSampleGradients.sum(m.net(),
-                    LibtorchModel.input(b), LibtorchModel.labels(b), Loss.CROSS_ENTROPY, false, null, false));
+                    LibtorchModel.input(b), LibtorchModel.labels(b), Loss.CROSS_ENTROPY, false, null));
             assertTrue(e.getMessage().contains("eval mode"), e.getMessage());
         }
     }
