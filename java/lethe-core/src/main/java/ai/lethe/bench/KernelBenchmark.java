@@ -47,18 +47,28 @@ public final class KernelBenchmark {
      * The per-sample products kernel on one convolution shape: Σ over {@code samples} of the squared rows × cols
      * products over {@code positions}. {@code gbps} counts the compulsory traffic, {@code gflops} 2·samples·rows·cols·positions.
      */
-    public record ProductsResult(String layer, int samples, int rows, int cols, int positions, double ms, double gbps,
-                                 double copyGbps, double ratioToCopy, double gflops) {
+    /**
+     * One per-sample products kernel on one shape: {@code kernel} is "unfold" ({@code accumulatePerSampleProducts}
+     * on the unfolded input, the device route) or "direct" ({@code accumulateConvPerSampleProducts} on the
+     * channels-last input, the host route); traffic counts each operand once and the accumulator read and written.
+     */
+    public record ProductsResult(String layer, String kernel, int samples, int rows, int cols, int positions, double ms,
+                                 double gbps, double copyGbps, double ratioToCopy, double gflops) {
     }
 
-    /** A convolution shape for {@link ProductsResult}. */
-    public record ProductsShape(String layer, int rows, int cols, int positions) {
+    /** A convolution shape for {@link ProductsResult}: C_in × side × side in, C_out out, a k × k window. */
+    public record ProductsShape(String layer, int inChannels, int side, int outChannels, int kernel, int stride, int padding) {
+
+        ai.lethe.kernels.ConvGeometry geometry(int samples) {
+            int out = ai.lethe.kernels.ConvGeometry.outSize(side, kernel, stride, padding);
+            return new ai.lethe.kernels.ConvGeometry(samples, inChannels, side, side, outChannels, out, out, kernel, stride, padding);
+        }
     }
 
     /** ResNet-18's first and last 3×3 convolutions on 32×32 inputs (CIFAR stem, the comparison). */
     public static final List<ProductsShape> RESNET18_CIFAR_CONVS = List.of(
-            new ProductsShape("layer1 conv 64->64 3x3 at 32x32", 64, 576, 1024),
-            new ProductsShape("layer4 conv 512->512 3x3 at 4x4", 512, 4608, 16));
+            new ProductsShape("layer1 conv 64->64 3x3 at 32x32", 64, 32, 64, 3, 1, 1),
+            new ProductsShape("layer4 conv 512->512 3x3 at 4x4", 512, 4, 512, 3, 1, 1));
 
     /** The whole run. {@code peakGbps} is null where the back end does not know its memory's peak (CPU). */
     public record Report(String backend, String description, long params, int tensors, int repetitions,
@@ -178,7 +188,7 @@ public final class KernelBenchmark {
                 results.add(measure(k.name(), k.bytesPerParam(), copy, timed(cuda, k.call()), peak, progress));
             }
             for (ProductsShape shape : productsShapes) {
-                products.add(products(shape, copy, n, cuda, progress));
+                products.addAll(products(shape, copy, n, cuda, progress));
             }
         }
         SmallList small = smallSizes.length == 0 ? null : smallList(cuda, progress);
@@ -186,32 +196,51 @@ public final class KernelBenchmark {
                 products);
     }
 
-    /** The per-sample products kernel on one shape, against the copy of the main list's {@code copyFloats} floats. */
-    private ProductsResult products(ProductsShape shape, DoubleSupplier copy, long copyFloats, CudaKernels cuda,
-                                    Consumer<String> progress) {
+    /** Both per-sample products kernels on one shape, against the copy of the main list's {@code copyFloats} floats. */
+    private List<ProductsResult> products(ProductsShape shape, DoubleSupplier copy, long copyFloats, CudaKernels cuda,
+                                          Consumer<String> progress) {
         int s = productsSamples;
+        ai.lethe.kernels.ConvGeometry conv = shape.geometry(s);
+        int rows = conv.outChannels();
+        int cols = conv.inChannels() * conv.kernel() * conv.kernel();
+        int positions = conv.outHeight() * conv.outWidth();
         SplittableRandom random = new SplittableRandom(3);
-        try (TensorList g = kernels.upload(fill(random, new long[] {(long) s * shape.rows() * shape.positions()}, false));
-             TensorList u = kernels.upload(fill(random, new long[] {(long) s * shape.cols() * shape.positions()}, false));
-             TensorList acc = kernels.allocate((long) shape.rows() * shape.cols())) {
-            DoubleSupplier kernel = timed(cuda, () -> kernels.accumulatePerSampleProducts(acc, g, u, s, shape.rows(), shape.cols(),
-                    shape.positions(), false));
-            kernel.getAsDouble(); // warm-up (JIT, first touch, clocks): the calls are long, one is enough
-            copy.getAsDouble();
-            double[] medians = medianPairs(copy, kernel, 1);
-            double ms = medians[1];
-            double bytes = 4.0 * ((double) s * (shape.rows() + shape.cols()) * shape.positions() + 2.0 * shape.rows() * shape.cols());
-            double gbps = bytes / (ms * 1e6);
-            double copyGbps = 8.0 * copyFloats / (medians[0] * 1e6);
-            double gflops = 2.0 * s * shape.rows() * shape.cols() * shape.positions() / (ms * 1e6);
-            ProductsResult r = new ProductsResult(shape.layer(), s, shape.rows(), shape.cols(), shape.positions(), ms, gbps, copyGbps,
-                    gbps / copyGbps, gflops);
-            if (progress != null) {
-                progress.accept(String.format("per_sample_products %s, %d samples: %9.3f ms %8.1f GB/s  (copy %6.1f GB/s, ratio %.2f), "
-                        + "%.1f GFLOP/s", shape.layer(), s, ms, gbps, copyGbps, r.ratioToCopy(), gflops));
-            }
-            return r;
+        List<ProductsResult> out = new ArrayList<>();
+        try (TensorList g = kernels.upload(fill(random, new long[] {(long) s * rows * positions}, false));
+             TensorList u = kernels.upload(fill(random, new long[] {(long) s * cols * positions}, false));
+             TensorList a = kernels.upload(fill(random, new long[] {conv.inputSize()}, false));
+             TensorList acc = kernels.allocate((long) rows * cols)) {
+            DoubleSupplier unfold = timed(cuda, () -> kernels.accumulatePerSampleProducts(acc, g, u, s, rows, cols, positions, false));
+            DoubleSupplier direct = timed(cuda, () -> kernels.accumulateConvPerSampleProducts(acc, g, a, conv, false));
+            double floatsUnfold = (double) s * (rows + cols) * positions + 2.0 * rows * cols;
+            double floatsDirect = (double) conv.outputSize() + conv.inputSize() + 2.0 * rows * cols;
+            out.add(productsResult(shape, "unfold", unfold, floatsUnfold, copy, copyFloats, rows, cols, positions, progress));
+            out.add(productsResult(shape, "direct", direct, floatsDirect, copy, copyFloats, rows, cols, positions, progress));
         }
+        return out;
+    }
+
+    private ProductsResult productsResult(ProductsShape shape, String name, DoubleSupplier kernel, double floats, DoubleSupplier copy,
+                                          long copyFloats, int rows, int cols, int positions, Consumer<String> progress) {
+        int s = productsSamples;
+        // warm-up (JIT, first touch, clocks): C2 compiles the per-tile methods only after thousands of calls, so
+        // a few long calls are not enough
+        long warmEnd = System.nanoTime() + WARMUP_NANOS;
+        do {
+            kernel.getAsDouble();
+        } while (System.nanoTime() < warmEnd);
+        copy.getAsDouble();
+        double[] medians = medianPairs(copy, kernel, 1);
+        double ms = medians[1];
+        double gbps = 4.0 * floats / (ms * 1e6);
+        double copyGbps = 8.0 * copyFloats / (medians[0] * 1e6);
+        double gflops = 2.0 * s * rows * cols * positions / (ms * 1e6);
+        ProductsResult r = new ProductsResult(shape.layer(), name, s, rows, cols, positions, ms, gbps, copyGbps, gbps / copyGbps, gflops);
+        if (progress != null) {
+            progress.accept(String.format("per_sample_products (%s) %s, %d samples: %9.3f ms %8.1f GB/s  (copy %6.1f GB/s, ratio %.2f), "
+                    + "%.1f GFLOP/s", name, shape.layer(), s, ms, gbps, copyGbps, r.ratioToCopy(), gflops));
+        }
+        return r;
     }
 
     private SmallList smallList(CudaKernels cuda, Consumer<String> progress) {

@@ -324,11 +324,15 @@ final class VectorApiKernels extends HostKernels {
         }
     }
 
-    /** One 4 × 2·LANES tile of acc: W_n's tile in 8 registers per sample, the sums in 8 more. */
+    /**
+     * One 4 × 2·LANES tile of acc: W_n's tile in 8 registers per sample, its squares added to a sum tile in memory.
+     * The sums stay out of registers on purpose: vectors carried by nested loops (samples, then positions) are
+     * boxed on the heap by JDK 17's C2, which made this kernel several times slower; a vector carried by the
+     * inner loop alone stays in a register.
+     */
     private static void productTile(float[] a, float[] g, float[] ut, int samples, int rows, int cols, int positions,
                                     boolean absolute, int i0, int j0) {
-        FloatVector s00 = FloatVector.zero(SPECIES), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00, s30 = s00,
-                s31 = s00;
+        float[] sums = new float[8 * LANES]; // rows i0..i0+3, two vectors each
         for (int n = 0; n < samples; n++) {
             FloatVector w00 = FloatVector.zero(SPECIES), w01 = w00, w10 = w00, w11 = w00, w20 = w00, w21 = w00, w30 = w00,
                     w31 = w00;
@@ -355,34 +359,39 @@ final class VectorApiKernels extends HostKernels {
                 w31 = u1.fma(b3, w31);
             }
             if (absolute) {
-                s00 = s00.add(w00.abs());
-                s01 = s01.add(w01.abs());
-                s10 = s10.add(w10.abs());
-                s11 = s11.add(w11.abs());
-                s20 = s20.add(w20.abs());
-                s21 = s21.add(w21.abs());
-                s30 = s30.add(w30.abs());
-                s31 = s31.add(w31.abs());
+                w00 = w00.abs();
+                w01 = w01.abs();
+                w10 = w10.abs();
+                w11 = w11.abs();
+                w20 = w20.abs();
+                w21 = w21.abs();
+                w30 = w30.abs();
+                w31 = w31.abs();
             } else {
-                s00 = w00.fma(w00, s00);
-                s01 = w01.fma(w01, s01);
-                s10 = w10.fma(w10, s10);
-                s11 = w11.fma(w11, s11);
-                s20 = w20.fma(w20, s20);
-                s21 = w21.fma(w21, s21);
-                s30 = w30.fma(w30, s30);
-                s31 = w31.fma(w31, s31);
+                w00 = w00.mul(w00);
+                w01 = w01.mul(w01);
+                w10 = w10.mul(w10);
+                w11 = w11.mul(w11);
+                w20 = w20.mul(w20);
+                w21 = w21.mul(w21);
+                w30 = w30.mul(w30);
+                w31 = w31.mul(w31);
+            }
+            FloatVector.fromArray(SPECIES, sums, 0).add(w00).intoArray(sums, 0);
+            FloatVector.fromArray(SPECIES, sums, LANES).add(w01).intoArray(sums, LANES);
+            FloatVector.fromArray(SPECIES, sums, 2 * LANES).add(w10).intoArray(sums, 2 * LANES);
+            FloatVector.fromArray(SPECIES, sums, 3 * LANES).add(w11).intoArray(sums, 3 * LANES);
+            FloatVector.fromArray(SPECIES, sums, 4 * LANES).add(w20).intoArray(sums, 4 * LANES);
+            FloatVector.fromArray(SPECIES, sums, 5 * LANES).add(w21).intoArray(sums, 5 * LANES);
+            FloatVector.fromArray(SPECIES, sums, 6 * LANES).add(w30).intoArray(sums, 6 * LANES);
+            FloatVector.fromArray(SPECIES, sums, 7 * LANES).add(w31).intoArray(sums, 7 * LANES);
+        }
+        for (int r = 0; r < 4; r++) {
+            int at = (i0 + r) * cols + j0;
+            for (int v = 0; v < 2 * LANES; v++) {
+                a[at + v] += sums[r * 2 * LANES + v];
             }
         }
-        addInto(a, i0 * cols + j0, s00, s01);
-        addInto(a, (i0 + 1) * cols + j0, s10, s11);
-        addInto(a, (i0 + 2) * cols + j0, s20, s21);
-        addInto(a, (i0 + 3) * cols + j0, s30, s31);
-    }
-
-    private static void addInto(float[] a, int at, FloatVector first, FloatVector second) {
-        FloatVector.fromArray(SPECIES, a, at).add(first).intoArray(a, at);
-        FloatVector.fromArray(SPECIES, a, at + LANES).add(second).intoArray(a, at + LANES);
     }
 
     /**
@@ -403,11 +412,13 @@ final class VectorApiKernels extends HostKernels {
         int partSize = Math.toIntExact(conv.weightSize());
         int tasks = (int) Math.min(samples, conv.multiplyAdds() < PARALLEL_THRESHOLD * 64 ? 1 : threads);
         float[][] parts = new float[Math.max(1, tasks)][partSize];
+        long perSample = 4L * (conv.inputSize() + conv.outputSize()) / Math.max(1, samples);
+        int block = (int) Math.max(1, Math.min(samples, CONV_BLOCK_BYTES / Math.max(1, perSample)));
         java.util.function.IntConsumer task = t -> {
             int from = (int) ((long) samples * t / tasks);
             int to = (int) ((long) samples * (t + 1) / tasks);
-            for (int n = from; n < to; n++) {
-                convSample(parts[t], gs, as, n, conv, absolute);
+            for (int n = from; n < to; n += block) {
+                convSamples(parts[t], gs, as, n, Math.min(to, n + block), conv, absolute);
             }
         };
         if (tasks < 2) {
@@ -416,16 +427,29 @@ final class VectorApiKernels extends HostKernels {
             pool.submit(() -> java.util.stream.IntStream.range(0, tasks).parallel().forEach(task)).join();
         }
         int ci = conv.inChannels(), co = conv.outChannels(), taps = conv.kernel() * conv.kernel();
-        for (int tap = 0; tap < taps; tap++) {
+        float[] sum = parts[0];
+        for (int t = 1; t < parts.length; t++) {
+            float[] part = parts[t];
+            int j = 0;
+            for (int bound = SPECIES.loopBound(partSize); j < bound; j += LANES) {
+                FloatVector.fromArray(SPECIES, sum, j).add(FloatVector.fromArray(SPECIES, part, j)).intoArray(sum, j);
+            }
+            for (; j < partSize; j++) {
+                sum[j] += part[j];
+            }
+        }
+        // [ky][kx][c][o] into acc's [o][c][ky][kx]: a transpose, blocked by 16 output channels so that it reads a
+        // cache line of each row of sum and writes 16 rows of acc sequentially (one element at a time in either
+        // order missed the cache and the TLB on nearly every access: 12 ms for ResNet's 512 x 4608 weights)
+        for (int o0 = 0; o0 < co; o0 += 16) {
+            int o1 = Math.min(co, o0 + 16);
             for (int c = 0; c < ci; c++) {
-                for (int o = 0; o < co; o++) {
-                    int from = (tap * ci + c) * co + o;
-                    float sum = 0;
-                    for (float[] part : parts) {
-                        sum += part[from];
+                for (int tap = 0; tap < taps; tap++) {
+                    int from = (tap * ci + c) * co;
+                    for (int o = o0; o < o1; o++) {
+                        int e = (o * ci + c) * taps + tap;
+                        w[e] = w[e] + sum[from + o];
                     }
-                    int e = (o * ci + c) * taps + tap;
-                    w[e] = w[e] + sum;
                 }
             }
         }
@@ -455,12 +479,21 @@ final class VectorApiKernels extends HostKernels {
         }
     }
 
-    /** Sample n's f(W_n) added into part ([ky][kx][c][o]). */
-    private static void convSample(float[] part, float[] g, float[] a, int n, ConvGeometry conv, boolean absolute) {
+    /**
+     * Samples [n0, n1) whose input and output gradient fit in the cache together: CONV_BLOCK_BYTES. The tiles go
+     * round the samples, not the other way: a tile's sums in part then stay in L1 across the block's samples, where
+     * a sample going round every tile would read and write all of part once per sample (9 MB for ResNet's 512 × 4608
+     * weights).
+     */
+    private static final long CONV_BLOCK_BYTES = 256 << 10;
+
+    /** f(W_n) of samples [n0, n1) added into part ([ky][kx][c][o]). */
+    private static void convSamples(float[] part, float[] g, float[] a, int n0, int n1, ConvGeometry conv, boolean absolute) {
         int ci = conv.inChannels(), co = conv.outChannels(), k = conv.kernel();
+        int gSample = conv.outHeight() * conv.outWidth() * co, aSample = conv.inHeight() * conv.inWidth() * ci;
         for (int ky = 0; ky < k; ky++) {
             for (int kx = 0; kx < k; kx++) {
-                Window win = Window.of(conv, n, ky, kx);
+                Window win = Window.of(conv, n0, ky, kx);
                 if (win.count() == 0) {
                     continue; // this window element lies in the padding for every output position
                 }
@@ -469,37 +502,47 @@ final class VectorApiKernels extends HostKernels {
                 for (; o0 + 2 * LANES <= co; o0 += 2 * LANES) {
                     int c0 = 0;
                     for (; c0 + CONV_TILE_CHANNELS <= ci; c0 += CONV_TILE_CHANNELS) {
-                        convTile4x2(part, g, a, win, co, (tapBase + c0) * co + o0, c0, o0, absolute);
+                        for (int n = n0, gn = win.g() + o0, an = win.a() + c0; n < n1; n++, gn += gSample, an += aSample) {
+                            convTile4x2(part, g, a, win, gn, an, co, (tapBase + c0) * co + o0, absolute);
+                        }
                     }
                     for (; c0 < ci; c0++) {
-                        convTile1(part, g, a, win, co, (tapBase + c0) * co + o0, c0, o0, absolute);
-                        convTile1(part, g, a, win, co, (tapBase + c0) * co + o0 + LANES, c0, o0 + LANES, absolute);
+                        for (int n = n0, gn = win.g() + o0, an = win.a() + c0; n < n1; n++, gn += gSample, an += aSample) {
+                            convTile1(part, g, a, win, gn, an, co, (tapBase + c0) * co + o0, absolute);
+                            convTile1(part, g, a, win, gn + LANES, an, co, (tapBase + c0) * co + o0 + LANES, absolute);
+                        }
                     }
                 }
                 for (; o0 + LANES <= co; o0 += LANES) {
                     int c0 = 0;
                     for (; c0 + CONV_TILE_CHANNELS <= ci; c0 += CONV_TILE_CHANNELS) {
-                        convTile4x1(part, g, a, win, co, (tapBase + c0) * co + o0, c0, o0, absolute);
+                        for (int n = n0, gn = win.g() + o0, an = win.a() + c0; n < n1; n++, gn += gSample, an += aSample) {
+                            convTile4x1(part, g, a, win, gn, an, co, (tapBase + c0) * co + o0, absolute);
+                        }
                     }
                     for (; c0 < ci; c0++) {
-                        convTile1(part, g, a, win, co, (tapBase + c0) * co + o0, c0, o0, absolute);
+                        for (int n = n0, gn = win.g() + o0, an = win.a() + c0; n < n1; n++, gn += gSample, an += aSample) {
+                            convTile1(part, g, a, win, gn, an, co, (tapBase + c0) * co + o0, absolute);
+                        }
                     }
                 }
                 for (int o = o0; o < co; o++) { // output channels past the last full vector
                     for (int c = 0; c < ci; c++) {
-                        float w = 0;
-                        int gi = win.g() + o, ai = win.a() + c;
-                        for (int i = 0, x = 0; i < win.count(); i++) {
-                            w += g[gi] * a[ai];
-                            gi += co;
-                            ai += win.aStep();
-                            if (++x == win.width()) {
-                                x = 0;
-                                gi += win.gSkip();
-                                ai += win.aSkip();
+                        for (int n = n0; n < n1; n++) {
+                            float w = 0;
+                            int gi = win.g() + (n - n0) * gSample + o, ai = win.a() + (n - n0) * aSample + c;
+                            for (int i = 0, x = 0; i < win.count(); i++) {
+                                w += g[gi] * a[ai];
+                                gi += co;
+                                ai += win.aStep();
+                                if (++x == win.width()) {
+                                    x = 0;
+                                    gi += win.gSkip();
+                                    ai += win.aSkip();
+                                }
                             }
+                            part[(tapBase + c) * co + o] += absolute ? Math.abs(w) : w * w;
                         }
-                        part[(tapBase + c) * co + o] += absolute ? Math.abs(w) : w * w;
                     }
                 }
             }
@@ -507,10 +550,10 @@ final class VectorApiKernels extends HostKernels {
     }
 
     /** Input channels [c0, c0 + 4) × output channels [o0, o0 + 2·LANES): eight products in flight per position. */
-    private static void convTile4x2(float[] part, float[] g, float[] a, Window win, int co, int at, int c0, int o0,
+    private static void convTile4x2(float[] part, float[] g, float[] a, Window win, int g0, int a0, int co, int at,
                                     boolean absolute) {
         FloatVector w0 = FloatVector.zero(SPECIES), w1 = w0, w2 = w0, w3 = w0, v0 = w0, v1 = w0, v2 = w0, v3 = w0;
-        int gi = win.g() + o0, ai = win.a() + c0, count = win.count(), width = win.width();
+        int gi = g0, ai = a0, count = win.count(), width = win.width();
         int aStep = win.aStep(), gSkip = win.gSkip(), aSkip = win.aSkip();
         for (int i = 0, x = 0; i < count; i++) {
             FloatVector ga = FloatVector.fromArray(SPECIES, g, gi);
@@ -558,10 +601,10 @@ final class VectorApiKernels extends HostKernels {
     }
 
     /** Input channels [c0, c0 + 4) × output channels [o0, o0 + LANES). */
-    private static void convTile4x1(float[] part, float[] g, float[] a, Window win, int co, int at, int c0, int o0,
+    private static void convTile4x1(float[] part, float[] g, float[] a, Window win, int g0, int a0, int co, int at,
                                     boolean absolute) {
         FloatVector w0 = FloatVector.zero(SPECIES), w1 = w0, w2 = w0, w3 = w0;
-        int gi = win.g() + o0, ai = win.a() + c0, count = win.count(), width = win.width();
+        int gi = g0, ai = a0, count = win.count(), width = win.width();
         int aStep = win.aStep(), gSkip = win.gSkip(), aSkip = win.aSkip();
         for (int i = 0, x = 0; i < count; i++) {
             FloatVector ga = FloatVector.fromArray(SPECIES, g, gi);
@@ -591,10 +634,10 @@ final class VectorApiKernels extends HostKernels {
     }
 
     /** One input channel c0 × output channels [o0, o0 + LANES): positions alternate between two accumulators. */
-    private static void convTile1(float[] part, float[] g, float[] a, Window win, int co, int at, int c0, int o0,
-                                  boolean absolute) {
+    private static void convTile1(float[] part, float[] g, float[] a, Window win, int g0, int a0, int co, int at,
+                                    boolean absolute) {
         FloatVector w0 = FloatVector.zero(SPECIES), w1 = w0;
-        int gi = win.g() + o0, ai = win.a() + c0, count = win.count(), width = win.width();
+        int gi = g0, ai = a0, count = win.count(), width = win.width();
         int aStep = win.aStep(), gSkip = win.gSkip(), aSkip = win.aSkip();
         int i = 0;
         for (int x = 0; i + 1 < count; i += 2) {

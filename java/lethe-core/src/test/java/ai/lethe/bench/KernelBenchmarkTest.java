@@ -65,18 +65,21 @@ class KernelBenchmarkTest {
         assertNull(report.smallList().emptyLaunchMicroseconds());
     }
 
-    /** The fused per-sample products kernel: its traffic and arithmetic are counted from the shape, against the copy. */
+    /** Both per-sample products kernels: traffic and arithmetic counted from the shape, against the copy. */
     @Test
     void perSampleProductsReportTrafficAgainstTheCopyAndTheirArithmeticRate() {
-        List<KernelBenchmark.ProductsShape> shapes = List.of(new KernelBenchmark.ProductsShape("odd", 7, 65, 33));
+        // 5 x 6 x 6 in, 7 out, 3x3 window, stride 1, padding 1: 7 rows, 45 columns, 36 positions
+        List<KernelBenchmark.ProductsShape> shapes = List.of(new KernelBenchmark.ProductsShape("odd", 5, 6, 7, 3, 1, 1));
         KernelBenchmark.Report report = new KernelBenchmark(new ScalarKernels(), new long[] {4097}, new long[0], 1, shapes, 3).run(null);
-        assertEquals(1, report.perSampleProducts().size());
-        KernelBenchmark.ProductsResult r = report.perSampleProducts().get(0);
-        assertEquals(3, r.samples());
-        double bytes = 4.0 * (3.0 * (7 + 65) * 33 + 2.0 * 7 * 65);
-        assertEquals(bytes, r.gbps() * r.ms() * 1e6, 1e-6 * bytes);
-        assertEquals(2.0 * 3 * 7 * 65 * 33, r.gflops() * r.ms() * 1e6, 1e-3);
-        assertEquals(r.gbps() / r.copyGbps(), r.ratioToCopy(), 1e-12);
-        assertTrue(r.copyGbps() > 0 && Double.isFinite(r.copyGbps()), "the copy is timed beside the kernel: " + r.copyGbps());
+        assertEquals(List.of("unfold", "direct"), report.perSampleProducts().stream().map(KernelBenchmark.ProductsResult::kernel).toList());
+        double[] floats = {3.0 * (7 + 45) * 36 + 2.0 * 7 * 45, 3.0 * 7 * 36 + 3.0 * 5 * 36 + 2.0 * 7 * 45};
+        for (int i = 0; i < 2; i++) {
+            KernelBenchmark.ProductsResult r = report.perSampleProducts().get(i);
+            assertEquals(3, r.samples());
+            assertEquals(4.0 * floats[i], r.gbps() * r.ms() * 1e6, 1e-6 * 4.0 * floats[i], r.kernel());
+            assertEquals(2.0 * 3 * 7 * 45 * 36, r.gflops() * r.ms() * 1e6, 1e-3, r.kernel());
+            assertEquals(r.gbps() / r.copyGbps(), r.ratioToCopy(), 1e-12);
+            assertTrue(r.copyGbps() > 0 && Double.isFinite(r.copyGbps()), "the copy is timed beside the kernel: " + r.copyGbps());
+        }
     }
 }
