@@ -57,9 +57,20 @@ public final class BatchStream implements Iterator<Batch>, AutoCloseable {
         this.batchSize = batchSize;
         this.queue = new ArrayBlockingQueue<>(Math.max(1, prefetch));
         this.expectedSamples = order.length;
+        requireBatchFits(dataset, batchSize, expectedSamples);
         this.producer = new Thread(() -> produceOrdered(dataset, labels, order, transform), PRODUCER_NAME.get());
         this.producer.setDaemon(true);
         this.producer.start();
+    }
+
+    /** A batch's samples are one Java array: refused here, clearly, rather than as a negative array size later. */
+    private static void requireBatchFits(Dataset dataset, int batchSize, int expectedSamples) {
+        long values = (long) Math.min(batchSize, expectedSamples) * dataset.sampleSize();
+        if (values > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("a batch of " + Math.min(batchSize, expectedSamples) + " samples of "
+                    + dataset.sampleSize() + " values each (" + dataset.description() + ") holds " + values
+                    + " values, more than one array can: use a smaller --batch-size");
+        }
     }
 
     private static void requireBatchSize(int batchSize) {
@@ -81,6 +92,7 @@ public final class BatchStream implements Iterator<Batch>, AutoCloseable {
             }
         }
         this.expectedSamples = expected;
+        requireBatchFits(dataset, batchSize, expectedSamples);
         this.producer = new Thread(() -> produce(dataset, labels, passes), PRODUCER_NAME.get());
         this.producer.setDaemon(true);
         this.producer.start();
@@ -136,8 +148,10 @@ public final class BatchStream implements Iterator<Batch>, AutoCloseable {
         try {
             int per = dataset.sampleSize();
             int[] shape = dataset.sampleShape();
-            float[] scratch = resident == null ? new float[per] : null;
-            float[] x = resident == null ? new float[batchSize * per] : null;
+            // Sample buffers are allocated when a sample is read, not before: a data set with no sample (or none
+            // accepted) allocates nothing, however large the samples its header announces.
+            float[] scratch = null;
+            float[] x = null;
             int[] y = new int[batchSize];
             int[] idx = new int[batchSize];
             int n = 0;
@@ -161,6 +175,10 @@ public final class BatchStream implements Iterator<Batch>, AutoCloseable {
                             if (reading == null) {
                                 reading = Profiler.span("read/decode");
                             }
+                            if (x == null) {
+                                scratch = scratch == null ? new float[per] : scratch;
+                                x = new float[Math.min(batchSize, expectedSamples) * per];
+                            }
                             reader.skipTo(i, scratch); // a seek where the file allows it
                             if (!reader.next(x, n * per)) {
                                 throw new IOException(dataset.description() + ": ended after " + i + " samples");
@@ -174,7 +192,7 @@ public final class BatchStream implements Iterator<Batch>, AutoCloseable {
                                 reading = null;
                             }
                             put(batch(resident, x, y, idx, n, shape));
-                            x = resident == null ? new float[batchSize * per] : null;
+                            x = null;
                             y = new int[batchSize];
                             idx = new int[batchSize];
                             n = 0;

@@ -89,6 +89,58 @@ class BatchStreamTest {
         return out;
     }
 
+    /** A data set that announces samples of 2^26 values (a header can) and holds {@code size} of them, unreadable. */
+    private static Dataset announcing(int size) {
+        return new Dataset() {
+            public String description() {
+                return "announced";
+            }
+
+            public int size() {
+                return size;
+            }
+
+            public int[] sampleShape() {
+                return new int[] {1, 8192, 8192};
+            }
+
+            public int[] labels() {
+                return new int[size];
+            }
+
+            public SampleReader openReader() throws IOException {
+                throw new IOException("no sample is read in this test");
+            }
+
+            public RandomAccess openRandomAccess() throws IOException {
+                throw new IOException("no sample is read in this test");
+            }
+
+            public Dataset limit(int n) {
+                return announcing(Math.min(n, size));
+            }
+        };
+    }
+
+    @Test
+    void aDataSetWithNoSampleAllocatesNoBatchHoweverLargeItsSamples() {
+        // 33 samples of 2^26 values overflow an int: a buffer allocated up front failed (NegativeArraySizeException)
+        try (BatchStream s = BatchStream.all(announcing(0), new int[0], 33)) {
+            assertTrue(!s.hasNext(), "no batch");
+        }
+    }
+
+    @Test
+    void aBatchLargerThanAnArrayIsRefusedWithTheOptionToChange() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> BatchStream.all(announcing(40), new int[40], 33).close());
+        assertTrue(e.getMessage().contains("--batch-size") && e.getMessage().contains("announced"), e.getMessage());
+        // the same samples in batches that fit are accepted (the reader fails only when it is opened)
+        try (BatchStream s = BatchStream.all(announcing(40), new int[40], 31)) {
+            assertThrows(UncheckedIOException.class, s::hasNext);
+        }
+    }
+
     @Test
     void readErrorsReachTheConsumer() throws IOException {
         Dataset d = dataset(50);
