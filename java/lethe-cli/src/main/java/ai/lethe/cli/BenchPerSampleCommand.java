@@ -52,6 +52,11 @@ final class BenchPerSampleCommand implements Callable<Integer> {
             description = "Timed rounds of every path (default: ${DEFAULT-VALUE}).")
     int repetitions;
 
+    @Option(names = "--workers", paramLabel = "N", defaultValue = "1",
+            description = "Workers (model replicas on their own threads) for the fast path and the batch pass, as --workers of"
+                    + " fisher and forget; the one-sample loops run on one (default: ${DEFAULT-VALUE}).")
+    int workers;
+
     @Option(names = "--skip-threaded", description = "Do not time the threaded one-sample loop.")
     boolean skipThreaded;
 
@@ -70,7 +75,7 @@ final class BenchPerSampleCommand implements Callable<Integer> {
         PerSampleBenchmark.Settings settings;
         try {
             settings = new PerSampleBenchmark.Settings(arch, samples, batchSize, width, seed, repetitions, !skipThreaded,
-                    input == null ? null : PerSampleBenchmark.parseInput(input), loopSamples == null ? samples : loopSamples);
+                    input == null ? null : PerSampleBenchmark.parseInput(input), loopSamples == null ? samples : loopSamples, workers);
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
@@ -83,14 +88,15 @@ final class BenchPerSampleCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "%s (%s), %d %s samples %s, batch size %d, %s, model on %s; medians of %d rounds%n", r.arch(),
                     r.model(), r.samples(), r.input().source(), shape(r.input().shape()), r.batchSize(), r.device(), r.placement(),
                     r.repetitions());
-            out.printf(Locale.ROOT, "fast path (%s): %.3f s%n", r.fastPath(), r.fastSeconds());
+            String workersNote = r.workers() == 1 ? "" : String.format(Locale.ROOT, " on %d workers", r.workers());
+            out.printf(Locale.ROOT, "fast path (%s)%s: %.3f s%n", r.fastPath(), workersNote, r.fastSeconds());
             String on = r.loopSamples() == r.samples() ? "" : String.format(Locale.ROOT, " on the first %d samples", r.loopSamples());
             out.printf(Locale.ROOT, "one-sample loop%s: %.3f s -> fast path %.1fx faster per sample%n", on, r.loopSeconds(),
                     r.loopOverFast());
             if (r.threadedSeconds() != null) {
                 out.printf(Locale.ROOT, "threaded one-sample loop%s (timed last): %.3f s%n", on, r.threadedSeconds());
             }
-            out.printf(Locale.ROOT, "batch-estimator pass: %.3f s -> fast path costs %.2fx a batch pass%n", r.batchPassSeconds(),
+            out.printf(Locale.ROOT, "batch-estimator pass%s: %.3f s -> fast path costs %.2fx a batch pass%n", workersNote, r.batchPassSeconds(),
                     r.fastOverBatchPass());
             out.printf(Locale.ROOT, "max relative difference fast vs loop%s: %.2e (%s)%n", on, r.maxRelDiff(), r.maxRelDiffTensor());
         });

@@ -10,7 +10,9 @@ final class WorkersOption {
     @Option(names = "--workers", paramLabel = "N", defaultValue = "auto", converter = Converter.class,
             description = "Importance passes on N workers, each a thread with its own model replica (on a GPU its own CUDA stream),"
                     + " taking every N-th batch; their sums are added at the end, so the result equals one worker's up to the"
-                    + " order of fp32 additions. auto: 1, or one per GPU listed in --device cuda:0,1,... (default: ${DEFAULT-VALUE}).")
+                    + " order of fp32 additions. Applies to the batch estimators and to the per-sample estimator on zoo models"
+                    + " (TorchScript models' per-sample passes use threads inside each batch instead). auto: 1, or one per"
+                    + " GPU listed in --device cuda:0,1,... (default: ${DEFAULT-VALUE}).")
     Integer workers;
 
     /** Applies an explicit --workers to the opened instance (auto leaves what the device chose). */

@@ -177,7 +177,7 @@ class CliCommandsTest {
             {"--arch", "resnet18", "--input 3,224,224"}, {"--input", "3,32", "three positive integers C,H,W"},
             {"--input", "0,16,16", "three positive integers C,H,W"}, {"--input", "a,b,c", "three positive integers C,H,W"},
             {"--input", "3,32,16", "H = W"}, {"--loop-samples", "0", "--loop-samples"},
-            {"--loop-samples", "1001", "between 1 and --samples (1000)"}};
+            {"--loop-samples", "1001", "between 1 and --samples (1000)"}, {"--workers", "0", "--workers must be between 1 and 64"}};
         for (String[] b : bad) {
             CliRunner.Result r = CliRunner.run("bench", "per-sample", b[0], b[1], "--json");
             assertEquals(2, r.code(), r.toString());
@@ -217,6 +217,16 @@ class CliCommandsTest {
         assertTrue(j.get("max_rel_diff").asDouble() < 1e-5, j.toString());
         JsonNode threaded = j.path("threaded_seconds");
         assertTrue(threaded.isNull() || threaded.isMissingNode(), "skipped, so no figure (not the string \"NaN\"): " + threaded);
+    }
+
+    @Test
+    void benchPerSampleRunsTheFastPathOnWorkers() throws Exception {
+        CliRunner.Result r = CliRunner.run("bench", "per-sample", "--arch", "cnn", "--samples", "40", "--batch-size", "8",
+                "--repetitions", "1", "--skip-threaded", "--device", "cpu", "--workers", "2", "--json");
+        assertEquals(0, r.code(), r.toString());
+        JsonNode j = JSON.readTree(r.out());
+        assertEquals(2, j.get("workers").asInt());
+        assertTrue(j.get("max_rel_diff").asDouble() < 1e-5, "five batches on two replicas, against the loop: " + j);
     }
 
     @Test

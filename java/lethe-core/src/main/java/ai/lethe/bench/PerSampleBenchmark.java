@@ -44,17 +44,21 @@ public final class PerSampleBenchmark {
     public record Report(String arch, String model, Input input, int samples, int loopSamples, int batchSize, String device,
                          String placement, int repetitions, String fastPath, double fastSeconds, double loopSeconds,
                          Double threadedSeconds, double batchPassSeconds, double loopOverFast, double fastOverBatchPass,
-                         double maxRelDiff, String maxRelDiffTensor) {
+                         double maxRelDiff, String maxRelDiffTensor, int workers) {
     }
 
     /**
      * What to run; {@code width} is the ResNet base width (64 as published); {@code input} the shape of synthetic
      * samples (C, H, W with H = W), or null for Fashion-MNIST; {@code loopSamples} the samples the one-sample loops
-     * run on (1 to {@code samples}).
+     * run on (1 to {@code samples}); {@code workers} the workers of the fast path and the batch pass (the one-sample
+     * loops run on one).
      */
     public record Settings(String arch, int samples, int batchSize, int width, long seed, int repetitions,
-                           boolean threaded, int[] input, int loopSamples) {
+                           boolean threaded, int[] input, int loopSamples, int workers) {
         public Settings {
+            if (workers < 1 || workers > 64) {
+                throw new ai.lethe.InvalidSettingException("--workers must be between 1 and 64, got " + workers);
+            }
             if (samples < 1) {
                 throw new ai.lethe.InvalidSettingException("--samples must be at least 1, got " + samples);
             }
@@ -85,7 +89,7 @@ public final class PerSampleBenchmark {
         /** Settings with the one-sample loops on every sample. */
         public Settings(String arch, int samples, int batchSize, int width, long seed, int repetitions, boolean threaded,
                         int[] input) {
-            this(arch, samples, batchSize, width, seed, repetitions, threaded, input, samples);
+            this(arch, samples, batchSize, width, seed, repetitions, threaded, input, samples, 1);
         }
     }
 
@@ -136,9 +140,9 @@ public final class PerSampleBenchmark {
             }
             // Warm-up: JIT, libtorch's kernels and thread pools, on the first batch. Not the threaded path: see below.
             List<Batch> first = batches.subList(0, 1);
-            pass(model, kernels, first, Estimator.PER_SAMPLE, PerSamplePath.BATCHED, s.batchSize());
+            pass(model, kernels, first, Estimator.PER_SAMPLE, PerSamplePath.BATCHED, s.batchSize(), s.workers());
             pass(model, kernels, first, Estimator.PER_SAMPLE, PerSamplePath.LOOP, s.batchSize());
-            pass(model, kernels, first, Estimator.BATCH, null, s.batchSize());
+            pass(model, kernels, first, Estimator.BATCH, null, s.batchSize(), s.workers());
 
             double[] fast = new double[s.repetitions()];
             double[] loop = new double[s.repetitions()];
@@ -147,18 +151,18 @@ public final class PerSampleBenchmark {
             Importance loopResult = null;
             for (int r = 0; r < s.repetitions(); r++) { // interleaved, so machine noise hits every path alike
                 long t = System.nanoTime();
-                fastResult = pass(model, kernels, batches, Estimator.PER_SAMPLE, PerSamplePath.BATCHED, s.batchSize());
+                fastResult = pass(model, kernels, batches, Estimator.PER_SAMPLE, PerSamplePath.BATCHED, s.batchSize(), s.workers());
                 fast[r] = seconds(t);
                 t = System.nanoTime();
                 loopResult = pass(model, kernels, loopBatches, Estimator.PER_SAMPLE, PerSamplePath.LOOP, s.batchSize());
                 loop[r] = seconds(t);
                 t = System.nanoTime();
-                pass(model, kernels, batches, Estimator.BATCH, null, s.batchSize());
+                pass(model, kernels, batches, Estimator.BATCH, null, s.batchSize(), s.workers());
                 batchPass[r] = seconds(t);
             }
             // The comparison is over the loop's samples: an untimed fast pass over them when they are not all.
             Importance fastOnLoopSamples = loopSamples == samples ? fastResult
-                    : pass(model, kernels, loopBatches, Estimator.PER_SAMPLE, PerSamplePath.BATCHED, s.batchSize());
+                    : pass(model, kernels, loopBatches, Estimator.PER_SAMPLE, PerSamplePath.BATCHED, s.batchSize(), s.workers());
             double worst = 0;
             String worstTensor = "";
             for (int i = 0; i < fastOnLoopSamples.sums().length; i++) {
@@ -188,7 +192,7 @@ public final class PerSampleBenchmark {
             double loopOverFast = (loopS / loopSamples) / (fastS / samples);
             return new Report(s.arch(), model.description() + ", " + model.parameterCount() + " parameters", input, samples,
                     loopSamples, s.batchSize(), kernels.description(), model.placement(), s.repetitions(), fastResult.computation(),
-                    fastS, loopS, threadedS, batchS, loopOverFast, fastS / batchS, worst, worstTensor);
+                    fastS, loopS, threadedS, batchS, loopOverFast, fastS / batchS, worst, worstTensor, s.workers());
         }
     }
 
@@ -209,8 +213,13 @@ public final class PerSampleBenchmark {
 
     private static Importance pass(ZooModel model, Kernels kernels, List<Batch> batches, Estimator estimator,
                                    PerSamplePath path, int batchSize) {
+        return pass(model, kernels, batches, estimator, path, batchSize, 1);
+    }
+
+    private static Importance pass(ZooModel model, Kernels kernels, List<Batch> batches, Estimator estimator,
+                                   PerSamplePath path, int batchSize, int workers) {
         Provenance p = new Provenance(model.fingerprint(), estimator, batchSize, "bench", "full", "file", "");
-        return new ImportanceEstimator(estimator, kernels, null).perSamplePath(path)
+        return new ImportanceEstimator(estimator, kernels, null).perSamplePath(path).workers(new ai.lethe.importance.Workers(workers, null))
                 .estimate(model, batches.iterator(), batches.size(), "bench", p);
     }
 

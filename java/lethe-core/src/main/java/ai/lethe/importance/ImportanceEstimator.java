@@ -63,7 +63,10 @@ public final class ImportanceEstimator {
         return this;
     }
 
-    /** Parallel workers for the batch estimators (the per-sample paths parallelise inside a batch instead). */
+    /**
+     * Parallel workers for the batch estimators and the per-sample estimator's batched path (zoo models); the
+     * threaded and loop paths (TorchScript) run on one worker and parallelise inside a batch instead.
+     */
     public ImportanceEstimator workers(Workers w) {
         this.workers = w == null ? Workers.ONE : w;
         return this;
@@ -104,13 +107,16 @@ public final class ImportanceEstimator {
         TensorList sums;
         long count;
         long samples;
-        if (path == null && workers.count() > 1) {
+        if ((path == null || path == PerSamplePath.BATCHED) && workers.count() > 1) {
             progress.start(label + ", " + workers.count() + " workers", expectedBatches, "batches");
-            Parallel run = new Parallel(model, batches);
+            Parallel run = new Parallel(model, batches, path);
             sums = run.sums;
             count = run.count;
             samples = run.samples;
             details.put(Importance.WORKERS, Integer.toString(workers.count()));
+            if (path != null) {
+                details.put(Importance.COMPUTATION, "per-sample " + path + ": " + path.description());
+            }
         } else {
             // Which per-sample path runs shows in the progress line of every command (fisher, forget, ...).
             progress.start(path == null ? label : label + ", per-sample " + path, expectedBatches, "batches");
@@ -274,7 +280,7 @@ public final class ImportanceEstimator {
         long count;
         long samples;
 
-        Parallel(Model model, Iterator<Batch> batches) {
+        Parallel(Model model, Iterator<Batch> batches, PerSamplePath path) {
             int n = workers.count();
             List<BlockingQueue<Batch>> queues = new ArrayList<>();
             for (int w = 0; w < n; w++) {
@@ -296,7 +302,7 @@ public final class ImportanceEstimator {
                     int index = w;
                     Thread t = new Thread(() -> {
                         try {
-                            r.run(replicas.get(index), index, queues.get(index), shared);
+                            r.run(replicas.get(index), index, queues.get(index), shared, path);
                         } catch (Throwable e) {
                             failure.compareAndSet(null, e);
                         }
@@ -387,7 +393,7 @@ public final class ImportanceEstimator {
         long count;
         long samples;
 
-        void run(Model replica, int index, BlockingQueue<Batch> queue, Progress shared) {
+        void run(Model replica, int index, BlockingQueue<Batch> queue, Progress shared, PerSamplePath path) {
             int device = workers.deviceOf(index);
             sizes = replica.parameterSizes();
             if (device >= 0) {
@@ -400,7 +406,7 @@ public final class ImportanceEstimator {
             sum = new CascadeSum(k, sizes);
             try (TensorBinding binding = replica.bind(k)) {
                 Pass pass = new Pass(replica, binding, k, sum, shared);
-                pass.run(new ai.lethe.data.QueuedBatches(queue, Parallel.END), index, workers.count(), null);
+                pass.run(new ai.lethe.data.QueuedBatches(queue, Parallel.END), index, workers.count(), path);
                 acc = sum.total();
                 count = pass.count;
                 samples = pass.samples;

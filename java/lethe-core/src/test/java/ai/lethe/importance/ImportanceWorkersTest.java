@@ -2,6 +2,7 @@ package ai.lethe.importance;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -111,6 +112,23 @@ class ImportanceWorkersTest {
             for (int t = 0; t < three.sums().length; t++) {
                 assertArrayEquals(three.sums()[t], again.sums()[t], "tensor " + t);
             }
+        }
+    }
+
+    @Test
+    void twoWorkersOnTheBatchedPerSamplePathEqualTheSequentialPass() throws IOException {
+        try (ZooModel model = ZooModel.create("cnn", ZooConfig.defaults(1, 28, 10), 5)) {
+            Importance one = pass(model, Estimator.PER_SAMPLE, Workers.ONE);
+            Importance two = pass(model, Estimator.PER_SAMPLE, new Workers(2, null));
+            assertSumsAgree(one, two);
+            assertEquals("2", two.details().get(Importance.WORKERS));
+            assertTrue(two.details().get(Importance.COMPUTATION).startsWith("per-sample batched"), two.details().toString());
+        }
+        // TorchScript's per-sample pass is the threaded loop, which runs on one worker whatever is asked
+        try (Model model = TorchScriptModel.load(Fixtures.cnnModel())) {
+            Importance two = pass(model, Estimator.PER_SAMPLE, new Workers(2, null));
+            assertNull(two.details().get(Importance.WORKERS), two.details().toString());
+            assertTrue(two.details().get(Importance.COMPUTATION).startsWith("per-sample threaded"), two.details().toString());
         }
     }
 
