@@ -8,7 +8,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BinaryOperator;
 import java.util.function.Supplier;
 
-import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
@@ -30,11 +29,6 @@ final class VectorApiKernels extends HostKernels {
     static final VectorSpecies<Float> SPECIES = VectorSpecies.of(float.class, VectorShape.forBitSize(BITS));
     static final VectorSpecies<Integer> INT_SPECIES = VectorSpecies.of(int.class, VectorShape.forBitSize(BITS));
     private static final int LANES = SPECIES.length();
-    /** ratioShift divides in double: a full double vector, and the float vector with as many lanes. */
-    private static final VectorSpecies<Double> DOUBLE_SPECIES = VectorSpecies.of(double.class, VectorShape.forBitSize(BITS));
-    private static final VectorSpecies<Float> SHIFT_SPECIES =
-            VectorSpecies.of(float.class, VectorShape.forBitSize(DOUBLE_SPECIES.vectorBitSize() / 2));
-    private static final int SHIFT_LANES = SHIFT_SPECIES.length();
 
     /** Elements per task: 128 KiB of floats, large enough to amortise scheduling, small enough to balance. */
     static final int CHUNK = 1 << 15;
@@ -45,8 +39,8 @@ final class VectorApiKernels extends HostKernels {
     private final ForkJoinPool pool;
 
     /**
-     * The preferred width, or the one {@link VectorKernels#BITS_PROPERTY} names: 128, 256 or 512 (ratioShift needs a float
-     * vector of half the width, so 64 is too narrow). The loops are the same at every width, so tests run them
+     * The preferred width, or the one {@link VectorKernels#BITS_PROPERTY} names: 128, 256 or 512 (64 bits hold two
+     * floats, too few to pay). The loops are the same at every width, so tests run them
      * at widths the machine would not pick (a narrower one has other tails and chunk edges).
      */
     private static int vectorBits() {
@@ -790,17 +784,22 @@ final class VectorApiKernels extends HostKernels {
         ShiftScan scan = reduce(ws, () -> new ShiftScan(n), (s, t, from, to) -> {
             float[] f = ffs[t];
             float[] r = frs[t];
-            FloatVector max = FloatVector.broadcast(SHIFT_SPECIES, Float.NEGATIVE_INFINITY);
-            boolean nan = false;
-            boolean inf = false;
+            FloatVector max = FloatVector.broadcast(SPECIES, Float.NEGATIVE_INFINITY);
+            FloatVector seenNaN = FloatVector.zero(SPECIES); // 1 in a lane that met the class, as a vector: no mask logic
+            FloatVector seenInf = seenNaN;
             int j = from;
-            for (int bound = from + SHIFT_SPECIES.loopBound(to - from); j < bound; j += SHIFT_LANES) {
-                ShiftLanes l = ShiftLanes.of(f, r, j);
-                nan |= l.nan.anyTrue();
-                inf |= l.inf.anyTrue();
-                max = max.lanewise(VectorOperators.MAX, l.eta, l.nan.or(l.inf).not());
+            for (int bound = from + SPECIES.loopBound(to - from); j < bound; j += LANES) {
+                FloatVector fv = FloatVector.fromArray(SPECIES, f, j);
+                FloatVector rv = FloatVector.fromArray(SPECIES, r, j);
+                FloatVector eta = fv.div(rv);
+                FloatVector kind = shiftClass(fv, rv, eta);
+                seenNaN = seenNaN.blend(1f, kind.compare(VectorOperators.EQ, SHIFT_NAN));
+                seenInf = seenInf.blend(1f, kind.compare(VectorOperators.EQ, SHIFT_INFINITE));
+                max = max.max(eta.blend(Float.NEGATIVE_INFINITY, kind.compare(VectorOperators.NE, SHIFT_FINITE)));
             }
             float m = max.reduceLanes(VectorOperators.MAX);
+            boolean nan = seenNaN.reduceLanes(VectorOperators.MAX) > 0;
+            boolean inf = seenInf.reduceLanes(VectorOperators.MAX) > 0;
             for (; j < to; j++) {
                 switch (MnemonicMath.classify(f[j], r[j])) {
                     case MnemonicMath.NAN -> nan = true;
@@ -822,13 +821,17 @@ final class VectorApiKernels extends HostKernels {
             float[] f = ffs[t];
             float[] r = frs[t];
             float alpha = alphas[t];
+            float signedAlpha = sign > 0 ? alpha : -alpha; // w − alpha·η = w + (−alpha)·η exactly
             float fill = fills[t];
             int j = from;
-            for (int bound = from + SHIFT_SPECIES.loopBound(to - from); j < bound; j += SHIFT_LANES) {
-                ShiftLanes l = ShiftLanes.of(f, r, j);
-                FloatVector step = l.eta.blend(1f, l.nan).blend(fill, l.inf).mul(alpha);
-                FloatVector wj = FloatVector.fromArray(SHIFT_SPECIES, wv, j);
-                (sign > 0 ? wj.add(step) : wj.sub(step)).intoArray(wv, j);
+            for (int bound = from + SPECIES.loopBound(to - from); j < bound; j += LANES) {
+                FloatVector fv = FloatVector.fromArray(SPECIES, f, j);
+                FloatVector rv = FloatVector.fromArray(SPECIES, r, j);
+                FloatVector eta = fv.div(rv);
+                FloatVector kind = shiftClass(fv, rv, eta);
+                FloatVector step = eta.blend(fill, kind.compare(VectorOperators.EQ, SHIFT_INFINITE))
+                        .blend(1f, kind.compare(VectorOperators.EQ, SHIFT_NAN)).mul(signedAlpha);
+                FloatVector.fromArray(SPECIES, wv, j).add(step).intoArray(wv, j);
             }
             for (; j < to; j++) {
                 float step = alpha * MnemonicMath.eta(f[j], r[j], fill);
@@ -838,26 +841,27 @@ final class VectorApiKernels extends HostKernels {
         return alphas;
     }
 
-    /**
-     * MnemonicMath's classification and quotient for SHIFT_LANES elements: η = fF / fR in double lanes rounded
-     * to float, and the lanes whose d is NaN or ±inf.
-     */
-    private record ShiftLanes(FloatVector eta, VectorMask<Float> nan, VectorMask<Float> inf) {
-        static ShiftLanes of(float[] f, float[] r, int j) {
-            FloatVector fv = FloatVector.fromArray(SHIFT_SPECIES, f, j);
-            FloatVector rv = FloatVector.fromArray(SHIFT_SPECIES, r, j);
-            DoubleVector q = toDouble(fv).div(toDouble(rv));
-            // NaN or negative input (the compares are false for NaN), or 0/0 and inf/inf.
-            VectorMask<Float> nan = fv.compare(VectorOperators.GE, 0f).and(rv.compare(VectorOperators.GE, 0f)).not()
-                    .or(q.test(VectorOperators.IS_NAN).cast(SHIFT_SPECIES));
-            VectorMask<Float> inf = q.compare(VectorOperators.EQ, 0d).or(q.test(VectorOperators.IS_INFINITE))
-                    .cast(SHIFT_SPECIES).andNot(nan);
-            return new ShiftLanes((FloatVector) q.convertShape(VectorOperators.D2F, SHIFT_SPECIES, 0), nan, inf);
-        }
-    }
+    private static final float SHIFT_FINITE = 0f;
+    private static final float SHIFT_NAN = 1f;
+    private static final float SHIFT_INFINITE = 2f;
 
-    private static DoubleVector toDouble(FloatVector v) {
-        return (DoubleVector) v.convertShape(VectorOperators.F2D, DOUBLE_SPECIES, 0);
+    /**
+     * MnemonicMath's classification for LANES elements, as a vector of SHIFT_FINITE, SHIFT_NAN or SHIFT_INFINITE,
+     * in float lanes and without mask logic: on JDK 17 casting masks from double lanes to float lanes, and and/or/not
+     * of masks, are not compiled to vector code (they ran this kernel at 30 ns per element); compares and blends are.
+     * η itself is fF / fR in float: IEEE division is correctly rounded, so it equals the reference's double quotient
+     * rounded to float. For non-negative floats that double quotient is NaN for 0/0 and inf/inf, zero or infinite
+     * exactly when fF or fR is 0 or +inf (it neither overflows nor underflows), which is what the blends test.
+     */
+    private static FloatVector shiftClass(FloatVector fv, FloatVector rv, FloatVector eta) {
+        return FloatVector.broadcast(SPECIES, SHIFT_FINITE)
+                .blend(SHIFT_INFINITE, fv.compare(VectorOperators.EQ, 0f))
+                .blend(SHIFT_INFINITE, rv.compare(VectorOperators.EQ, 0f))
+                .blend(SHIFT_INFINITE, fv.compare(VectorOperators.EQ, Float.POSITIVE_INFINITY))
+                .blend(SHIFT_INFINITE, rv.compare(VectorOperators.EQ, Float.POSITIVE_INFINITY))
+                .blend(SHIFT_NAN, eta.compare(VectorOperators.NE, eta)) // a NaN input, 0/0, inf/inf
+                .blend(SHIFT_NAN, fv.compare(VectorOperators.LT, 0f)) // negative (−0.0 is not: ln −0 = −inf)
+                .blend(SHIFT_NAN, rv.compare(VectorOperators.LT, 0f));
     }
 
     /** Per-tensor results of the first ratioShift pass. */
