@@ -457,7 +457,7 @@ final class VectorApiKernels extends HostKernels {
      * JDK 17's C2 keeps vector accumulators in registers across one loop, but boxes them on the heap when they are
      * carried by nested loops with bounds known only at run time (measured: 30× slower).
      */
-    private record Window(int count, int width, int g, int gSkip, int a, int aStep, int aSkip) {
+    private record Window(int count, int width, int g, int gSkip, int a, int aStep, int aSkip, int lastG) {
 
         static Window of(ConvGeometry conv, int n, int ky, int kx) {
             int y0 = conv.firstOutput(ky), y1 = conv.endOutput(ky, conv.inHeight(), conv.outHeight());
@@ -469,7 +469,8 @@ final class VectorApiKernels extends HostKernels {
             // after a row of width positions: g moves to the next output row, a by stride input rows
             int gSkip = (conv.outWidth() - width) * co;
             int aSkip = (s * conv.inWidth() - width * s) * ci;
-            return new Window(rows * width, width, g, gSkip, a, s * ci, aSkip);
+            int lastG = rows == 0 ? 0 : (rows - 1) * conv.outWidth() * co + (width - 1) * co; // the last position, from g
+            return new Window(rows * width, width, g, gSkip, a, s * ci, aSkip, lastG);
         }
     }
 
@@ -485,6 +486,7 @@ final class VectorApiKernels extends HostKernels {
     private static void convSamples(float[] part, float[] g, float[] a, int n0, int n1, ConvGeometry conv, boolean absolute) {
         int ci = conv.inChannels(), co = conv.outChannels(), k = conv.kernel();
         int gSample = conv.outHeight() * conv.outWidth() * co, aSample = conv.inHeight() * conv.inWidth() * ci;
+        float[] spill = new float[LANES]; // a partial tile's lanes, for its scalar epilogue
         for (int ky = 0; ky < k; ky++) {
             for (int kx = 0; kx < k; kx++) {
                 Window win = Window.of(conv, n0, ky, kx);
@@ -502,8 +504,8 @@ final class VectorApiKernels extends HostKernels {
                     }
                     for (; c0 < ci; c0++) {
                         for (int n = n0, gn = win.g() + o0, an = win.a() + c0; n < n1; n++, gn += gSample, an += aSample) {
-                            convTile1(part, g, a, win, gn, an, co, (tapBase + c0) * co + o0, absolute);
-                            convTile1(part, g, a, win, gn + LANES, an, co, (tapBase + c0) * co + o0 + LANES, absolute);
+                            convTile1(part, g, a, win, gn, an, co, (tapBase + c0) * co + o0, absolute, LANES, spill);
+                            convTile1(part, g, a, win, gn + LANES, an, co, (tapBase + c0) * co + o0 + LANES, absolute, LANES, spill);
                         }
                     }
                 }
@@ -511,36 +513,55 @@ final class VectorApiKernels extends HostKernels {
                     int c0 = 0;
                     for (; c0 + CONV_TILE_CHANNELS <= ci; c0 += CONV_TILE_CHANNELS) {
                         for (int n = n0, gn = win.g() + o0, an = win.a() + c0; n < n1; n++, gn += gSample, an += aSample) {
-                            convTile4x1(part, g, a, win, gn, an, co, (tapBase + c0) * co + o0, absolute);
+                            convTile4x1(part, g, a, win, gn, an, co, (tapBase + c0) * co + o0, absolute, LANES, spill);
                         }
                     }
                     for (; c0 < ci; c0++) {
                         for (int n = n0, gn = win.g() + o0, an = win.a() + c0; n < n1; n++, gn += gSample, an += aSample) {
-                            convTile1(part, g, a, win, gn, an, co, (tapBase + c0) * co + o0, absolute);
+                            convTile1(part, g, a, win, gn, an, co, (tapBase + c0) * co + o0, absolute, LANES, spill);
                         }
                     }
                 }
-                for (int o = o0; o < co; o++) { // output channels past the last full vector
-                    for (int c = 0; c < ci; c++) {
-                        for (int n = n0; n < n1; n++) {
-                            float w = 0;
-                            int gi = win.g() + (n - n0) * gSample + o, ai = win.a() + (n - n0) * aSample + c;
-                            for (int i = 0, x = 0; i < win.count(); i++) {
-                                w += g[gi] * a[ai];
-                                gi += co;
-                                ai += win.aStep();
-                                if (++x == win.width()) {
-                                    x = 0;
-                                    gi += win.gSkip();
-                                    ai += win.aSkip();
-                                }
+                if (o0 < co) {
+                    // The output channels past the last full vector: a vector tile whose lanes past co read the next
+                    // channels along (their products are dropped in the epilogue), wherever that stays in the array;
+                    // the last samples' last positions, where it would not, take the scalar loop.
+                    int lanes = co - o0;
+                    for (int n = n0, gn = win.g() + o0, an = win.a(); n < n1; n++, gn += gSample, an += aSample) {
+                        boolean inside = gn + win.lastG() + LANES <= g.length;
+                        int c0 = 0;
+                        for (; inside && c0 + CONV_TILE_CHANNELS <= ci; c0 += CONV_TILE_CHANNELS) {
+                            convTile4x1(part, g, a, win, gn, an + c0, co, (tapBase + c0) * co + o0, absolute, lanes, spill);
+                        }
+                        for (; inside && c0 < ci; c0++) {
+                            convTile1(part, g, a, win, gn, an + c0, co, (tapBase + c0) * co + o0, absolute, lanes, spill);
+                        }
+                        for (; c0 < ci; c0++) {
+                            for (int o = o0; o < co; o++) {
+                                part[(tapBase + c0) * co + o] += convScalar(g, a, win, gn + o - o0, an + c0, co, absolute);
                             }
-                            part[(tapBase + c) * co + o] += absolute ? Math.abs(w) : w * w;
                         }
                     }
                 }
             }
         }
+    }
+
+    /** f(one element of W_n): output channel at g0, input channel at a0, over the window's positions. */
+    private static float convScalar(float[] g, float[] a, Window win, int g0, int a0, int co, boolean absolute) {
+        float w = 0;
+        int gi = g0, ai = a0;
+        for (int i = 0, x = 0; i < win.count(); i++) {
+            w += g[gi] * a[ai];
+            gi += co;
+            ai += win.aStep();
+            if (++x == win.width()) {
+                x = 0;
+                gi += win.gSkip();
+                ai += win.aSkip();
+            }
+        }
+        return absolute ? Math.abs(w) : w * w;
     }
 
     /** Input channels [c0, c0 + 4) × output channels [o0, o0 + 2·LANES): eight products in flight per position. */
@@ -596,7 +617,7 @@ final class VectorApiKernels extends HostKernels {
 
     /** Input channels [c0, c0 + 4) × output channels [o0, o0 + LANES). */
     private static void convTile4x1(float[] part, float[] g, float[] a, Window win, int g0, int a0, int co, int at,
-                                    boolean absolute) {
+                                    boolean absolute, int lanes, float[] spill) {
         FloatVector w0 = FloatVector.zero(SPECIES), w1 = w0, w2 = w0, w3 = w0;
         int gi = g0, ai = a0, count = win.count(), width = win.width();
         int aStep = win.aStep(), gSkip = win.gSkip(), aSkip = win.aSkip();
@@ -614,7 +635,13 @@ final class VectorApiKernels extends HostKernels {
                 ai += aSkip;
             }
         }
-        if (absolute) {
+        // one store per branch: a vector merged from two branches may be boxed
+        if (lanes != LANES) {
+            addLanes(part, at, absolute ? w0.abs() : w0.mul(w0), lanes, spill);
+            addLanes(part, at + co, absolute ? w1.abs() : w1.mul(w1), lanes, spill);
+            addLanes(part, at + 2 * co, absolute ? w2.abs() : w2.mul(w2), lanes, spill);
+            addLanes(part, at + 3 * co, absolute ? w3.abs() : w3.mul(w3), lanes, spill);
+        } else if (absolute) {
             FloatVector.fromArray(SPECIES, part, at).add(w0.abs()).intoArray(part, at);
             FloatVector.fromArray(SPECIES, part, at + co).add(w1.abs()).intoArray(part, at + co);
             FloatVector.fromArray(SPECIES, part, at + 2 * co).add(w2.abs()).intoArray(part, at + 2 * co);
@@ -627,9 +654,17 @@ final class VectorApiKernels extends HostKernels {
         }
     }
 
+    /** part[at, at + lanes) += the first lanes of v (a partial tile's epilogue, once per tile and sample). */
+    private static void addLanes(float[] part, int at, FloatVector v, int lanes, float[] spill) {
+        v.intoArray(spill, 0);
+        for (int l = 0; l < lanes; l++) {
+            part[at + l] += spill[l];
+        }
+    }
+
     /** One input channel c0 × output channels [o0, o0 + LANES): positions alternate between two accumulators. */
     private static void convTile1(float[] part, float[] g, float[] a, Window win, int g0, int a0, int co, int at,
-                                    boolean absolute) {
+                                  boolean absolute, int lanes, float[] spill) {
         FloatVector w0 = FloatVector.zero(SPECIES), w1 = w0;
         int gi = g0, ai = a0, count = win.count(), width = win.width();
         int aStep = win.aStep(), gSkip = win.gSkip(), aSkip = win.aSkip();
@@ -656,7 +691,10 @@ final class VectorApiKernels extends HostKernels {
             w0 = FloatVector.fromArray(SPECIES, g, gi).fma(FloatVector.broadcast(SPECIES, a[ai]), w0);
         }
         w0 = w0.add(w1);
-        if (absolute) {
+        // one store per branch: a vector merged from two branches may be boxed
+        if (lanes != LANES) {
+            addLanes(part, at, absolute ? w0.abs() : w0.mul(w0), lanes, spill);
+        } else if (absolute) {
             FloatVector.fromArray(SPECIES, part, at).add(w0.abs()).intoArray(part, at);
         } else {
             FloatVector.fromArray(SPECIES, part, at).add(w0.mul(w0)).intoArray(part, at);
