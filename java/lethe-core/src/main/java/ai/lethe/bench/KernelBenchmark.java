@@ -44,13 +44,11 @@ public final class KernelBenchmark {
     }
 
     /**
-     * The per-sample products kernel on one convolution shape: Σ over {@code samples} of the squared rows × cols
-     * products over {@code positions}. {@code gbps} counts the compulsory traffic, {@code gflops} 2·samples·rows·cols·positions.
-     */
-    /**
-     * One per-sample products kernel on one shape: {@code kernel} is "unfold" ({@code accumulatePerSampleProducts}
-     * on the unfolded input, the device route) or "direct" ({@code accumulateConvPerSampleProducts} on the
-     * channels-last input, the host route); traffic counts each operand once and the accumulator read and written.
+     * One per-sample products kernel on one convolution shape: Σ over {@code samples} of the squared rows × cols
+     * products over {@code positions}. {@code kernel} is "unfold" ({@code accumulatePerSampleProducts} on the
+     * unfolded input, the device route) or "direct" ({@code accumulateConvPerSampleProducts} on the channels-last
+     * input, the host route); {@code gbps} counts the compulsory traffic (each operand once, the accumulator read and
+     * written), {@code gflops} 2·samples·rows·cols·positions.
      */
     public record ProductsResult(String layer, String kernel, int samples, int rows, int cols, int positions, double ms,
                                  double gbps, double copyGbps, double ratioToCopy, double gflops) {

@@ -59,8 +59,9 @@ public final class KernelWarmup {
             HostTensors tb = HostTensors.wrap(b);
             HostTensors tc = HostTensors.wrap(c);
             HostTensors td = HostTensors.wrap(d);
-            // the direct per-sample products: 4-channel tiles of two vectors and of one, single channels and the
-            // scalar tail (49 output channels at 8 or 16 lanes), a padded 3x3 window
+            // the direct per-sample products: 4-channel tiles of two vectors and of one, single channels, the
+            // partial tile past the last full vector and the scalar loop at the array's end (49 output channels at
+            // 8 or 16 lanes), a padded 3x3 window
             ConvGeometry conv = new ConvGeometry(2, 5, 6, 6, 49, 6, 6, 3, 1, 1);
             HostTensors convAcc = HostTensors.wrap(new float[(int) conv.weightSize()]);
             HostTensors convG = HostTensors.wrap(new float[(int) conv.outputSize()]);

@@ -5,8 +5,8 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
 /**
- * The small CNN of the shared fixtures: conv(C→16, 3×3, pad 1)-ReLU-maxpool2, conv(16→32)-ReLU-maxpool2 (computed as maxpool-ReLU),
- * linear(32·(H/4)²→64)-ReLU, linear(64→classes). Inputs in [0, 1] are normalised inside the model with
+ * The small CNN of the shared fixtures: conv(C→16, 3×3, pad 1)-ReLU-maxpool2, conv(16→32)-ReLU-maxpool2 (both
+ * computed as maxpool, then ReLU), linear(32·(H/4)²→64)-ReLU, linear(64→classes). Inputs in [0, 1] are normalised inside the model with
  * Fashion-MNIST's mean and standard deviation, as the fixture's TorchScript does.
  */
 final class CnnNet extends Net {
