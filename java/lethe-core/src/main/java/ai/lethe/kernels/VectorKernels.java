@@ -79,6 +79,18 @@ public final class VectorKernels extends HostKernels {
         return threads;
     }
 
+    /** The kernels of convolutions followed by max-pool and ReLU, on the same threads (the scalar ones where those stand in). */
+    public PooledConvKernels pooledConv() {
+        PooledConvKernels p = pooledConv;
+        if (p == null) {
+            p = impl instanceof ScalarKernels ? PooledConvKernels.scalar() : PooledConvKernels.vector(threads);
+            pooledConv = p;
+        }
+        return p;
+    }
+
+    private volatile PooledConvKernels pooledConv;
+
     @Override
     public void close() {
         impl.close();

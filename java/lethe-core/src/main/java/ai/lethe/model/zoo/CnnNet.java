@@ -28,7 +28,7 @@ final class CnnNet extends Net {
 
     @Override
     public Tensor forward(Tensor x) {
-        Tensor h = x.sub(new Scalar(MEAN)).div(new Scalar(STD));
+        Tensor h = normalized(x);
         // Channels-last from the first convolution's output on (a one-channel input is both layouts, so its output
         // would stay NCHW): libtorch's CPU max-pool runs several times faster on it, and its convolutions then round
         // a batch exactly as they round one sample, so max-pool winners do not depend on the batch (the per-sample
@@ -37,8 +37,25 @@ final class CnnNet extends Net {
         // window's maximum is not positive both orders pass no gradient), with ReLU's passes over a quarter of the data.
         h = torch.relu(pool(conv("conv1", h).contiguous(torch.MemoryFormat.ChannelsLast)));
         h = torch.relu(pool(conv("conv2", h)));
-        h = torch.relu(linear("fc1", torch.flatten(h, 1, -1)));
-        return linear("fc2", h);
+        return head(torch.flatten(h, 1, -1));
+    }
+
+    /** The input as the first convolution sees it. */
+    Tensor normalized(Tensor x) {
+        return x.sub(new Scalar(MEAN)).div(new Scalar(STD));
+    }
+
+    /** The logits from the flattened features [N, 32·(H/4)²] (NCHW order): fc1, ReLU, fc2. */
+    Tensor head(Tensor features) {
+        return linear("fc2", torch.relu(linear("fc1", features)));
+    }
+
+    /**
+     * Whether {@link PooledCnnGradients} computes this network's per-sample sums: without LoRA branches (their
+     * residuals join the convolutions' outputs, which that path does not trace).
+     */
+    boolean pooledPerSample() {
+        return loraBranches().isEmpty();
     }
 
     private static Tensor pool(Tensor x) {

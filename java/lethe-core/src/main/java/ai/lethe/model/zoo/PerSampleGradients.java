@@ -17,6 +17,7 @@ import org.bytedeco.pytorch.global.torch;
 import ai.lethe.kernels.ConvGeometry;
 import ai.lethe.kernels.HostTensors;
 import ai.lethe.kernels.Kernels;
+import ai.lethe.kernels.PooledConvKernels;
 import ai.lethe.kernels.TensorList;
 import ai.lethe.model.Loss;
 
@@ -65,6 +66,11 @@ public final class PerSampleGradients {
         if (net.training()) {
             throw new IllegalStateException("per-sample gradients need eval mode: in train mode BatchNorm mixes the samples");
         }
+        if (net instanceof CnnNet cnn && cnn.pooledPerSample() && convKernels != null && convKernels.hostMemory() && !x.is_cuda()) {
+            int threads = convKernels.unwrap() instanceof ai.lethe.kernels.VectorKernels v ? v.threads() : 1;
+            return PooledCnnGradients.sum(cnn, x, labels, loss, absolute, pooledKernels(convKernels),
+                    PooledCnnGradients.piecesFor(Math.toIntExact(x.size(0)), threads));
+        }
         List<TracedOp> ops;
         Tensor total;
         net.trace(true);
@@ -98,6 +104,11 @@ public final class PerSampleGradients {
         return out;
     }
 
+    /** The host back end's kernels for convolutions followed by max-pool and ReLU: the scalar reference for the scalar back end. */
+    private static PooledConvKernels pooledKernels(Kernels host) {
+        return host.unwrap() instanceof ai.lethe.kernels.VectorKernels v ? v.pooledConv() : PooledConvKernels.scalar();
+    }
+
     /** Σ_n ℓ_n: cross-entropy summed over the batch, or Σ_n ‖f(x_n)‖² (each sample's label-free loss alone). */
     static Tensor summedLoss(Tensor logits, Tensor labels, Loss loss) {
         if (loss == Loss.CROSS_ENTROPY) {
@@ -116,7 +127,7 @@ public final class PerSampleGradients {
         }
     }
 
-    private static void add(Map<String, Tensor> out, TracedOp op, Tensor grad, boolean absolute, Kernels convKernels) {
+    static void add(Map<String, Tensor> out, TracedOp op, Tensor grad, boolean absolute, Kernels convKernels) {
         Tensor a = op.input().detach();
         long n = a.size(0);
         switch (op.kind()) {

@@ -28,6 +28,7 @@ import ai.lethe.importance.Importance;
 import ai.lethe.importance.ImportanceEstimator;
 import ai.lethe.importance.Provenance;
 import ai.lethe.kernels.Kernels;
+import ai.lethe.kernels.PooledConvKernels;
 import ai.lethe.kernels.ScalarKernels;
 import ai.lethe.kernels.VectorKernels;
 import ai.lethe.model.LibtorchModel;
@@ -165,6 +166,43 @@ class PerSampleGradientsTest {
                         estimate(m, b, null, k).sums(), estimate(m, b, PerSamplePath.LOOP, k).sums());
             }
         }
+    }
+
+    /**
+     * The zoo cnn's pooled route ({@link PooledCnnGradients}: libtorch's forward, the convolutions' backward in the
+     * pooled-convolution kernels) against the one-sample loop, with the vector and the scalar kernels, whole batches
+     * and batches cut into pieces on threads, squares and the label-free absolute values.
+     */
+    @ParameterizedTest(name = "{0} kernels, batch of {1}, {2} pieces")
+    @CsvSource({"vector,65,1", "vector,65,2", "vector,65,3", "vector,7,1", "vector,1,1", "scalar,7,1", "scalar,33,2"})
+    void cnnPooledRouteEqualsTheOneSampleLoop(String backend, int size, int pieces) {
+        try (ZooModel m = model("cnn"); Kernels k = backend.equals("vector") ? new VectorKernels() : new ScalarKernels();
+             PointerScope scope = new PointerScope()) {
+            assertTrue(((CnnNet) m.net()).pooledPerSample());
+            PooledConvKernels kernels = k instanceof VectorKernels v ? v.pooledConv() : PooledConvKernels.scalar();
+            Batch b = batch(size, 70);
+            List<String> names = m.parameters().stream().map(p -> p.name()).toList();
+            for (Loss loss : new Loss[] {Loss.CROSS_ENTROPY, Loss.LOGIT_NORM}) {
+                boolean absolute = loss == Loss.LOGIT_NORM;
+                Map<String, Tensor> sums = PooledCnnGradients.sum((CnnNet) m.net(), LibtorchModel.input(b),
+                        LibtorchModel.labels(b), loss, absolute, kernels, pieces);
+                assertEquals(names, List.copyOf(sums.keySet()), "every parameter, in order");
+                float[][] fast = new float[names.size()][];
+                for (int t = 0; t < fast.length; t++) {
+                    fast[t] = floats(sums.get(names.get(t)));
+                }
+                assertParity("cnn pooled " + backend + " " + loss, names, fast, loopSums(m, b, loss, absolute));
+            }
+        }
+    }
+
+    @Test
+    void cnnBatchesAreCutIntoPiecesOnlyWhereEachHasSamplesEnough() {
+        assertEquals(1, PooledCnnGradients.piecesFor(65, 1));
+        assertEquals(1, PooledCnnGradients.piecesFor(31, 8));
+        assertEquals(2, PooledCnnGradients.piecesFor(64, 2));
+        assertEquals(4, PooledCnnGradients.piecesFor(64, 16));
+        assertEquals(1, PooledCnnGradients.piecesFor(0, 4));
     }
 
     @ParameterizedTest(name = "{0}")

@@ -1,0 +1,438 @@
+package ai.lethe.kernels;
+
+import java.util.Arrays;
+import java.util.stream.IntStream;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * {@link PooledConvKernels} in Vector API loops (fp32), the vector width {@link VectorApiKernels} uses. Samples are
+ * split into {@code threads} contiguous ranges run in parallel, each into its own partial sums, added in range order
+ * (so a result depends on the thread count, not on scheduling). No vector value lives across a loop iteration: on
+ * JDK 17, C2 boxes vectors carried through nested loops with run-time bounds.
+ */
+final class VectorPooledConv implements PooledConvKernels {
+
+    private static final VectorSpecies<Float> SPECIES = VectorApiKernels.SPECIES;
+    private static final int LANES = SPECIES.length();
+    /** Below this many multiply-adds a call stays on the calling thread. */
+    private static final long PARALLEL_WORK = 1L << 18;
+
+    private final int threads;
+
+    private VectorPooledConv(int threads) {
+        this.threads = threads;
+    }
+
+    static VectorPooledConv create(int threads) {
+        return new VectorPooledConv(threads);
+    }
+
+    @Override
+    public PooledConvKernels onThreads(int threads) {
+        return threads == this.threads ? this : PooledConvKernels.vector(threads);
+    }
+
+    @Override
+    public void poolRelu(float[] conv, int samples, int height, int width, int channels, float[] pooled, float[] winner) {
+        PooledConvKernels.checkPoolSizes(conv, samples, height, width, channels, pooled, winner);
+        int ph = height / 2, pw = width / 2;
+        int windows = samples * ph * pw;
+        int row = width * channels;
+        int bound = SPECIES.loopBound(channels);
+        FloatVector zero = FloatVector.zero(SPECIES);
+        FloatVector one = FloatVector.broadcast(SPECIES, 1f);
+        FloatVector two = FloatVector.broadcast(SPECIES, 2f);
+        FloatVector three = FloatVector.broadcast(SPECIES, 3f);
+        for (int q = 0; q < windows; q++) { // one flat loop over windows of every sample
+            int n = q / (ph * pw), r = q % (ph * pw);
+            int at = ((n * height + 2 * (r / pw)) * width + 2 * (r % pw)) * channels; // the window's top-left element
+            int out = q * channels;
+            int c = 0;
+            for (; c < bound; c += LANES) {
+                FloatVector v0 = FloatVector.fromArray(SPECIES, conv, at + c);
+                FloatVector v1 = FloatVector.fromArray(SPECIES, conv, at + channels + c);
+                FloatVector v2 = FloatVector.fromArray(SPECIES, conv, at + row + c);
+                FloatVector v3 = FloatVector.fromArray(SPECIES, conv, at + row + channels + c);
+                // values by max (NaN-propagating), winners by strict comparisons (a later position wins only if larger)
+                v0.max(v1).max(v2).max(v3).max(zero).intoArray(pooled, out + c);
+                VectorMask<Float> m1 = v1.compare(VectorOperators.GT, v0);
+                FloatVector best = v0.blend(v1, m1);
+                FloatVector win = zero.blend(one, m1);
+                VectorMask<Float> m2 = v2.compare(VectorOperators.GT, best);
+                best = best.blend(v2, m2);
+                win = win.blend(two, m2);
+                win.blend(three, v3.compare(VectorOperators.GT, best)).intoArray(winner, out + c);
+            }
+            for (; c < channels; c++) {
+                float best = conv[at + c];
+                int win = 0;
+                float v = conv[at + channels + c];
+                if (v > best) {
+                    best = v;
+                    win = 1;
+                }
+                v = conv[at + row + c];
+                if (v > best) {
+                    best = v;
+                    win = 2;
+                }
+                v = conv[at + row + channels + c];
+                if (v > best) {
+                    win = 3;
+                }
+                float m = Math.max(Math.max(conv[at + c], conv[at + channels + c]), Math.max(conv[at + row + c], conv[at + row + channels + c]));
+                pooled[out + c] = Math.max(m, 0f);
+                winner[out + c] = win;
+            }
+        }
+    }
+
+    @Override
+    public void backward(PooledConvGeometry g, float[] input, float[] weight, float[] pooledGrad, float[] pooled,
+                         float[] winner, boolean absolute, float[] weightSums, float[] biasSums, float[] inputGrad) {
+        PooledConvKernels.checkSizes(g, input, weight, pooledGrad, pooled, winner, weightSums, biasSums, inputGrad);
+        int samples = g.samples();
+        if (samples == 0) {
+            return;
+        }
+        long work = (long) samples * g.pooledPerSample() * g.inChannels() * g.kernel() * g.kernel();
+        int tasks = (int) Math.min(samples, work < PARALLEL_WORK ? 1 : threads);
+        int size = g.weightSize();
+        int k = g.kernel(), cin = g.inChannels(), cout = g.outChannels(), taps = k * k;
+        boolean wide = (k * cin) % LANES == 0;
+        float[] transposed = new float[size]; // [out][ky][kx][in]: a window row's weights are contiguous, as its inputs are
+        for (int o = 0; o < cout; o++) {
+            for (int c = 0; c < cin; c++) {
+                for (int t = 0; t < taps; t++) {
+                    transposed[(o * taps + t) * cin + c] = weight[(o * cin + c) * taps + t];
+                }
+            }
+        }
+        float[][] parts = new float[tasks][];
+        float[][] biasParts = new float[tasks][];
+        java.util.function.IntConsumer task = t -> {
+            Sample s = new Sample(g, inputGrad != null);
+            parts[t] = new float[size];
+            biasParts[t] = new float[cout];
+            int from = (int) ((long) samples * t / tasks), to = (int) ((long) samples * (t + 1) / tasks);
+            for (int n = from; n < to; n++) {
+                s.run(n, wide, input, transposed, pooledGrad, pooled, winner, absolute, parts[t], biasParts[t], inputGrad);
+            }
+        };
+        if (tasks == 1) {
+            task.accept(0);
+        } else {
+            IntStream.range(0, tasks).parallel().forEach(task);
+        }
+        for (int t = 1; t < tasks; t++) {
+            add(parts[0], parts[t], size);
+            add(biasParts[0], biasParts[t], cout);
+        }
+        float[] part = parts[0];
+        for (int o = 0; o < cout; o++) { // back to [out][in][ky][kx] from [out][tap][in] (wide) or [tap][in][out] (narrow)
+            for (int c = 0; c < cin; c++) {
+                for (int tap = 0; tap < taps; tap++) {
+                    weightSums[(o * cin + c) * taps + tap] += wide ? part[(o * taps + tap) * cin + c] : part[(tap * cin + c) * cout + o];
+                }
+            }
+            biasSums[o] += biasParts[0][o];
+        }
+    }
+
+    private static void add(float[] sum, float[] part, int size) {
+        int j = 0;
+        for (int bound = SPECIES.loopBound(size); j < bound; j += LANES) {
+            FloatVector.fromArray(SPECIES, sum, j).add(FloatVector.fromArray(SPECIES, part, j)).intoArray(sum, j);
+        }
+        for (; j < size; j++) {
+            sum[j] += part[j];
+        }
+    }
+
+    /**
+     * One task's scratch and one sample's work. Two schemes, both without stores inside their hot loops (a store
+     * followed by a load of the same misaligned vector stalls, and Java arrays are never 64-byte aligned):
+     * <ul>
+     *   <li>wide (a window row, k·in floats, is whole vectors): per output channel, vectors of its weight-gradient row
+     *       accumulate in registers over the pooled positions, reading the winner's window of the input; the input
+     *       gradient of each window candidate accumulates in registers over the output channels that chose it;</li>
+     *   <li>narrow (a first layer with one or three input channels): lanes run over output channels; each window
+     *       candidate's gradients (zero where another position won) multiply the broadcast input element.</li>
+     * </ul>
+     */
+    private static final class Sample {
+        final PooledConvGeometry g;
+        final int paddedWidth;
+        final float[] padded;
+        final float[] paddedGrad;
+        final float[] w;
+        final float[] b;
+        /** Per (pooled position, output channel): the gradient the ReLU passed, and where its winner's window starts in the padded input. */
+        final float[] passed;
+        final int[] start;
+        /** Wide: window-relative offsets of a row's vectors. Narrow: of each (ky, kx, in) element. */
+        final int[] offsets;
+        /** Narrow: per pooled position and window candidate, the output channels' gradients at that candidate. */
+        final float[] candidates;
+        Sample(PooledConvGeometry g, boolean inputGrad) {
+            this.g = g;
+            this.paddedWidth = g.inWidth() + 2 * g.padding();
+            int paddedSize = (g.inHeight() + 2 * g.padding()) * paddedWidth * g.inChannels();
+            this.padded = new float[paddedSize]; // the border stays zero
+            this.paddedGrad = inputGrad ? new float[paddedSize] : null;
+            this.w = new float[g.weightSize()];
+            this.b = new float[g.outChannels()];
+            this.passed = new float[g.pooledPerSample()];
+            this.start = new int[g.pooledPerSample()];
+            int k = g.kernel(), cin = g.inChannels(), span = k * cin;
+            boolean wide = span % LANES == 0;
+            this.offsets = new int[wide ? k * span / LANES : k * span];
+            for (int v = 0; v < offsets.length; v++) {
+                int e = wide ? v * LANES : v; // element of the row [ky][kx][in]
+                offsets[v] = (e / span) * paddedWidth * cin + e % span;
+            }
+            this.candidates = wide ? null : new float[4 * g.pooledPerSample()];
+        }
+
+        void run(int n, boolean wide, float[] input, float[] transposed, float[] pooledGrad, float[] pooled, float[] winner,
+                 boolean absolute, float[] part, float[] biasPart, float[] inputGrad) {
+            int cin = g.inChannels(), cout = g.outChannels(), pad = g.padding();
+            int rowIn = g.inWidth() * cin;
+            int inBase = n * g.inputPerSample();
+            for (int y = 0; y < g.inHeight(); y++) {
+                System.arraycopy(input, inBase + y * rowIn, padded, ((y + pad) * paddedWidth + pad) * cin, rowIn);
+            }
+            if (paddedGrad != null) {
+                Arrays.fill(paddedGrad, 0f);
+            }
+            int qBase = n * g.pooledPerSample();
+            int pw = g.pooledWidth();
+            Arrays.fill(b, 0f);
+            int oBound = SPECIES.loopBound(cout);
+            FloatVector zero = FloatVector.zero(SPECIES);
+            for (int q0 = 0; q0 < g.pooledPerSample(); q0 += cout) { // the gradient the ReLU passed (only where pooled > 0)
+                int o = 0;
+                for (; o < oBound; o += LANES) {
+                    FloatVector grad = FloatVector.fromArray(SPECIES, pooledGrad, qBase + q0 + o);
+                    FloatVector passedHere = zero.blend(grad, FloatVector.fromArray(SPECIES, pooled, qBase + q0 + o).compare(VectorOperators.GT, 0f));
+                    passedHere.intoArray(passed, q0 + o);
+                    passedHere.add(FloatVector.fromArray(SPECIES, b, o)).intoArray(b, o);
+                }
+                for (; o < cout; o++) {
+                    float grad = pooled[qBase + q0 + o] > 0 ? pooledGrad[qBase + q0 + o] : 0f;
+                    passed[q0 + o] = grad;
+                    b[o] += grad;
+                }
+            }
+            if (wide || cout % LANES != 0 || paddedGrad != null) { // where each winner's window starts in the padded input
+                for (int qy = 0, q = 0; qy < g.pooledHeight(); qy++) {
+                    for (int qx = 0; qx < pw; qx++) {
+                        int corner = (2 * qy * paddedWidth + 2 * qx) * cin;
+                        for (int o = 0; o < cout; o++, q++) {
+                            int win = (int) winner[qBase + q];
+                            start[q] = corner + ((win >> 1) * paddedWidth + (win & 1)) * cin;
+                        }
+                    }
+                }
+            }
+            if (wide) {
+                wideProducts();
+                if (paddedGrad != null) {
+                    wideInputGradient(transposed, winner, qBase);
+                }
+            } else {
+                narrowProducts(winner, qBase);
+                if (paddedGrad != null) {
+                    narrowInputGradient(transposed, winner, qBase);
+                }
+            }
+            int size = w.length;
+            int j = 0;
+            for (int bound = SPECIES.loopBound(size); j < bound; j += LANES) {
+                FloatVector v = FloatVector.fromArray(SPECIES, w, j);
+                FloatVector p = FloatVector.fromArray(SPECIES, part, j);
+                (absolute ? p.add(v.abs()) : v.fma(v, p)).intoArray(part, j);
+            }
+            for (; j < size; j++) {
+                part[j] = absolute ? part[j] + Math.abs(w[j]) : Math.fma(w[j], w[j], part[j]);
+            }
+            for (int o = 0; o < cout; o++) {
+                biasPart[o] = absolute ? biasPart[o] + Math.abs(b[o]) : Math.fma(b[o], b[o], biasPart[o]);
+            }
+            if (inputGrad != null) {
+                for (int y = 0; y < g.inHeight(); y++) {
+                    System.arraycopy(paddedGrad, ((y + pad) * paddedWidth + pad) * cin, inputGrad, inBase + y * rowIn, rowIn);
+                }
+            }
+        }
+
+        /** w [out][ky][kx][in]: per output channel and four vectors of its row, a sum over the pooled positions in registers. */
+        private void wideProducts() {
+            int cout = g.outChannels(), rowVecs = offsets.length, positions = g.pooledPositions();
+            for (int o = 0; o < cout; o++) {
+                int row = o * rowVecs * LANES;
+                int v = 0;
+                for (; v + 4 <= rowVecs; v += 4) {
+                    int f0 = offsets[v], f1 = offsets[v + 1], f2 = offsets[v + 2], f3 = offsets[v + 3];
+                    FloatVector a0 = FloatVector.zero(SPECIES), a1 = a0, a2 = a0, a3 = a0;
+                    for (int q = o; q < positions * cout; q += cout) {
+                        FloatVector gv = FloatVector.broadcast(SPECIES, passed[q]);
+                        int at = start[q];
+                        a0 = FloatVector.fromArray(SPECIES, padded, at + f0).fma(gv, a0);
+                        a1 = FloatVector.fromArray(SPECIES, padded, at + f1).fma(gv, a1);
+                        a2 = FloatVector.fromArray(SPECIES, padded, at + f2).fma(gv, a2);
+                        a3 = FloatVector.fromArray(SPECIES, padded, at + f3).fma(gv, a3);
+                    }
+                    a0.intoArray(w, row + v * LANES);
+                    a1.intoArray(w, row + (v + 1) * LANES);
+                    a2.intoArray(w, row + (v + 2) * LANES);
+                    a3.intoArray(w, row + (v + 3) * LANES);
+                }
+                for (; v < rowVecs; v++) {
+                    int f0 = offsets[v];
+                    FloatVector a0 = FloatVector.zero(SPECIES);
+                    for (int q = o; q < positions * cout; q += cout) {
+                        a0 = FloatVector.fromArray(SPECIES, padded, start[q] + f0).fma(FloatVector.broadcast(SPECIES, passed[q]), a0);
+                    }
+                    a0.intoArray(w, row + v * LANES);
+                }
+            }
+        }
+
+        /**
+         * paddedGrad: per pooled position and window candidate, Σ over the output channels whose winner it is of
+         * gradient × weight row, four vectors at a time in registers, added to the candidate's window once.
+         */
+        private void wideInputGradient(float[] transposed, float[] winner, int qBase) {
+            int cout = g.outChannels(), rowVecs = offsets.length, positions = g.pooledPositions(), rowLen = rowVecs * LANES;
+            int[] order = new int[cout];
+            int[] bounds = new int[6];
+            for (int p = 0; p < positions; p++) {
+                int q0 = p * cout;
+                java.util.Arrays.fill(bounds, 0);
+                for (int o = 0; o < cout; o++) { // output channels by winner; those the ReLU stopped last (bucket 4), unused
+                    bounds[bucket(winner, passed, qBase, q0 + o) + 1]++;
+                }
+                for (int t = 0; t < 4; t++) {
+                    bounds[t + 1] += bounds[t];
+                }
+                int[] fill = bounds.clone();
+                for (int o = 0; o < cout; o++) {
+                    order[fill[bucket(winner, passed, qBase, q0 + o)]++] = o;
+                }
+                for (int t = 0; t < 4; t++) {
+                    int from = bounds[t], to = bounds[t + 1];
+                    if (from == to) {
+                        continue;
+                    }
+                    int at = start[q0 + order[from]];
+                    int v = 0;
+                    for (; v + 4 <= rowVecs; v += 4) {
+                        int r = v * LANES;
+                        FloatVector a0 = FloatVector.zero(SPECIES), a1 = a0, a2 = a0, a3 = a0;
+                        for (int i = from; i < to; i++) {
+                            int o = order[i];
+                            FloatVector gv = FloatVector.broadcast(SPECIES, passed[q0 + o]);
+                            int wr = o * rowLen + r;
+                            a0 = FloatVector.fromArray(SPECIES, transposed, wr).fma(gv, a0);
+                            a1 = FloatVector.fromArray(SPECIES, transposed, wr + LANES).fma(gv, a1);
+                            a2 = FloatVector.fromArray(SPECIES, transposed, wr + 2 * LANES).fma(gv, a2);
+                            a3 = FloatVector.fromArray(SPECIES, transposed, wr + 3 * LANES).fma(gv, a3);
+                        }
+                        addInto(a0, at + offsets[v]);
+                        addInto(a1, at + offsets[v + 1]);
+                        addInto(a2, at + offsets[v + 2]);
+                        addInto(a3, at + offsets[v + 3]);
+                    }
+                    for (; v < rowVecs; v++) {
+                        FloatVector a0 = FloatVector.zero(SPECIES);
+                        for (int i = from; i < to; i++) {
+                            int o = order[i];
+                            a0 = FloatVector.fromArray(SPECIES, transposed, o * rowLen + v * LANES).fma(FloatVector.broadcast(SPECIES, passed[q0 + o]), a0);
+                        }
+                        addInto(a0, at + offsets[v]);
+                    }
+                }
+            }
+        }
+
+        private static int bucket(float[] winner, float[] passed, int qBase, int q) {
+            return passed[q] != 0f ? (int) winner[qBase + q] : 4;
+        }
+
+        private void addInto(FloatVector v, int at) {
+            v.add(FloatVector.fromArray(SPECIES, paddedGrad, at)).intoArray(paddedGrad, at);
+        }
+
+        /**
+         * w [ky][kx][in][out]: lanes over output channels; per window element, a sum over the pooled positions of the
+         * four candidates' gradients (each zero where another candidate won) times that candidate's input element.
+         */
+        private void narrowProducts(float[] winner, int qBase) {
+            int cout = g.outChannels(), cin = g.inChannels(), positions = g.pooledPositions();
+            int oBound = SPECIES.loopBound(cout);
+            FloatVector zero = FloatVector.zero(SPECIES);
+            for (int p = 0; p < positions; p++) {
+                int q0 = p * cout;
+                int o = 0;
+                for (; o < oBound; o += LANES) {
+                    FloatVector gv = FloatVector.fromArray(SPECIES, passed, q0 + o);
+                    FloatVector win = FloatVector.fromArray(SPECIES, winner, qBase + q0 + o);
+                    for (int t = 0; t < 4; t++) {
+                        zero.blend(gv, win.compare(VectorOperators.EQ, (float) t)).intoArray(candidates, (4 * p + t) * cout + o);
+                    }
+                }
+                for (; o < cout; o++) {
+                    int win = (int) winner[qBase + q0 + o];
+                    for (int t = 0; t < 4; t++) {
+                        candidates[(4 * p + t) * cout + o] = t == win ? passed[q0 + o] : 0f;
+                    }
+                }
+            }
+            int pw = g.pooledWidth();
+            for (int e = 0; e < offsets.length; e++) { // window element (ky, kx, in)
+                int off = offsets[e];
+                int row = e * cout;
+                int o = 0;
+                for (; o < oBound; o += LANES) {
+                    FloatVector acc = zero;
+                    for (int p = 0; p < positions; p++) {
+                        int at = (2 * (p / pw) * paddedWidth + 2 * (p % pw)) * cin + off; // candidate 0's element
+                        int c = 4 * p * cout + o;
+                        acc = FloatVector.fromArray(SPECIES, candidates, c).fma(FloatVector.broadcast(SPECIES, padded[at]), acc);
+                        acc = FloatVector.fromArray(SPECIES, candidates, c + cout).fma(FloatVector.broadcast(SPECIES, padded[at + cin]), acc);
+                        acc = FloatVector.fromArray(SPECIES, candidates, c + 2 * cout)
+                                .fma(FloatVector.broadcast(SPECIES, padded[at + paddedWidth * cin]), acc);
+                        acc = FloatVector.fromArray(SPECIES, candidates, c + 3 * cout)
+                                .fma(FloatVector.broadcast(SPECIES, padded[at + (paddedWidth + 1) * cin]), acc);
+                    }
+                    acc.intoArray(w, row + o);
+                }
+                for (; o < cout; o++) {
+                    float acc = 0f;
+                    for (int p = 0; p < positions; p++) {
+                        int q = p * cout + o;
+                        acc = Math.fma(passed[q], padded[start[q] + off], acc);
+                    }
+                    w[row + o] = acc;
+                }
+            }
+        }
+
+        /** paddedGrad, one (pooled position, output channel) at a time: the narrow layers are first layers, which need none. */
+        private void narrowInputGradient(float[] transposed, float[] winner, int qBase) {
+            int cout = g.outChannels(), positions = g.pooledPositions(), rowLen = offsets.length;
+            for (int q = 0; q < positions * cout; q++) {
+                float grad = passed[q];
+                int o = q % cout;
+                for (int e = 0; e < rowLen; e++) {
+                    paddedGrad[start[q] + offsets[e]] += grad * transposed[o * rowLen + e];
+                }
+            }
+        }
+    }
+}

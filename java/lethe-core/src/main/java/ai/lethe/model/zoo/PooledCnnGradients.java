@@ -1,0 +1,222 @@
+package ai.lethe.model.zoo;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.bytedeco.pytorch.BoolOptional;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptional;
+import org.bytedeco.pytorch.TensorVector;
+import org.bytedeco.pytorch.global.torch;
+
+import ai.lethe.kernels.PooledConvGeometry;
+import ai.lethe.kernels.PooledConvKernels;
+import ai.lethe.model.Loss;
+
+/**
+ * The per-sample sums of the zoo cnn on the host, with the convolutions' backward in {@link PooledConvKernels}: each
+ * convolution feeds a 2×2 max-pool and a ReLU, so its output gradient is non-zero at one position per window at
+ * most (and only where the pooled value is positive), and the per-sample weight gradients and the input gradient
+ * are formed from those positions alone — about a quarter of the dense products, with no output gradient tensor.
+ *
+ * <p>libtorch still computes what decides which position wins: the convolutions' forward (the same calls as
+ * {@link CnnNet#forward}, channels-last, which round a batch as they round one sample), so the max-pool winners are
+ * the ones the one-sample loop sees. Max-pool and ReLU are exact, so their Java outputs, fed to the next convolution,
+ * are libtorch's bit for bit. The head (fc1, ReLU, fc2, the loss) runs in libtorch with autograd, traced like any zoo
+ * layer, and its input gradient goes to the kernels.
+ */
+final class PooledCnnGradients {
+
+    private PooledCnnGradients() {
+    }
+
+    /** Scratch arrays per thread, grown as batches need them. */
+    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[9][]);
+
+    private static float[] scratch(int slot, long size) {
+        float[][] s = SCRATCH.get();
+        int n = Math.toIntExact(size);
+        if (s[slot] == null || s[slot].length < n) {
+            s[slot] = new float[n];
+        }
+        return s[slot];
+    }
+
+    /** Samples below which a piece of a batch is not worth its own thread (libtorch's per-call costs dominate). */
+    static final int MIN_PIECE = 16;
+
+    /** How many pieces {@link #sum} cuts a batch of {@code n} into with {@code threads} host threads. */
+    static int piecesFor(int n, int threads) {
+        return Math.max(1, Math.min(threads, n / MIN_PIECE));
+    }
+
+    /**
+     * As {@link PerSampleGradients#sum}, for a {@link CnnNet} whose {@link CnnNet#pooledPerSample()} holds. With
+     * {@code pieces} above 1 the batch is cut into that many contiguous pieces, each run on its own thread from the
+     * convolutions' forward to the kernels (on one thread each) and added in piece order: libtorch's calls on a
+     * batch of this size leave cores idle, and one thread's libtorch calls overlap another's kernels.
+     */
+    static Map<String, Tensor> sum(CnnNet net, Tensor x, Tensor labels, Loss loss, boolean absolute, PooledConvKernels kernels,
+                                   int pieces) {
+        int n = Math.toIntExact(x.size(0));
+        int parts = Math.max(1, Math.min(pieces, n));
+        if (parts == 1) {
+            return piece(net, x, labels, loss, absolute, kernels);
+        }
+        PooledConvKernels oneThread = kernels.onThreads(1);
+        List<java.util.concurrent.CompletableFuture<Map<String, float[]>>> runs = new ArrayList<>();
+        for (int p = 0; p < parts; p++) {
+            long from = (long) n * p / parts, to = (long) n * (p + 1) / parts;
+            Tensor xp = x.narrow(0, from, to - from);
+            Tensor lp = labels == null ? null : labels.narrow(0, from, to - from);
+            runs.add(java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try (org.bytedeco.javacpp.PointerScope scope = new org.bytedeco.javacpp.PointerScope()) {
+                    Map<String, float[]> m = new LinkedHashMap<>(); // as arrays: the scope frees this thread's tensors
+                    piece(net, xp, lp, loss, absolute, oneThread).forEach((k, v) -> m.put(k, floats(v)));
+                    return m;
+                }
+            }, PIECES));
+        }
+        List<Map<String, float[]>> results = new ArrayList<>();
+        RuntimeException failure = null;
+        for (java.util.concurrent.CompletableFuture<Map<String, float[]>> run : runs) { // every piece ends before this returns
+            try {
+                results.add(run.join());
+            } catch (java.util.concurrent.CompletionException e) {
+                if (failure == null) {
+                    failure = e.getCause() instanceof RuntimeException r ? r : e; // as a one-piece run would throw it
+                }
+            }
+        }
+        if (failure != null) {
+            throw failure;
+        }
+        Map<String, float[]> total = results.get(0);
+        for (int p = 1; p < parts; p++) {
+            for (Map.Entry<String, float[]> e : results.get(p).entrySet()) {
+                float[] sum = total.get(e.getKey());
+                float[] part = e.getValue();
+                for (int j = 0; j < sum.length; j++) {
+                    sum[j] += part[j];
+                }
+            }
+        }
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        total.forEach((k, v) -> out.put(k, Net.tensor(v, net.parameters().get(k).sizes().vec().get())));
+        return out;
+    }
+
+    private static final java.util.concurrent.ExecutorService PIECES = java.util.concurrent.Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "lethe-cnn-per-sample-piece");
+        t.setDaemon(true);
+        return t;
+    });
+
+    private static Map<String, Tensor> piece(CnnNet net, Tensor x, Tensor labels, Loss loss, boolean absolute, PooledConvKernels kernels) {
+        int n = Math.toIntExact(x.size(0));
+        int cin = Math.toIntExact(x.size(1)), side = Math.toIntExact(x.size(2));
+        Map<String, Tensor> params = net.parameters();
+        int c1 = Math.toIntExact(params.get("conv1.weight").size(0));
+        int c2 = Math.toIntExact(params.get("conv2.weight").size(0));
+        PooledConvGeometry g1 = new PooledConvGeometry(n, cin, side, side, c1, 3, 1);
+        PooledConvGeometry g2 = new PooledConvGeometry(n, c1, side / 2, side / 2, c2, 3, 1);
+        float[] h = scratch(0, (long) n * g1.inputPerSample());
+        float[] conv1 = scratch(1, 4L * n * g1.pooledPerSample());
+        float[] pooled1 = scratch(2, (long) n * g1.pooledPerSample());
+        float[] winner1 = scratch(3, (long) n * g1.pooledPerSample());
+        float[] conv2 = scratch(4, 4L * n * g2.pooledPerSample());
+        float[] pooled2 = scratch(5, (long) n * g2.pooledPerSample());
+        float[] winner2 = scratch(6, (long) n * g2.pooledPerSample());
+        float[] grad2 = scratch(7, (long) n * g2.pooledPerSample());
+        float[] grad1 = scratch(8, (long) n * g1.pooledPerSample());
+        Tensor features;
+        try (NoGradGuard off = new NoGradGuard()) {
+            Tensor in = net.normalized(x);
+            channelsLast(in, h);
+            channelsLast(net.conv("conv1", in).contiguous(torch.MemoryFormat.ChannelsLast), conv1);
+            kernels.poolRelu(conv1, n, side, side, c1, pooled1, winner1);
+            Tensor p1 = tensorChannelsLast(pooled1, n, c1, side / 2, side / 2);
+            channelsLast(net.conv("conv2", p1), conv2);
+            kernels.poolRelu(conv2, n, side / 2, side / 2, c2, pooled2, winner2);
+            features = flattened(pooled2, n, g2.pooledPositions(), c2);
+        }
+        features.requires_grad_(true);
+        // The head as CnnNet.head computes it (the same libtorch calls), recorded here rather than in the network's
+        // trace, which belongs to the thread that set it.
+        Tensor w3 = params.get("fc1.weight"), b3 = params.get("fc1.bias"), w4 = params.get("fc2.weight"), b4 = params.get("fc2.bias");
+        Tensor z1 = torch.linear(features, w3, new TensorOptional(b3));
+        Tensor hidden = torch.relu(z1);
+        Tensor logits = torch.linear(hidden, w4, new TensorOptional(b4));
+        List<TracedOp> ops = List.of(TracedOp.linear("fc1.weight", w3, "fc1.bias", b3, features, z1),
+                TracedOp.linear("fc2.weight", w4, "fc2.bias", b4, hidden, logits));
+        Tensor total = PerSampleGradients.summedLoss(logits, labels, loss);
+        TensorVector grads = torch.grad(new TensorVector(total), new TensorVector(z1, logits, features), new TensorVector(),
+                new BoolOptional(false), false, true);
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        try (NoGradGuard off = new NoGradGuard()) {
+            unflattened(grads.get(2), grad2, n, g2.pooledPositions(), c2);
+            float[] s2 = new float[g2.weightSize()], b2 = new float[c2];
+            kernels.backward(g2, pooled1, floats(params.get("conv2.weight")), grad2, pooled2, winner2, absolute, s2, b2, grad1);
+            float[] s1 = new float[g1.weightSize()], b1 = new float[c1];
+            kernels.backward(g1, h, floats(params.get("conv1.weight")), grad1, pooled1, winner1, absolute, s1, b1, null);
+            out.put("conv1.weight", Net.tensor(s1, c1, cin, 3, 3));
+            out.put("conv1.bias", Net.tensor(b1, c1));
+            out.put("conv2.weight", Net.tensor(s2, c2, c1, 3, 3));
+            out.put("conv2.bias", Net.tensor(b2, c2));
+            for (int i = 0; i < ops.size(); i++) {
+                PerSampleGradients.add(out, ops.get(i), grads.get(i), absolute, null);
+            }
+        }
+        return out;
+    }
+
+    /** t's elements in channels-last order ([N][H][W][C]) into {@code into}. */
+    private static void channelsLast(Tensor t, float[] into) {
+        Tensor c = t.permute(0, 2, 3, 1).contiguous(); // a view, no copy, when t is channels-last already
+        c.data_ptr_float().get(into, 0, Math.toIntExact(c.numel()));
+    }
+
+    /** A channels-last tensor [N, C, H, W] holding {@code values} ([N][H][W][C]). */
+    private static Tensor tensorChannelsLast(float[] values, int n, int c, int h, int w) {
+        Tensor t = torch.empty(n, h, w, c);
+        t.data_ptr_float().put(values, 0, n * h * w * c);
+        return t.permute(0, 3, 1, 2);
+    }
+
+    /** pooled [N][P][C] as the forward's flatten gives it: [N, C·P], channel-major. */
+    private static Tensor flattened(float[] pooled, int n, int positions, int channels) {
+        float[] f = new float[n * positions * channels];
+        for (int s = 0; s < n; s++) {
+            int base = s * positions * channels;
+            for (int p = 0; p < positions; p++) {
+                for (int c = 0; c < channels; c++) {
+                    f[base + c * positions + p] = pooled[base + p * channels + c];
+                }
+            }
+        }
+        return Net.tensor(f, n, (long) positions * channels);
+    }
+
+    /** The inverse of {@link #flattened}: a [N, C·P] gradient into [N][P][C]. */
+    private static void unflattened(Tensor grad, float[] into, int n, int positions, int channels) {
+        float[] f = floats(grad);
+        for (int s = 0; s < n; s++) {
+            int base = s * positions * channels;
+            for (int p = 0; p < positions; p++) {
+                for (int c = 0; c < channels; c++) {
+                    into[base + p * channels + c] = f[base + c * positions + p];
+                }
+            }
+        }
+    }
+
+    private static float[] floats(Tensor t) {
+        Tensor c = t.contiguous();
+        float[] out = new float[Math.toIntExact(c.numel())];
+        c.data_ptr_float().get(out);
+        return out;
+    }
+}
