@@ -40,53 +40,47 @@ final class VectorPooledConv implements PooledConvKernels {
     public void poolRelu(float[] conv, int samples, int height, int width, int channels, float[] pooled, float[] winner) {
         PooledConvKernels.checkPoolSizes(conv, samples, height, width, channels, pooled, winner);
         int ph = height / 2, pw = width / 2;
-        int windows = samples * ph * pw;
         int row = width * channels;
-        int bound = SPECIES.loopBound(channels);
-        FloatVector zero = FloatVector.zero(SPECIES);
-        FloatVector one = FloatVector.broadcast(SPECIES, 1f);
-        FloatVector two = FloatVector.broadcast(SPECIES, 2f);
-        FloatVector three = FloatVector.broadcast(SPECIES, 3f);
-        for (int q = 0; q < windows; q++) { // one flat loop over windows of every sample
-            int n = q / (ph * pw), r = q % (ph * pw);
-            int at = ((n * height + 2 * (r / pw)) * width + 2 * (r % pw)) * channels; // the window's top-left element
-            int out = q * channels;
-            int c = 0;
-            for (; c < bound; c += LANES) {
-                FloatVector v0 = FloatVector.fromArray(SPECIES, conv, at + c);
-                FloatVector v1 = FloatVector.fromArray(SPECIES, conv, at + channels + c);
-                FloatVector v2 = FloatVector.fromArray(SPECIES, conv, at + row + c);
-                FloatVector v3 = FloatVector.fromArray(SPECIES, conv, at + row + channels + c);
-                // values by max (NaN-propagating), winners by strict comparisons (a later position wins only if larger)
-                v0.max(v1).max(v2).max(v3).max(zero).intoArray(pooled, out + c);
-                VectorMask<Float> m1 = v1.compare(VectorOperators.GT, v0);
-                FloatVector best = v0.blend(v1, m1);
-                FloatVector win = zero.blend(one, m1);
-                VectorMask<Float> m2 = v2.compare(VectorOperators.GT, best);
-                best = best.blend(v2, m2);
-                win = win.blend(two, m2);
-                win.blend(three, v3.compare(VectorOperators.GT, best)).intoArray(winner, out + c);
-            }
-            for (; c < channels; c++) {
-                float best = conv[at + c];
-                int win = 0;
-                float v = conv[at + channels + c];
-                if (v > best) {
-                    best = v;
-                    win = 1;
+        for (int n = 0, out = 0; n < samples; n++) {
+            for (int qy = 0; qy < ph; qy++) {
+                for (int qx = 0; qx < pw; qx++, out += channels) { // no vector lives across these loops' iterations
+                    int at = ((n * height + 2 * qy) * width + 2 * qx) * channels; // the window's top-left element
+                    int c = 0;
+                    for (int bound = SPECIES.loopBound(channels); c < bound; c += LANES) {
+                        FloatVector zero = FloatVector.zero(SPECIES); // made here: JDK 17 boxes vectors live across nested loops
+                        FloatVector v0 = FloatVector.fromArray(SPECIES, conv, at + c);
+                        FloatVector v1 = FloatVector.fromArray(SPECIES, conv, at + channels + c);
+                        FloatVector v2 = FloatVector.fromArray(SPECIES, conv, at + row + c);
+                        FloatVector v3 = FloatVector.fromArray(SPECIES, conv, at + row + channels + c);
+                        // values by max (NaN-propagating), winners by strict comparisons (a later position wins only if larger)
+                        v0.max(v1).max(v2).max(v3).max(zero).intoArray(pooled, out + c);
+                        VectorMask<Float> m1 = v1.compare(VectorOperators.GT, v0);
+                        FloatVector best = v0.blend(v1, m1);
+                        FloatVector win = zero.blend(FloatVector.broadcast(SPECIES, 1f), m1);
+                        VectorMask<Float> m2 = v2.compare(VectorOperators.GT, best);
+                        best = best.blend(v2, m2);
+                        win = win.blend(FloatVector.broadcast(SPECIES, 2f), m2);
+                        win.blend(FloatVector.broadcast(SPECIES, 3f), v3.compare(VectorOperators.GT, best)).intoArray(winner, out + c);
+                    }
+                    for (; c < channels; c++) {
+                        float v0 = conv[at + c], v1 = conv[at + channels + c], v2 = conv[at + row + c], v3 = conv[at + row + channels + c];
+                        float best = v0;
+                        int win = 0;
+                        if (v1 > best) {
+                            best = v1;
+                            win = 1;
+                        }
+                        if (v2 > best) {
+                            best = v2;
+                            win = 2;
+                        }
+                        if (v3 > best) {
+                            win = 3;
+                        }
+                        pooled[out + c] = Math.max(Math.max(Math.max(v0, v1), Math.max(v2, v3)), 0f);
+                        winner[out + c] = win;
+                    }
                 }
-                v = conv[at + row + c];
-                if (v > best) {
-                    best = v;
-                    win = 2;
-                }
-                v = conv[at + row + channels + c];
-                if (v > best) {
-                    win = 3;
-                }
-                float m = Math.max(Math.max(conv[at + c], conv[at + channels + c]), Math.max(conv[at + row + c], conv[at + row + channels + c]));
-                pooled[out + c] = Math.max(m, 0f);
-                winner[out + c] = win;
             }
         }
     }
@@ -176,6 +170,8 @@ final class VectorPooledConv implements PooledConvKernels {
         final int[] start;
         /** Wide: window-relative offsets of a row's vectors. Narrow: of each (ky, kx, in) element. */
         final int[] offsets;
+        /** Where each pooled position's window (candidate 0's) starts in the padded input. */
+        final int[] corners;
         /** Narrow: per pooled position and window candidate, the output channels' gradients at that candidate. */
         final float[] candidates;
         Sample(PooledConvGeometry g, boolean inputGrad) {
@@ -196,6 +192,10 @@ final class VectorPooledConv implements PooledConvKernels {
                 offsets[v] = (e / span) * paddedWidth * cin + e % span;
             }
             this.candidates = wide ? null : new float[4 * g.pooledPerSample()];
+            this.corners = new int[g.pooledPositions()];
+            for (int p = 0; p < corners.length; p++) {
+                corners[p] = (2 * (p / g.pooledWidth()) * paddedWidth + 2 * (p % g.pooledWidth())) * cin;
+            }
         }
 
         void run(int n, boolean wide, float[] input, float[] transposed, float[] pooledGrad, float[] pooled, float[] winner,
@@ -213,12 +213,11 @@ final class VectorPooledConv implements PooledConvKernels {
             int pw = g.pooledWidth();
             Arrays.fill(b, 0f);
             int oBound = SPECIES.loopBound(cout);
-            FloatVector zero = FloatVector.zero(SPECIES);
             for (int q0 = 0; q0 < g.pooledPerSample(); q0 += cout) { // the gradient the ReLU passed (only where pooled > 0)
                 int o = 0;
                 for (; o < oBound; o += LANES) {
                     FloatVector grad = FloatVector.fromArray(SPECIES, pooledGrad, qBase + q0 + o);
-                    FloatVector passedHere = zero.blend(grad, FloatVector.fromArray(SPECIES, pooled, qBase + q0 + o).compare(VectorOperators.GT, 0f));
+                    FloatVector passedHere = FloatVector.zero(SPECIES).blend(grad, FloatVector.fromArray(SPECIES, pooled, qBase + q0 + o).compare(VectorOperators.GT, 0f));
                     passedHere.intoArray(passed, q0 + o);
                     passedHere.add(FloatVector.fromArray(SPECIES, b, o)).intoArray(b, o);
                 }
@@ -375,16 +374,18 @@ final class VectorPooledConv implements PooledConvKernels {
         private void narrowProducts(float[] winner, int qBase) {
             int cout = g.outChannels(), cin = g.inChannels(), positions = g.pooledPositions();
             int oBound = SPECIES.loopBound(cout);
-            FloatVector zero = FloatVector.zero(SPECIES);
             for (int p = 0; p < positions; p++) {
                 int q0 = p * cout;
                 int o = 0;
-                for (; o < oBound; o += LANES) {
+                for (; o < oBound; o += LANES) { // vectors made in the innermost loop: JDK 17 boxes those live across nested loops
+                    FloatVector zero = FloatVector.zero(SPECIES);
                     FloatVector gv = FloatVector.fromArray(SPECIES, passed, q0 + o);
                     FloatVector win = FloatVector.fromArray(SPECIES, winner, qBase + q0 + o);
-                    for (int t = 0; t < 4; t++) {
-                        zero.blend(gv, win.compare(VectorOperators.EQ, (float) t)).intoArray(candidates, (4 * p + t) * cout + o);
-                    }
+                    int c = 4 * p * cout + o;
+                    zero.blend(gv, win.compare(VectorOperators.EQ, 0f)).intoArray(candidates, c);
+                    zero.blend(gv, win.compare(VectorOperators.EQ, 1f)).intoArray(candidates, c + cout);
+                    zero.blend(gv, win.compare(VectorOperators.EQ, 2f)).intoArray(candidates, c + 2 * cout);
+                    zero.blend(gv, win.compare(VectorOperators.EQ, 3f)).intoArray(candidates, c + 3 * cout);
                 }
                 for (; o < cout; o++) {
                     int win = (int) winner[qBase + q0 + o];
@@ -393,24 +394,23 @@ final class VectorPooledConv implements PooledConvKernels {
                     }
                 }
             }
-            int pw = g.pooledWidth();
+            int[] corners = this.corners;
+            int down = paddedWidth * cin;
             for (int e = 0; e < offsets.length; e++) { // window element (ky, kx, in)
                 int off = offsets[e];
                 int row = e * cout;
                 int o = 0;
                 for (; o < oBound; o += LANES) {
-                    FloatVector acc = zero;
+                    FloatVector a0 = FloatVector.zero(SPECIES), a1 = a0, a2 = a0, a3 = a0; // one per candidate: four chains, not one
                     for (int p = 0; p < positions; p++) {
-                        int at = (2 * (p / pw) * paddedWidth + 2 * (p % pw)) * cin + off; // candidate 0's element
+                        int at = corners[p] + off; // candidate 0's element
                         int c = 4 * p * cout + o;
-                        acc = FloatVector.fromArray(SPECIES, candidates, c).fma(FloatVector.broadcast(SPECIES, padded[at]), acc);
-                        acc = FloatVector.fromArray(SPECIES, candidates, c + cout).fma(FloatVector.broadcast(SPECIES, padded[at + cin]), acc);
-                        acc = FloatVector.fromArray(SPECIES, candidates, c + 2 * cout)
-                                .fma(FloatVector.broadcast(SPECIES, padded[at + paddedWidth * cin]), acc);
-                        acc = FloatVector.fromArray(SPECIES, candidates, c + 3 * cout)
-                                .fma(FloatVector.broadcast(SPECIES, padded[at + (paddedWidth + 1) * cin]), acc);
+                        a0 = FloatVector.fromArray(SPECIES, candidates, c).fma(FloatVector.broadcast(SPECIES, padded[at]), a0);
+                        a1 = FloatVector.fromArray(SPECIES, candidates, c + cout).fma(FloatVector.broadcast(SPECIES, padded[at + cin]), a1);
+                        a2 = FloatVector.fromArray(SPECIES, candidates, c + 2 * cout).fma(FloatVector.broadcast(SPECIES, padded[at + down]), a2);
+                        a3 = FloatVector.fromArray(SPECIES, candidates, c + 3 * cout).fma(FloatVector.broadcast(SPECIES, padded[at + down + cin]), a3);
                     }
-                    acc.intoArray(w, row + o);
+                    a0.add(a1).add(a2.add(a3)).intoArray(w, row + o);
                 }
                 for (; o < cout; o++) {
                     float acc = 0f;
