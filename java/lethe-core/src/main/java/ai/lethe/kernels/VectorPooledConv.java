@@ -170,6 +170,8 @@ final class VectorPooledConv implements PooledConvKernels {
         final int[] start;
         /** Wide: window-relative offsets of a row's vectors. Narrow: of each (ky, kx, in) element. */
         final int[] offsets;
+        /** Wide input gradient: per (pooled position, output channel), the winner where a gradient passed, else 4. */
+        final int[] buckets;
         /** Where each pooled position's window (candidate 0's) starts in the padded input. */
         final int[] corners;
         /** Narrow: per pooled position and window candidate, the output channels' gradients at that candidate. */
@@ -192,6 +194,7 @@ final class VectorPooledConv implements PooledConvKernels {
                 offsets[v] = (e / span) * paddedWidth * cin + e % span;
             }
             this.candidates = wide ? null : new float[4 * g.pooledPerSample()];
+            this.buckets = wide && inputGrad ? new int[g.pooledPerSample()] : null;
             this.corners = new int[g.pooledPositions()];
             for (int p = 0; p < corners.length; p++) {
                 corners[p] = (2 * (p / g.pooledWidth()) * paddedWidth + 2 * (p % g.pooledWidth())) * cin;
@@ -211,22 +214,7 @@ final class VectorPooledConv implements PooledConvKernels {
             }
             int qBase = n * g.pooledPerSample();
             int pw = g.pooledWidth();
-            Arrays.fill(b, 0f);
-            int oBound = SPECIES.loopBound(cout);
-            for (int q0 = 0; q0 < g.pooledPerSample(); q0 += cout) { // the gradient the ReLU passed (only where pooled > 0)
-                int o = 0;
-                for (; o < oBound; o += LANES) {
-                    FloatVector grad = FloatVector.fromArray(SPECIES, pooledGrad, qBase + q0 + o);
-                    FloatVector passedHere = FloatVector.zero(SPECIES).blend(grad, FloatVector.fromArray(SPECIES, pooled, qBase + q0 + o).compare(VectorOperators.GT, 0f));
-                    passedHere.intoArray(passed, q0 + o);
-                    passedHere.add(FloatVector.fromArray(SPECIES, b, o)).intoArray(b, o);
-                }
-                for (; o < cout; o++) {
-                    float grad = pooled[qBase + q0 + o] > 0 ? pooledGrad[qBase + q0 + o] : 0f;
-                    passed[q0 + o] = grad;
-                    b[o] += grad;
-                }
-            }
+            passedGradients(pooledGrad, pooled, winner, qBase);
             if (wide || cout % LANES != 0 || paddedGrad != null) { // where each winner's window starts in the padded input
                 for (int qy = 0, q = 0; qy < g.pooledHeight(); qy++) {
                     for (int qx = 0; qx < pw; qx++) {
@@ -249,6 +237,52 @@ final class VectorPooledConv implements PooledConvKernels {
                     narrowInputGradient(transposed, winner, qBase);
                 }
             }
+            accumulate(part, absolute);
+            for (int o = 0; o < cout; o++) {
+                biasPart[o] = absolute ? biasPart[o] + Math.abs(b[o]) : Math.fma(b[o], b[o], biasPart[o]);
+            }
+            if (inputGrad != null) {
+                for (int y = 0; y < g.inHeight(); y++) {
+                    System.arraycopy(paddedGrad, ((y + pad) * paddedWidth + pad) * cin, inputGrad, inBase + y * rowIn, rowIn);
+                }
+            }
+        }
+
+        // Each vector loop sits in a small method of its own: C2 compiles those whole, with the Vector API's
+        // intrinsics; inlined into one large method, some of its vector operations fell back to Java code.
+
+        /**
+         * passed = the pooled gradient where the ReLU passed it (pooled > 0), else 0; b = its sum per output channel;
+         * buckets (wide input gradient) = the winner where a gradient passed, else 4.
+         */
+        private void passedGradients(float[] pooledGrad, float[] pooled, float[] winner, int qBase) {
+            int cout = g.outChannels();
+            int oBound = SPECIES.loopBound(cout);
+            Arrays.fill(b, 0f);
+            for (int q0 = 0; q0 < g.pooledPerSample(); q0 += cout) {
+                int o = 0;
+                for (; o < oBound; o += LANES) {
+                    FloatVector grad = FloatVector.fromArray(SPECIES, pooledGrad, qBase + q0 + o);
+                    FloatVector passedHere = FloatVector.zero(SPECIES).blend(grad,
+                            FloatVector.fromArray(SPECIES, pooled, qBase + q0 + o).compare(VectorOperators.GT, 0f));
+                    passedHere.intoArray(passed, q0 + o);
+                    passedHere.add(FloatVector.fromArray(SPECIES, b, o)).intoArray(b, o);
+                }
+                for (; o < cout; o++) {
+                    float grad = pooled[qBase + q0 + o] > 0 ? pooledGrad[qBase + q0 + o] : 0f;
+                    passed[q0 + o] = grad;
+                    b[o] += grad;
+                }
+                if (buckets != null) {
+                    for (o = 0; o < cout; o++) {
+                        buckets[q0 + o] = passed[q0 + o] != 0f ? (int) winner[qBase + q0 + o] : 4;
+                    }
+                }
+            }
+        }
+
+        /** part += w² (or |w|). */
+        private void accumulate(float[] part, boolean absolute) {
             int size = w.length;
             int j = 0;
             for (int bound = SPECIES.loopBound(size); j < bound; j += LANES) {
@@ -258,14 +292,6 @@ final class VectorPooledConv implements PooledConvKernels {
             }
             for (; j < size; j++) {
                 part[j] = absolute ? part[j] + Math.abs(w[j]) : Math.fma(w[j], w[j], part[j]);
-            }
-            for (int o = 0; o < cout; o++) {
-                biasPart[o] = absolute ? biasPart[o] + Math.abs(b[o]) : Math.fma(b[o], b[o], biasPart[o]);
-            }
-            if (inputGrad != null) {
-                for (int y = 0; y < g.inHeight(); y++) {
-                    System.arraycopy(paddedGrad, ((y + pad) * paddedWidth + pad) * cin, inputGrad, inBase + y * rowIn, rowIn);
-                }
             }
         }
 
@@ -308,71 +334,70 @@ final class VectorPooledConv implements PooledConvKernels {
          */
         private void wideInputGradient(float[] transposed, float[] winner, int qBase) {
             int cout = g.outChannels(), rowVecs = offsets.length, positions = g.pooledPositions(), rowLen = rowVecs * LANES;
-            int[] order = new int[cout];
-            int[] bounds = new int[6];
             for (int p = 0; p < positions; p++) {
                 int q0 = p * cout;
-                java.util.Arrays.fill(bounds, 0);
-                for (int o = 0; o < cout; o++) { // output channels by winner; those the ReLU stopped last (bucket 4), unused
-                    bounds[bucket(winner, passed, qBase, q0 + o) + 1]++;
-                }
-                for (int t = 0; t < 4; t++) {
-                    bounds[t + 1] += bounds[t];
-                }
-                int[] fill = bounds.clone();
-                for (int o = 0; o < cout; o++) {
-                    order[fill[bucket(winner, passed, qBase, q0 + o)]++] = o;
-                }
-                for (int t = 0; t < 4; t++) {
-                    int from = bounds[t], to = bounds[t + 1];
-                    if (from == to) {
-                        continue;
+                for (int chunk = 0; chunk < cout; chunk += 64) {
+                    // which output channels of this chunk each candidate won, as bit sets kept in registers (a counting
+                    // sort through memory stalls on its own stores)
+                    long m0 = 0, m1 = 0, m2 = 0, m3 = 0;
+                    for (int o = chunk, end = Math.min(cout, chunk + 64); o < end; o++) {
+                        int b = buckets[q0 + o];
+                        long bit = 1L << (o - chunk);
+                        // bit where b == t, by arithmetic: ((b ^ t) - 1) >> 31 is all ones exactly then (b is 0..4);
+                        // compiled as branches, these selects mispredicted on every other channel
+                        m0 |= bit & ((b - 1) >> 31);
+                        m1 |= bit & (((b ^ 1) - 1) >> 31);
+                        m2 |= bit & (((b ^ 2) - 1) >> 31);
+                        m3 |= bit & (((b ^ 3) - 1) >> 31);
                     }
-                    int at = start[q0 + order[from]];
-                    int v = 0;
-                    for (; v + 4 <= rowVecs; v += 4) {
-                        int r = v * LANES;
-                        FloatVector a0 = FloatVector.zero(SPECIES), a1 = a0, a2 = a0, a3 = a0;
-                        for (int i = from; i < to; i++) {
-                            int o = order[i];
-                            FloatVector gv = FloatVector.broadcast(SPECIES, passed[q0 + o]);
-                            int wr = o * rowLen + r;
-                            a0 = FloatVector.fromArray(SPECIES, transposed, wr).fma(gv, a0);
-                            a1 = FloatVector.fromArray(SPECIES, transposed, wr + LANES).fma(gv, a1);
-                            a2 = FloatVector.fromArray(SPECIES, transposed, wr + 2 * LANES).fma(gv, a2);
-                            a3 = FloatVector.fromArray(SPECIES, transposed, wr + 3 * LANES).fma(gv, a3);
+                    for (int t = 0; t < 4; t++) {
+                        long won = t == 0 ? m0 : t == 1 ? m1 : t == 2 ? m2 : m3;
+                        if (won == 0) {
+                            continue;
                         }
-                        addInto(a0, at + offsets[v]);
-                        addInto(a1, at + offsets[v + 1]);
-                        addInto(a2, at + offsets[v + 2]);
-                        addInto(a3, at + offsets[v + 3]);
-                    }
-                    for (; v < rowVecs; v++) {
-                        FloatVector a0 = FloatVector.zero(SPECIES);
-                        for (int i = from; i < to; i++) {
-                            int o = order[i];
-                            a0 = FloatVector.fromArray(SPECIES, transposed, o * rowLen + v * LANES).fma(FloatVector.broadcast(SPECIES, passed[q0 + o]), a0);
+                        int at = start[q0 + chunk + Long.numberOfTrailingZeros(won)];
+                        int v = 0;
+                        for (; v + 4 <= rowVecs; v += 4) {
+                            int r = v * LANES;
+                            FloatVector a0 = FloatVector.zero(SPECIES), a1 = a0, a2 = a0, a3 = a0;
+                            for (long rest = won; rest != 0; rest &= rest - 1) {
+                                int o = chunk + Long.numberOfTrailingZeros(rest);
+                                FloatVector gv = FloatVector.broadcast(SPECIES, passed[q0 + o]);
+                                int wr = o * rowLen + r;
+                                a0 = FloatVector.fromArray(SPECIES, transposed, wr).fma(gv, a0);
+                                a1 = FloatVector.fromArray(SPECIES, transposed, wr + LANES).fma(gv, a1);
+                                a2 = FloatVector.fromArray(SPECIES, transposed, wr + 2 * LANES).fma(gv, a2);
+                                a3 = FloatVector.fromArray(SPECIES, transposed, wr + 3 * LANES).fma(gv, a3);
+                            }
+                            // added here, not through a helper: a vector passed to a method C2 does not inline is boxed
+                            int d0 = at + offsets[v], d1 = at + offsets[v + 1], d2 = at + offsets[v + 2], d3 = at + offsets[v + 3];
+                            a0.add(FloatVector.fromArray(SPECIES, paddedGrad, d0)).intoArray(paddedGrad, d0);
+                            a1.add(FloatVector.fromArray(SPECIES, paddedGrad, d1)).intoArray(paddedGrad, d1);
+                            a2.add(FloatVector.fromArray(SPECIES, paddedGrad, d2)).intoArray(paddedGrad, d2);
+                            a3.add(FloatVector.fromArray(SPECIES, paddedGrad, d3)).intoArray(paddedGrad, d3);
                         }
-                        addInto(a0, at + offsets[v]);
+                        for (; v < rowVecs; v++) {
+                            FloatVector a0 = FloatVector.zero(SPECIES);
+                            for (long rest = won; rest != 0; rest &= rest - 1) {
+                                int o = chunk + Long.numberOfTrailingZeros(rest);
+                                a0 = FloatVector.fromArray(SPECIES, transposed, o * rowLen + v * LANES)
+                                        .fma(FloatVector.broadcast(SPECIES, passed[q0 + o]), a0);
+                            }
+                            int d0 = at + offsets[v];
+                            a0.add(FloatVector.fromArray(SPECIES, paddedGrad, d0)).intoArray(paddedGrad, d0);
+                        }
                     }
                 }
             }
-        }
-
-        private static int bucket(float[] winner, float[] passed, int qBase, int q) {
-            return passed[q] != 0f ? (int) winner[qBase + q] : 4;
-        }
-
-        private void addInto(FloatVector v, int at) {
-            v.add(FloatVector.fromArray(SPECIES, paddedGrad, at)).intoArray(paddedGrad, at);
         }
 
         /**
          * w [ky][kx][in][out]: lanes over output channels; per window element, a sum over the pooled positions of the
          * four candidates' gradients (each zero where another candidate won) times that candidate's input element.
          */
-        private void narrowProducts(float[] winner, int qBase) {
-            int cout = g.outChannels(), cin = g.inChannels(), positions = g.pooledPositions();
+        /** candidates[p][t][o] = passed[p][o] where candidate t won, else 0. */
+        private void narrowCandidates(float[] winner, int qBase) {
+            int cout = g.outChannels(), positions = g.pooledPositions();
             int oBound = SPECIES.loopBound(cout);
             for (int p = 0; p < positions; p++) {
                 int q0 = p * cout;
@@ -394,6 +419,12 @@ final class VectorPooledConv implements PooledConvKernels {
                     }
                 }
             }
+        }
+
+        private void narrowProducts(float[] winner, int qBase) {
+            narrowCandidates(winner, qBase);
+            int cout = g.outChannels(), cin = g.inChannels(), positions = g.pooledPositions();
+            int oBound = SPECIES.loopBound(cout);
             int[] corners = this.corners;
             int down = paddedWidth * cin;
             for (int e = 0; e < offsets.length; e++) { // window element (ky, kx, in)

@@ -141,12 +141,16 @@ final class PooledCnnGradients {
             Tensor p1 = tensorChannelsLast(pooled1, n, c1, side / 2, side / 2);
             channelsLast(net.conv("conv2", p1), conv2);
             kernels.poolRelu(conv2, n, side / 2, side / 2, c2, pooled2, winner2);
-            features = flattened(pooled2, n, g2.pooledPositions(), c2);
+            // channels-last features [N, P·C] as pooled2 holds them; fc1's weight columns are put in that order below
+            features = Net.tensor(java.util.Arrays.copyOf(pooled2, n * g2.pooledPerSample()), n, g2.pooledPerSample());
         }
         features.requires_grad_(true);
-        // The head as CnnNet.head computes it (the same libtorch calls), recorded here rather than in the network's
-        // trace, which belongs to the thread that set it.
-        Tensor w3 = params.get("fc1.weight"), b3 = params.get("fc1.bias"), w4 = params.get("fc2.weight"), b4 = params.get("fc2.bias");
+        // The head as CnnNet.head computes it, but on channels-last features with fc1's weight columns reordered to
+        // match (so that neither the features nor their gradient is transposed): the same products, summed over the
+        // features in another order, as a batched GEMM already sums them differently from a one-sample forward.
+        // Recorded here rather than in the network's trace, which belongs to the thread that set it.
+        Tensor w3 = channelsLastColumns(params.get("fc1.weight"), c2, g2.pooledPositions());
+        Tensor b3 = params.get("fc1.bias"), w4 = params.get("fc2.weight"), b4 = params.get("fc2.bias");
         Tensor z1 = torch.linear(features, w3, new TensorOptional(b3));
         Tensor hidden = torch.relu(z1);
         Tensor logits = torch.linear(hidden, w4, new TensorOptional(b4));
@@ -157,7 +161,7 @@ final class PooledCnnGradients {
                 new BoolOptional(false), false, true);
         Map<String, Tensor> out = new LinkedHashMap<>();
         try (NoGradGuard off = new NoGradGuard()) {
-            unflattened(grads.get(2), grad2, n, g2.pooledPositions(), c2);
+            grads.get(2).contiguous().data_ptr_float().get(grad2, 0, n * g2.pooledPerSample());
             float[] s2 = new float[g2.weightSize()], b2 = new float[c2];
             kernels.backward(g2, pooled1, floats(params.get("conv2.weight")), grad2, pooled2, winner2, absolute, s2, b2, grad1);
             float[] s1 = new float[g1.weightSize()], b1 = new float[c1];
@@ -169,6 +173,8 @@ final class PooledCnnGradients {
             for (int i = 0; i < ops.size(); i++) {
                 PerSampleGradients.add(out, ops.get(i), grads.get(i), absolute, null);
             }
+            // fc1's sums back to the weight's own column order [C·P]
+            out.put("fc1.weight", out.get("fc1.weight").view(-1, g2.pooledPositions(), c2).permute(0, 2, 1).reshape(-1, g2.pooledPerSample()));
         }
         return out;
     }
@@ -186,31 +192,9 @@ final class PooledCnnGradients {
         return t.permute(0, 3, 1, 2);
     }
 
-    /** pooled [N][P][C] as the forward's flatten gives it: [N, C·P], channel-major. */
-    private static Tensor flattened(float[] pooled, int n, int positions, int channels) {
-        float[] f = new float[n * positions * channels];
-        for (int s = 0; s < n; s++) {
-            int base = s * positions * channels;
-            for (int p = 0; p < positions; p++) {
-                for (int c = 0; c < channels; c++) {
-                    f[base + c * positions + p] = pooled[base + p * channels + c];
-                }
-            }
-        }
-        return Net.tensor(f, n, (long) positions * channels);
-    }
-
-    /** The inverse of {@link #flattened}: a [N, C·P] gradient into [N][P][C]. */
-    private static void unflattened(Tensor grad, float[] into, int n, int positions, int channels) {
-        float[] f = floats(grad);
-        for (int s = 0; s < n; s++) {
-            int base = s * positions * channels;
-            for (int p = 0; p < positions; p++) {
-                for (int c = 0; c < channels; c++) {
-                    into[base + p * channels + c] = f[base + c * positions + p];
-                }
-            }
-        }
+    /** A linear weight [out, C·P] (columns channel-major, as a flatten of NCHW gives them) with its columns in [P][C] order. */
+    private static Tensor channelsLastColumns(Tensor weight, int channels, int positions) {
+        return weight.detach().view(-1, channels, positions).permute(0, 2, 1).contiguous().view(-1, (long) channels * positions);
     }
 
     private static float[] floats(Tensor t) {
