@@ -27,16 +27,17 @@ import ai.lethe.model.Loss;
  * own losses, so the gradient G at an operation's output holds every sample's gradient in its own row, and
  * each layer's per-sample parameter gradient follows from its input A and G:
  * <ul>
- *   <li>linear, one row per sample: Σ_n (g_n a_nᵀ)² = (G∘G)ᵀ(A∘A), one GEMM; bias Σ_n g_n²;</li>
+ *   <li>linear, one row per sample: Σ_n (g_n a_nᵀ)² = (G∘G)ᵀ(A∘A), one GEMM (absolute: |G|ᵀ|A|); bias Σ_n g_n²;</li>
  *   <li>convolution: W_n = G_n · unfold(A_n)ᵀ (C_out × C_in·k²), formed for a block of samples, squared and
  *       summed: by the host kernels' direct kernel (reads A and G channels-last, unfolds nothing), by a device
  *       back end's fused kernel on the unfolded input, or by libtorch's grouped-convolution weight gradient;
- *       bias Σ_n (Σ_p G_n)²;</li>
+ *       bias Σ_n (Σ_p G_n)². The zoo cnn on the host takes {@link PooledCnnGradients} instead: its convolutions
+ *       feed 2×2 max-pools, so G is non-zero at one position per window, and the products are formed from those;</li>
  *   <li>BatchNorm in eval mode: γ_n = Σ_p G_n∘x̂_n, β_n = Σ_p G_n (x̂ from the running statistics);</li>
  *   <li>LoRA branches: their A and B products are a convolution (or linear layer) and a 1×1 one, traced as such.</li>
  * </ul>
- * The absolute variant (Σ_n |g_n|, the label-free accumulation) has no Hadamard shortcut for linear layers:
- * there the per-sample gradients are formed in blocks too.
+ * The absolute variant (Σ_n |g_n|, the label-free accumulation) has no such shortcut where a linear layer sees
+ * several positions per sample: there the per-sample gradients are formed in blocks.
  *
  * <p>Memory: beyond the batch's activations and output gradients, a block of B samples holds its per-sample
  * gradients (B·rows·cols floats) and, on the unfold routes, its unfolded inputs (B·cols·positions floats); B is
@@ -134,9 +135,9 @@ public final class PerSampleGradients {
             case LINEAR -> {
                 long outFeatures = grad.size(-1);
                 long inFeatures = a.size(-1);
-                if (a.dim() == 2 && !absolute) {
-                    out.put(op.weightName(), grad.square().t().mm(a.square()));
-                    putBias(out, op, grad.square().sum(0));
+                if (a.dim() == 2) { // |g_n a_nᵀ| = |g_n| |a_n|ᵀ element by element, as the squares factor too
+                    out.put(op.weightName(), absolute ? grad.abs().t().mm(a.abs()) : grad.square().t().mm(a.square()));
+                    putBias(out, op, reduce(grad, absolute));
                 } else {
                     // [N, M..., features]: positions M sit inside the square (or |·|), as for a convolution
                     Tensor gm = grad.reshape(n, -1, outFeatures).transpose(1, 2);

@@ -67,27 +67,40 @@ final class PooledCnnGradients {
             return piece(net, x, labels, loss, absolute, kernels);
         }
         PooledConvKernels oneThread = kernels.onThreads(1);
-        List<java.util.concurrent.CompletableFuture<Map<String, float[]>>> runs = new ArrayList<>();
+        List<java.util.concurrent.FutureTask<Map<String, float[]>>> runs = new ArrayList<>();
         for (int p = 0; p < parts; p++) {
             long from = (long) n * p / parts, to = (long) n * (p + 1) / parts;
             Tensor xp = x.narrow(0, from, to - from);
             Tensor lp = labels == null ? null : labels.narrow(0, from, to - from);
-            runs.add(java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            runs.add(new java.util.concurrent.FutureTask<>(() -> {
                 try (org.bytedeco.javacpp.PointerScope scope = new org.bytedeco.javacpp.PointerScope()) {
-                    Map<String, float[]> m = new LinkedHashMap<>(); // as arrays: the scope frees this thread's tensors
+                    Map<String, float[]> m = new LinkedHashMap<>(); // as arrays: the scope frees this piece's tensors
                     piece(net, xp, lp, loss, absolute, oneThread).forEach((k, v) -> m.put(k, floats(v)));
                     return m;
                 }
-            }, PIECES));
+            }));
         }
+        // Piece 0 on the calling thread, the others on helper threads that exit a moment after a pass's last batch:
+        // every thread running libtorch has an OpenMP team of its own, and while more OpenMP threads exist than cores
+        // libgomp stops spinning between parallel regions, which slowed later libtorch passes by 20-35% while a pool
+        // kept its threads; a fresh thread per batch instead pays for a new team each time (the pass took twice as long)
+        for (int p = 1; p < parts; p++) {
+            HELPERS.execute(runs.get(p));
+        }
+        runs.get(0).run();
         List<Map<String, float[]>> results = new ArrayList<>();
         RuntimeException failure = null;
-        for (java.util.concurrent.CompletableFuture<Map<String, float[]>> run : runs) { // every piece ends before this returns
+        for (java.util.concurrent.FutureTask<Map<String, float[]>> run : runs) { // every piece ends before this returns
             try {
-                results.add(run.join());
-            } catch (java.util.concurrent.CompletionException e) {
+                results.add(run.get());
+            } catch (java.util.concurrent.ExecutionException e) {
                 if (failure == null) {
-                    failure = e.getCause() instanceof RuntimeException r ? r : e; // as a one-piece run would throw it
+                    failure = e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause()); // as one piece would throw it
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                if (failure == null) {
+                    failure = new IllegalStateException("interrupted while waiting for per-sample gradients", e);
                 }
             }
         }
@@ -109,11 +122,15 @@ final class PooledCnnGradients {
         return out;
     }
 
-    private static final java.util.concurrent.ExecutorService PIECES = java.util.concurrent.Executors.newCachedThreadPool(r -> {
-        Thread t = new Thread(r, "lethe-cnn-per-sample-piece");
-        t.setDaemon(true);
-        return t;
-    });
+    private static final java.util.concurrent.atomic.AtomicInteger PIECE_IDS = new java.util.concurrent.atomic.AtomicInteger();
+
+    /** Helper threads for pieces 1, 2, ...: created on demand, gone after 200 ms without work. */
+    private static final java.util.concurrent.ThreadPoolExecutor HELPERS = new java.util.concurrent.ThreadPoolExecutor(0,
+            Integer.MAX_VALUE, 200, java.util.concurrent.TimeUnit.MILLISECONDS, new java.util.concurrent.SynchronousQueue<>(), r -> {
+                Thread t = new Thread(r, "lethe-cnn-per-sample-" + PIECE_IDS.incrementAndGet());
+                t.setDaemon(true);
+                return t;
+            });
 
     private static Map<String, Tensor> piece(CnnNet net, Tensor x, Tensor labels, Loss loss, boolean absolute, PooledConvKernels kernels) {
         int n = Math.toIntExact(x.size(0));
