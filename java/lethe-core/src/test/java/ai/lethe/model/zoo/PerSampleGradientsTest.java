@@ -196,6 +196,31 @@ class PerSampleGradientsTest {
         }
     }
 
+    /** The estimator's route for the cnn with the vector back end is the pooled one (bit for bit), and LoRA branches leave it. */
+    @Test
+    void theCnnOnTheHostTakesThePooledRouteUnlessItHasLoraBranches() {
+        try (ZooModel m = model("cnn"); VectorKernels k = new VectorKernels(); PointerScope scope = new PointerScope()) {
+            Batch b = batch(65, 5);
+            Map<String, Tensor> viaEstimatorRoute = PerSampleGradients.sum(m.net(), LibtorchModel.input(b), LibtorchModel.labels(b),
+                    Loss.CROSS_ENTROPY, false, k);
+            Map<String, Tensor> pooled = PooledCnnGradients.sum((CnnNet) m.net(), LibtorchModel.input(b), LibtorchModel.labels(b),
+                    Loss.CROSS_ENTROPY, false, k.pooledConv(), PooledCnnGradients.piecesFor(b.size(), k.threads()));
+            for (String name : pooled.keySet()) {
+                assertTrue(Arrays.equals(floats(pooled.get(name)), floats(viaEstimatorRoute.get(name))), name + " differs from the pooled route's");
+            }
+            Lora branch = m.net().addLora("conv2", 2, 0.5f, new SplittableRandom(1));
+            assertTrue(!((CnnNet) m.net()).pooledPerSample(), "a LoRA branch's residual joins conv2's output, which the pooled route does not trace");
+            float[] bv = new float[(int) branch.b.numel()];
+            java.util.Arrays.fill(bv, 0.1f);
+            branch.b.data_ptr_float().put(bv);
+            float[][] fast = zeros(m);
+            m.backwardPerSample(b, Loss.CROSS_ENTROPY, false, PerSamplePath.BATCHED, k);
+            m.gradients(fast);
+            assertParity("cnn with LoRA, vector kernels", m.parameters().stream().map(p -> p.name()).toList(), fast,
+                    loopSums(m, b, Loss.CROSS_ENTROPY, false));
+        }
+    }
+
     @Test
     void cnnBatchesAreCutIntoPiecesOnlyWhereEachHasSamplesEnough() {
         assertEquals(1, PooledCnnGradients.piecesFor(65, 1));
