@@ -11,6 +11,7 @@ public final class KernelWarmup {
 
     private static final Object LOCK = new Object();
     private static Thread thread;
+    private static volatile RuntimeException failure;
 
     private KernelWarmup() {
     }
@@ -42,6 +43,20 @@ public final class KernelWarmup {
         }
     }
 
+    /** What stopped the warm-up early, or null (a wrong size in its own calls would otherwise go unnoticed). */
+    static RuntimeException failure() {
+        return failure;
+    }
+
+    /** Values in [-0.5, 0.5) that vary along the array. */
+    private static float[] pattern(int size) {
+        float[] v = new float[size];
+        for (int i = 0; i < size; i++) {
+            v[i] = ((i * 7919) % 101) / 101f - 0.5f;
+        }
+        return v;
+    }
+
     private static void run() {
         // One thread and one chunk: the same loop bodies as real calls, without touching the shared pool.
         try (VectorKernels k = new VectorKernels(1)) {
@@ -66,8 +81,25 @@ public final class KernelWarmup {
             HostTensors convAcc = HostTensors.wrap(new float[(int) conv.weightSize()]);
             HostTensors convG = HostTensors.wrap(new float[(int) conv.outputSize()]);
             HostTensors convA = HostTensors.wrap(new float[(int) conv.inputSize()]);
+            // the cnn's pooled-convolution backward: the wide scheme with an input gradient (16 input channels) and
+            // the narrow one (1), with values that pass the ReLU in some windows and not in others
+            PooledConvKernels pooledKernels = k.pooledConv().onThreads(1);
+            PooledConvGeometry[] pooledGeometries = {new PooledConvGeometry(2, 16, 6, 6, 32, 3, 1), new PooledConvGeometry(2, 1, 8, 8, 16, 3, 1)};
+            float[][][] pooledOperands = new float[2][][];
+            for (int j = 0; j < 2; j++) {
+                PooledConvGeometry g = pooledGeometries[j];
+                int out = g.samples() * g.pooledPerSample(), in = g.samples() * g.inputPerSample();
+                pooledOperands[j] = new float[][] {pattern(4 * out), new float[out], new float[out], pattern(in), pattern(g.weightSize()),
+                    pattern(out), new float[g.weightSize()], new float[g.outChannels()], j == 0 ? new float[in] : null};
+            }
             for (int i = 0; i < 400; i++) {
                 k.accumulateConvPerSampleProducts(convAcc, convG, convA, conv, i % 2 == 0);
+                for (int j = 0; j < 2; j++) {
+                    PooledConvGeometry g = pooledGeometries[j];
+                    float[][] o = pooledOperands[j]; // conv, pooled, winner, input, weight, pooled gradient, sums, bias sums, input gradient
+                    pooledKernels.poolRelu(o[0], g.samples(), g.outHeight(), g.outWidth(), g.outChannels(), o[1], o[2]);
+                    pooledKernels.backward(g, o[3], o[4], o[5], o[1], o[2], i % 2 == 0, o[6], o[7], o[8]);
+                }
                 k.accumulateSquare(td, tc, 1e-9f);
                 k.accumulateAbs(td, tc, 1e-9f);
                 k.stats(tc);
@@ -80,7 +112,8 @@ public final class KernelWarmup {
                 }
             }
         } catch (RuntimeException e) {
-            // Warm-up is an optimisation only; a failure here must not affect the real work.
+            // Warm-up is an optimisation only; a failure here must not affect the real work (a test reads it).
+            failure = e;
         }
     }
 }
