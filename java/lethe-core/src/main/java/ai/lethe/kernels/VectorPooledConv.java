@@ -154,8 +154,9 @@ final class VectorPooledConv implements PooledConvKernels {
      *   <li>wide (a window row, k·in floats, is whole vectors): per output channel, vectors of its weight-gradient row
      *       accumulate in registers over the pooled positions, reading the winner's window of the input; the input
      *       gradient of each window candidate accumulates in registers over the output channels that chose it;</li>
-     *   <li>narrow (a first layer with one or three input channels): lanes run over output channels; each window
-     *       candidate's gradients (zero where another position won) multiply the broadcast input element.</li>
+     *   <li>narrow (a window row is not whole vectors: the cnn's first layer, one input channel): lanes run over
+     *       output channels; each window candidate's gradients (zero where another position won) multiply the
+     *       broadcast input element. Its input gradient (first layers need none) is a plain scalar loop.</li>
      * </ul>
      */
     private static final class Sample {
@@ -176,6 +177,7 @@ final class VectorPooledConv implements PooledConvKernels {
         final int[] corners;
         /** Narrow: per pooled position and window candidate, the output channels' gradients at that candidate. */
         final float[] candidates;
+
         Sample(PooledConvGeometry g, boolean inputGrad) {
             this.g = g;
             this.paddedWidth = g.inWidth() + 2 * g.padding();
