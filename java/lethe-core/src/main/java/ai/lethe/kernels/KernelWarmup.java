@@ -83,7 +83,7 @@ public final class KernelWarmup {
             HostTensors convA = HostTensors.wrap(new float[(int) conv.inputSize()]);
             // the cnn's pooled-convolution backward: the wide scheme with an input gradient (16 input channels) and
             // the narrow one (1), with values that pass the ReLU in some windows and not in others
-            PooledConvKernels pooledKernels = k.pooledConv().onThreads(1);
+            PooledConvKernels pooledKernels = k.pooledConv(); // one thread, as k
             PooledConvGeometry[] pooledGeometries = {new PooledConvGeometry(2, 16, 6, 6, 32, 3, 1), new PooledConvGeometry(2, 1, 8, 8, 16, 3, 1)};
             float[][][] pooledOperands = new float[2][][];
             for (int j = 0; j < 2; j++) {

@@ -68,9 +68,11 @@ public final class PerSampleGradients {
             throw new IllegalStateException("per-sample gradients need eval mode: in train mode BatchNorm mixes the samples");
         }
         if (net instanceof CnnNet cnn && cnn.pooledPerSample() && convKernels != null && convKernels.hostMemory() && !x.is_cuda()) {
-            int threads = convKernels.unwrap() instanceof ai.lethe.kernels.VectorKernels v ? v.threads() : 1;
-            return PooledCnnGradients.sum(cnn, x, labels, loss, absolute, pooledKernels(convKernels),
-                    PooledCnnGradients.piecesFor(Math.toIntExact(x.size(0)), threads));
+            // the vector back end's pooled kernels on its threads; the scalar reference for the scalar back end
+            ai.lethe.kernels.VectorKernels vector = convKernels.unwrap() instanceof ai.lethe.kernels.VectorKernels v ? v : null;
+            PooledConvKernels pooled = vector == null ? PooledConvKernels.scalar() : vector.pooledConv();
+            return PooledCnnGradients.sum(cnn, x, labels, loss, absolute, pooled,
+                    PooledCnnGradients.piecesFor(Math.toIntExact(x.size(0)), vector == null ? 1 : vector.threads()));
         }
         List<TracedOp> ops;
         Tensor total;
@@ -103,11 +105,6 @@ public final class PerSampleGradients {
             }
         }
         return out;
-    }
-
-    /** The host back end's kernels for convolutions followed by max-pool and ReLU: the scalar reference for the scalar back end. */
-    private static PooledConvKernels pooledKernels(Kernels host) {
-        return host.unwrap() instanceof ai.lethe.kernels.VectorKernels v ? v.pooledConv() : PooledConvKernels.scalar();
     }
 
     /** Σ_n ℓ_n: cross-entropy summed over the batch, or Σ_n ‖f(x_n)‖² (each sample's label-free loss alone). */
@@ -354,7 +351,8 @@ public final class PerSampleGradients {
         return scratch[slot];
     }
 
-    private static float[] floats(Tensor t) {
+    /** t's elements in order, in a fresh array. */
+    static float[] floats(Tensor t) {
         Tensor c = t.contiguous();
         float[] out = new float[Math.toIntExact(c.numel())];
         c.data_ptr_float().get(out);

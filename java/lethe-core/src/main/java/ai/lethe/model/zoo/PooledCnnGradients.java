@@ -79,7 +79,7 @@ final class PooledCnnGradients {
             runs.add(new java.util.concurrent.FutureTask<>(() -> {
                 try (org.bytedeco.javacpp.PointerScope scope = new org.bytedeco.javacpp.PointerScope()) {
                     Map<String, float[]> m = new LinkedHashMap<>(); // as arrays: the scope frees this piece's tensors
-                    piece(net, xp, lp, loss, absolute, oneThread).forEach((k, v) -> m.put(k, floats(v)));
+                    piece(net, xp, lp, loss, absolute, oneThread).forEach((k, v) -> m.put(k, PerSampleGradients.floats(v)));
                     return m;
                 }
             }));
@@ -184,9 +184,9 @@ final class PooledCnnGradients {
         try (NoGradGuard off = new NoGradGuard()) {
             grads.get(2).contiguous().data_ptr_float().get(grad2, 0, n * g2.pooledPerSample());
             float[] s2 = new float[g2.weightSize()], b2 = new float[c2];
-            kernels.backward(g2, pooled1, floats(params.get("conv2.weight")), grad2, pooled2, winner2, absolute, s2, b2, grad1);
+            kernels.backward(g2, pooled1, PerSampleGradients.floats(params.get("conv2.weight")), grad2, pooled2, winner2, absolute, s2, b2, grad1);
             float[] s1 = new float[g1.weightSize()], b1 = new float[c1];
-            kernels.backward(g1, h, floats(params.get("conv1.weight")), grad1, pooled1, winner1, absolute, s1, b1, null);
+            kernels.backward(g1, h, PerSampleGradients.floats(params.get("conv1.weight")), grad1, pooled1, winner1, absolute, s1, b1, null);
             out.put("conv1.weight", Net.tensor(s1, c1, cin, 3, 3));
             out.put("conv1.bias", Net.tensor(b1, c1));
             out.put("conv2.weight", Net.tensor(s2, c2, c1, 3, 3));
@@ -216,12 +216,5 @@ final class PooledCnnGradients {
     /** A linear weight [out, C·P] (columns channel-major, as a flatten of NCHW gives them) with its columns in [P][C] order. */
     private static Tensor channelsLastColumns(Tensor weight, int channels, int positions) {
         return weight.detach().view(-1, channels, positions).permute(0, 2, 1).contiguous().view(-1, (long) channels * positions);
-    }
-
-    private static float[] floats(Tensor t) {
-        Tensor c = t.contiguous();
-        float[] out = new float[Math.toIntExact(c.numel())];
-        c.data_ptr_float().get(out);
-        return out;
     }
 }
