@@ -74,7 +74,8 @@ public final class Lethe implements AutoCloseable {
     private Kernels kernels;
     private Progress progress = Progress.NONE;
 
-    private ai.lethe.importance.Workers workers = ai.lethe.importance.Workers.ONE;
+    /** Null until set: the estimator's choice (one worker, or the model's for per-sample passes). */
+    private ai.lethe.importance.Workers workers;
     private DataOnDevice dataOnDevice = DataOnDevice.AUTO;
     private int[] cudaDevices = new int[0];
 
@@ -126,7 +127,8 @@ public final class Lethe implements AutoCloseable {
 
     /**
      * Importance passes run on {@code count} workers (threads with their own model replica; on GPUs their own stream,
-     * dealt round-robin over the devices this instance was opened on). 1 is the sequential pass.
+     * dealt round-robin over the devices this instance was opened on). 1 is the sequential pass. Unset, passes run
+     * one worker, except per-sample passes over a model that asks for more ({@link Model#perSampleWorkers}).
      */
     public Lethe workers(int count) {
         this.workers = new ai.lethe.importance.Workers(count, cudaDevices.length > 0 ? cudaDevices
@@ -147,6 +149,7 @@ public final class Lethe implements AutoCloseable {
         return dataOnDevice;
     }
 
+    /** The workers set by {@link #workers(int)}, or null (each pass's default). */
     public ai.lethe.importance.Workers workers() {
         return workers;
     }

@@ -52,10 +52,11 @@ final class BenchPerSampleCommand implements Callable<Integer> {
             description = "Timed rounds of every path (default: ${DEFAULT-VALUE}).")
     int repetitions;
 
-    @Option(names = "--workers", paramLabel = "N", defaultValue = "1",
+    @Option(names = "--workers", paramLabel = "N", defaultValue = "auto", converter = WorkersOption.Converter.class,
             description = "Workers (model replicas on their own threads) for the fast path and the batch pass, as --workers of"
-                    + " fisher and forget; the one-sample loops run on one (default: ${DEFAULT-VALUE}).")
-    int workers;
+                    + " fisher and forget; the one-sample loops run on one. auto: each estimator's default (the zoo cnn's"
+                    + " per-sample route on the CPU: one per core; the batch pass: 1) (default: ${DEFAULT-VALUE}).")
+    Integer workers;
 
     @Option(names = "--skip-threaded", description = "Do not time the threaded one-sample loop.")
     boolean skipThreaded;
@@ -75,7 +76,8 @@ final class BenchPerSampleCommand implements Callable<Integer> {
         PerSampleBenchmark.Settings settings;
         try {
             settings = new PerSampleBenchmark.Settings(arch, samples, batchSize, width, seed, repetitions, !skipThreaded,
-                    input == null ? null : PerSampleBenchmark.parseInput(input), loopSamples == null ? samples : loopSamples, workers);
+                    input == null ? null : PerSampleBenchmark.parseInput(input), loopSamples == null ? samples : loopSamples,
+                    workers == null ? 0 : workers);
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
@@ -89,6 +91,7 @@ final class BenchPerSampleCommand implements Callable<Integer> {
                     r.model(), r.samples(), r.input().source(), shape(r.input().shape()), r.batchSize(), r.device(), r.placement(),
                     r.repetitions());
             String workersNote = r.workers() == 1 ? "" : String.format(Locale.ROOT, " on %d workers", r.workers());
+            String batchWorkersNote = r.batchWorkers() == 1 ? "" : String.format(Locale.ROOT, " on %d workers", r.batchWorkers());
             out.printf(Locale.ROOT, "fast path (%s)%s: %.3f s%n", r.fastPath(), workersNote, r.fastSeconds());
             String on = r.loopSamples() == r.samples() ? "" : String.format(Locale.ROOT, " on the first %d samples", r.loopSamples());
             out.printf(Locale.ROOT, "one-sample loop%s: %.3f s -> fast path %.1fx faster per sample%n", on, r.loopSeconds(),
@@ -96,7 +99,7 @@ final class BenchPerSampleCommand implements Callable<Integer> {
             if (r.threadedSeconds() != null) {
                 out.printf(Locale.ROOT, "threaded one-sample loop%s (timed last): %.3f s%n", on, r.threadedSeconds());
             }
-            out.printf(Locale.ROOT, "batch-estimator pass%s: %.3f s -> fast path costs %.2fx a batch pass%n", workersNote, r.batchPassSeconds(),
+            out.printf(Locale.ROOT, "batch-estimator pass%s: %.3f s -> fast path costs %.2fx a batch pass%n", batchWorkersNote, r.batchPassSeconds(),
                     r.fastOverBatchPass());
             out.printf(Locale.ROOT, "max relative difference fast vs loop%s: %.2e (%s)%n", on, r.maxRelDiff(), r.maxRelDiffTensor());
         });

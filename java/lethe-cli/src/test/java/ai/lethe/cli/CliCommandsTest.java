@@ -177,7 +177,8 @@ class CliCommandsTest {
             {"--arch", "resnet18", "--input 3,224,224"}, {"--input", "3,32", "three positive integers C,H,W"},
             {"--input", "0,16,16", "three positive integers C,H,W"}, {"--input", "a,b,c", "three positive integers C,H,W"},
             {"--input", "3,32,16", "H = W"}, {"--loop-samples", "0", "--loop-samples"},
-            {"--loop-samples", "1001", "between 1 and --samples (1000)"}, {"--workers", "0", "--workers must be between 1 and 64"}};
+            {"--loop-samples", "1001", "between 1 and --samples (1000)"}, {"--workers", "0", "'--workers': must be between 1 and 64, got 0"},
+            {"--workers", "many", "expected a number or auto, got 'many'"}};
         for (String[] b : bad) {
             CliRunner.Result r = CliRunner.run("bench", "per-sample", b[0], b[1], "--json");
             assertEquals(2, r.code(), r.toString());
@@ -226,7 +227,19 @@ class CliCommandsTest {
         assertEquals(0, r.code(), r.toString());
         JsonNode j = JSON.readTree(r.out());
         assertEquals(2, j.get("workers").asInt());
+        assertEquals(2, j.get("batch_workers").asInt(), "an explicit count applies to the batch pass too");
         assertTrue(j.get("max_rel_diff").asDouble() < 1e-5, "five batches on two replicas, against the loop: " + j);
+    }
+
+    @Test
+    void benchPerSampleRunsTheCnnsRouteOnOneWorkerPerCoreByDefault() throws Exception {
+        CliRunner.Result r = CliRunner.run("bench", "per-sample", "--arch", "cnn", "--samples", "40", "--batch-size", "8",
+                "--repetitions", "1", "--skip-threaded", "--device", "cpu", "--json");
+        assertEquals(0, r.code(), r.toString());
+        JsonNode j = JSON.readTree(r.out());
+        assertEquals(Math.min(64, Runtime.getRuntime().availableProcessors()), j.get("workers").asInt(), j.toString());
+        assertEquals(1, j.get("batch_workers").asInt(), "the batch estimator's default stays one worker");
+        assertTrue(j.get("max_rel_diff").asDouble() < 1e-5, j.toString());
     }
 
     @Test

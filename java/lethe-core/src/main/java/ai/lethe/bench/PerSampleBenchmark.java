@@ -44,20 +44,20 @@ public final class PerSampleBenchmark {
     public record Report(String arch, String model, Input input, int samples, int loopSamples, int batchSize, String device,
                          String placement, int repetitions, String fastPath, double fastSeconds, double loopSeconds,
                          Double threadedSeconds, double batchPassSeconds, double loopOverFast, double fastOverBatchPass,
-                         double maxRelDiff, String maxRelDiffTensor, int workers) {
+                         double maxRelDiff, String maxRelDiffTensor, int workers, int batchWorkers) {
     }
 
     /**
      * What to run; {@code width} is the ResNet base width (64 as published); {@code input} the shape of synthetic
      * samples (C, H, W with H = W), or null for Fashion-MNIST; {@code loopSamples} the samples the one-sample loops
-     * run on (1 to {@code samples}); {@code workers} the workers of the fast path and the batch pass (the one-sample
-     * loops run on one).
+     * run on (1 to {@code samples}); {@code workers} the workers of the fast path and the batch pass, 0 for each
+     * estimator's default (the one-sample loops run on one).
      */
     public record Settings(String arch, int samples, int batchSize, int width, long seed, int repetitions,
                            boolean threaded, int[] input, int loopSamples, int workers) {
         public Settings {
-            if (workers < 1 || workers > 64) {
-                throw new ai.lethe.InvalidSettingException("--workers must be between 1 and 64, got " + workers);
+            if (workers < 0 || workers > 64) {
+                throw new ai.lethe.InvalidSettingException("--workers must be auto or between 1 and 64, got " + workers);
             }
             if (samples < 1) {
                 throw new ai.lethe.InvalidSettingException("--samples must be at least 1, got " + samples);
@@ -192,7 +192,9 @@ public final class PerSampleBenchmark {
             double loopOverFast = (loopS / loopSamples) / (fastS / samples);
             return new Report(s.arch(), model.description() + ", " + model.parameterCount() + " parameters", input, samples,
                     loopSamples, s.batchSize(), kernels.description(), model.placement(), s.repetitions(), fastResult.computation(),
-                    fastS, loopS, threadedS, batchS, loopOverFast, fastS / batchS, worst, worstTensor, s.workers());
+                    fastS, loopS, threadedS, batchS, loopOverFast, fastS / batchS, worst, worstTensor,
+                    estimator(kernels, Estimator.PER_SAMPLE, PerSamplePath.BATCHED, s.workers()).workersFor(model, PerSamplePath.BATCHED).count(),
+                    estimator(kernels, Estimator.BATCH, null, s.workers()).workersFor(model, null).count());
         }
     }
 
@@ -219,8 +221,13 @@ public final class PerSampleBenchmark {
     private static Importance pass(ZooModel model, Kernels kernels, List<Batch> batches, Estimator estimator,
                                    PerSamplePath path, int batchSize, int workers) {
         Provenance p = new Provenance(model.fingerprint(), estimator, batchSize, "bench", "full", "file", "");
-        return new ImportanceEstimator(estimator, kernels, null).perSamplePath(path).workers(new ai.lethe.importance.Workers(workers, null))
-                .estimate(model, batches.iterator(), batches.size(), "bench", p);
+        return estimator(kernels, estimator, path, workers).estimate(model, batches.iterator(), batches.size(), "bench", p);
+    }
+
+    /** 0 workers: the estimator's default. */
+    private static ImportanceEstimator estimator(Kernels kernels, Estimator estimator, PerSamplePath path, int workers) {
+        return new ImportanceEstimator(estimator, kernels, null).perSamplePath(path)
+                .workers(workers == 0 ? null : new ai.lethe.importance.Workers(workers, null));
     }
 
     /** max|a − b| / max|b| over one tensor (b the reference); 0 when both are all zero. */

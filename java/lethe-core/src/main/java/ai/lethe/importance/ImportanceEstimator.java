@@ -40,7 +40,8 @@ public final class ImportanceEstimator {
     private final Kernels kernels;
     private final Progress progress;
     private PerSamplePath perSamplePath;
-    private Workers workers = Workers.ONE;
+    /** Null: the model's choice for the per-sample batched path ({@link Model#perSampleWorkers}), one otherwise. */
+    private Workers workers;
     private boolean resident;
 
     public ImportanceEstimator(Estimator estimator, Kernels kernels, Progress progress) {
@@ -65,11 +66,22 @@ public final class ImportanceEstimator {
 
     /**
      * Parallel workers for the batch estimators and the per-sample estimator's batched path (zoo models); the
-     * threaded and loop paths (TorchScript) run on one worker and parallelise inside a batch instead.
+     * threaded and loop paths (TorchScript) run on one worker and parallelise inside a batch instead. Null (the
+     * default) leaves the count to the model on the per-sample batched path ({@link Model#perSampleWorkers}: one
+     * per core for the zoo cnn on the host) and runs one worker elsewhere.
      */
     public ImportanceEstimator workers(Workers w) {
-        this.workers = w == null ? Workers.ONE : w;
+        this.workers = w;
         return this;
+    }
+
+    /** The workers a pass over {@code model} on {@code path} (null: a batch estimator) runs on. */
+    public Workers workersFor(Model model, PerSamplePath path) {
+        if (workers != null) {
+            return workers;
+        }
+        int n = path == PerSamplePath.BATCHED ? model.perSampleWorkers(kernels) : 1;
+        return n > 1 ? new Workers(n, new int[0]) : Workers.ONE;
     }
 
     /**
@@ -103,13 +115,14 @@ public final class ImportanceEstimator {
     public Importance estimate(Model model, Iterator<Batch> batches, int expectedBatches, String label,
                                Provenance provenance) {
         PerSamplePath path = estimator.perSample() ? perSamplePathFor(model) : null;
+        Workers workers = workersFor(model, path);
         java.util.Map<String, String> details = new java.util.TreeMap<>();
         TensorList sums;
         long count;
         long samples;
         if ((path == null || path == PerSamplePath.BATCHED) && workers.count() > 1) {
             progress.start(label + ", " + workers.count() + " workers", expectedBatches, "batches");
-            Parallel run = new Parallel(model, batches, path);
+            Parallel run = new Parallel(model, batches, path, workers);
             sums = run.sums;
             count = run.count;
             samples = run.samples;
@@ -280,7 +293,10 @@ public final class ImportanceEstimator {
         long count;
         long samples;
 
-        Parallel(Model model, Iterator<Batch> batches, PerSamplePath path) {
+        private final Workers workers;
+
+        Parallel(Model model, Iterator<Batch> batches, PerSamplePath path, Workers workers) {
+            this.workers = workers;
             int n = workers.count();
             List<BlockingQueue<Batch>> queues = new ArrayList<>();
             for (int w = 0; w < n; w++) {
@@ -297,7 +313,7 @@ public final class ImportanceEstimator {
                     replicas.add(model.replicate());
                 }
                 for (int w = 0; w < n; w++) {
-                    WorkerResult r = new WorkerResult();
+                    WorkerResult r = new WorkerResult(workers);
                     results.add(r);
                     int index = w;
                     Thread t = new Thread(() -> {
@@ -392,6 +408,11 @@ public final class ImportanceEstimator {
         TensorList acc;
         long count;
         long samples;
+        private final Workers workers;
+
+        WorkerResult(Workers workers) {
+            this.workers = workers;
+        }
 
         void run(Model replica, int index, BlockingQueue<Batch> queue, Progress shared, PerSamplePath path) {
             int device = workers.deviceOf(index);

@@ -7,8 +7,9 @@ package ai.lethe.kernels;
  * These kernels work from the pooled gradient and the winners, so the per-sample weight gradients and the input
  * gradient cost a quarter (or less) of the dense products a general convolution backward pays.
  *
- * <p>Two implementations that must agree: {@link #scalar()}, the readable reference (double sums), and
- * {@link #vector(int)}, Vector API loops (fp32) run over blocks of samples in parallel. There is no CUDA variant:
+ * <p>Two implementations that must agree: {@link #scalar()}, the readable reference (double sums in the backward;
+ * the forward in the fp32 order it specifies, so the two agree bit for bit there), and {@link #vector(int)}, Vector
+ * API loops (fp32) run over blocks of samples in parallel. There is no CUDA variant:
  * on a GPU the model's backward runs in libtorch on the device and the fused per-sample kernel forms the products.
  *
  * <p>Layouts: channels-last throughout ([sample][row][column][channel]); weights in libtorch's
@@ -23,6 +24,20 @@ public interface PooledConvKernels {
      * A window holding NaN pools to NaN (its winner is then unspecified).
      */
     void poolRelu(float[] conv, int samples, int height, int width, int channels, float[] pooled, float[] winner);
+
+    /**
+     * The convolution's forward followed by {@link #poolRelu}, without its output leaving the kernel: each output
+     * value is Σ over (ky, kx, in) in that order (in innermost) of weight × input by fused multiply-adds from zero,
+     * plus the bias last — the order in which libtorch's CPU convolution (oneDNN's direct kernel) rounds the zoo cnn's
+     * convolutions, so that the winners are libtorch's (the caller checks that on its own machine before relying on
+     * it). Padding positions count as zeros.
+     *
+     * @param input  [samples][inH][inW][in], channels-last
+     * @param weight [out][in][k][k], libtorch's layout
+     * @param bias   [out]
+     * @param pooled [samples][pooledH][pooledW][out], as {@link #poolRelu} writes it; {@code winner} likewise
+     */
+    void convPoolRelu(PooledConvGeometry geometry, float[] input, float[] weight, float[] bias, float[] pooled, float[] winner);
 
     /**
      * Adds Σ_n f(W_n) into {@code weightSums} ([out][in][k][k]) and Σ_n f(b_n) into {@code biasSums} ([out]), f the
@@ -77,6 +92,16 @@ public interface PooledConvKernels {
         if (inputGrad != null) {
             require("input gradient", inputGrad, in);
         }
+    }
+
+    /** Throws unless the arrays hold what {@link #convPoolRelu} reads and writes. */
+    static void checkForwardSizes(PooledConvGeometry g, float[] input, float[] weight, float[] bias, float[] pooled, float[] winner) {
+        long out = (long) g.samples() * g.pooledPerSample();
+        require("input", input, (long) g.samples() * g.inputPerSample());
+        require("weight", weight, g.weightSize());
+        require("bias", bias, g.outChannels());
+        require("pooled output", pooled, out);
+        require("winners", winner, out);
     }
 
     private static void require(String what, float[] a, long size) {

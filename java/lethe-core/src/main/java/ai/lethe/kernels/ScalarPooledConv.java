@@ -43,6 +43,38 @@ final class ScalarPooledConv implements PooledConvKernels {
     }
 
     @Override
+    public void convPoolRelu(PooledConvGeometry g, float[] input, float[] weight, float[] bias, float[] pooled, float[] winner) {
+        PooledConvKernels.checkForwardSizes(g, input, weight, bias, pooled, winner);
+        int cin = g.inChannels(), cout = g.outChannels(), k = g.kernel(), pad = g.padding();
+        int inH = g.inHeight(), inW = g.inWidth(), outH = g.outHeight(), outW = g.outWidth();
+        float[] conv = new float[outH * outW * cout]; // one sample's output, channels-last
+        for (int n = 0; n < g.samples(); n++) {
+            for (int y = 0; y < outH; y++) {
+                for (int x = 0; x < outW; x++) {
+                    for (int o = 0; o < cout; o++) {
+                        float acc = 0f;
+                        for (int ky = 0; ky < k; ky++) {
+                            for (int kx = 0; kx < k; kx++) {
+                                for (int c = 0; c < cin; c++) {
+                                    int iy = y + ky - pad, ix = x + kx - pad;
+                                    float v = iy < 0 || iy >= inH || ix < 0 || ix >= inW ? 0f
+                                            : input[n * g.inputPerSample() + (iy * inW + ix) * cin + c];
+                                    acc = Math.fma(weight[((o * cin + c) * k + ky) * k + kx], v, acc);
+                                }
+                            }
+                        }
+                        conv[(y * outW + x) * cout + o] = acc + bias[o];
+                    }
+                }
+            }
+            float[] pooledOne = new float[g.pooledPerSample()], winnerOne = new float[g.pooledPerSample()];
+            poolRelu(conv, 1, outH, outW, cout, pooledOne, winnerOne);
+            System.arraycopy(pooledOne, 0, pooled, n * g.pooledPerSample(), g.pooledPerSample());
+            System.arraycopy(winnerOne, 0, winner, n * g.pooledPerSample(), g.pooledPerSample());
+        }
+    }
+
+    @Override
     public void backward(PooledConvGeometry g, float[] input, float[] weight, float[] pooledGrad, float[] pooled,
                          float[] winner, boolean absolute, float[] weightSums, float[] biasSums, float[] inputGrad) {
         PooledConvKernels.checkSizes(g, input, weight, pooledGrad, pooled, winner, weightSums, biasSums, inputGrad);

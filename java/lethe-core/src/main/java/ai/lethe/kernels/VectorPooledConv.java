@@ -86,6 +86,147 @@ final class VectorPooledConv implements PooledConvKernels {
     }
 
     @Override
+    public void convPoolRelu(PooledConvGeometry g, float[] input, float[] weight, float[] bias, float[] pooled, float[] winner) {
+        PooledConvKernels.checkForwardSizes(g, input, weight, bias, pooled, winner);
+        int samples = g.samples();
+        if (samples == 0) {
+            return;
+        }
+        int k = g.kernel(), cin = g.inChannels(), cout = g.outChannels(), taps = k * k * cin;
+        float[] transposed = new float[g.weightSize()]; // [ky][kx][in][out]: one tap's output channels are one row of lanes
+        for (int o = 0; o < cout; o++) {
+            for (int c = 0; c < cin; c++) {
+                for (int ky = 0; ky < k; ky++) {
+                    for (int kx = 0; kx < k; kx++) {
+                        transposed[((ky * k + kx) * cin + c) * cout + o] = weight[((o * cin + c) * k + ky) * k + kx];
+                    }
+                }
+            }
+        }
+        long work = (long) samples * g.pooledPerSample() * 4 * taps;
+        int tasks = (int) Math.min(samples, work < PARALLEL_WORK ? 1 : threads);
+        java.util.function.IntConsumer task = t -> {
+            Forward f = new Forward(g, transposed, bias);
+            int from = (int) ((long) samples * t / tasks), to = (int) ((long) samples * (t + 1) / tasks);
+            for (int n = from; n < to; n++) {
+                f.run(n, input, pooled, winner);
+            }
+        };
+        if (tasks == 1) {
+            task.accept(0);
+        } else {
+            IntStream.range(0, tasks).parallel().forEach(task);
+        }
+    }
+
+    /**
+     * One task's scratch and one sample's fused forward: lanes over output channels; per pooled window the four
+     * candidates' sums run as four chains through the taps in the specified order, then pool as {@link #poolRelu}.
+     */
+    private static final class Forward {
+        final PooledConvGeometry g;
+        final float[] transposed;
+        final float[] bias;
+        final int paddedWidth;
+        final float[] padded;
+        /** Where each tap (ky, kx, in) sits relative to a window's first element in the padded input. */
+        final int[] offsets;
+
+        Forward(PooledConvGeometry g, float[] transposed, float[] bias) {
+            this.g = g;
+            this.transposed = transposed;
+            this.bias = bias;
+            this.paddedWidth = g.inWidth() + 2 * g.padding();
+            this.padded = new float[(g.inHeight() + 2 * g.padding()) * paddedWidth * g.inChannels()]; // the border stays zero
+            int k = g.kernel(), cin = g.inChannels();
+            this.offsets = new int[k * k * cin];
+            for (int ky = 0, e = 0; ky < k; ky++) {
+                for (int kx = 0; kx < k; kx++) {
+                    for (int c = 0; c < cin; c++, e++) {
+                        offsets[e] = (ky * paddedWidth + kx) * cin + c;
+                    }
+                }
+            }
+        }
+
+        void run(int n, float[] input, float[] pooled, float[] winner) {
+            int cin = g.inChannels(), cout = g.outChannels(), pad = g.padding();
+            int rowIn = g.inWidth() * cin;
+            for (int y = 0; y < g.inHeight(); y++) {
+                System.arraycopy(input, n * g.inputPerSample() + y * rowIn, padded, ((y + pad) * paddedWidth + pad) * cin, rowIn);
+            }
+            int oBound = SPECIES.loopBound(cout);
+            for (int qy = 0, out = n * g.pooledPerSample(); qy < g.pooledHeight(); qy++) {
+                for (int qx = 0; qx < g.pooledWidth(); qx++, out += cout) {
+                    int corner = (2 * qy * paddedWidth + 2 * qx) * cin;
+                    for (int o = 0; o < oBound; o += LANES) {
+                        window(corner, o, pooled, winner, out + o);
+                    }
+                    for (int o = oBound; o < cout; o++) {
+                        windowScalar(corner, o, pooled, winner, out + o);
+                    }
+                }
+            }
+        }
+
+        /** Lanes o.. of one window: the four candidates' convolution values, pooled. */
+        private void window(int corner, int o, float[] pooled, float[] winner, int at) {
+            int cin = g.inChannels(), cout = g.outChannels(), down = paddedWidth * cin;
+            FloatVector a0 = FloatVector.zero(SPECIES), a1 = a0, a2 = a0, a3 = a0;
+            for (int e = 0; e < offsets.length; e++) {
+                FloatVector wv = FloatVector.fromArray(SPECIES, transposed, e * cout + o);
+                int i = corner + offsets[e];
+                a0 = wv.fma(FloatVector.broadcast(SPECIES, padded[i]), a0);
+                a1 = wv.fma(FloatVector.broadcast(SPECIES, padded[i + cin]), a1);
+                a2 = wv.fma(FloatVector.broadcast(SPECIES, padded[i + down]), a2);
+                a3 = wv.fma(FloatVector.broadcast(SPECIES, padded[i + down + cin]), a3);
+            }
+            FloatVector b = FloatVector.fromArray(SPECIES, bias, o);
+            FloatVector v0 = a0.add(b), v1 = a1.add(b), v2 = a2.add(b), v3 = a3.add(b);
+            FloatVector zero = FloatVector.zero(SPECIES);
+            // as poolRelu: values by max (NaN-propagating), winners by strict comparisons
+            v0.max(v1).max(v2).max(v3).max(zero).intoArray(pooled, at);
+            VectorMask<Float> m1 = v1.compare(VectorOperators.GT, v0);
+            FloatVector best = v0.blend(v1, m1);
+            FloatVector win = zero.blend(FloatVector.broadcast(SPECIES, 1f), m1);
+            VectorMask<Float> m2 = v2.compare(VectorOperators.GT, best);
+            best = best.blend(v2, m2);
+            win = win.blend(FloatVector.broadcast(SPECIES, 2f), m2);
+            win.blend(FloatVector.broadcast(SPECIES, 3f), v3.compare(VectorOperators.GT, best)).intoArray(winner, at);
+        }
+
+        /** Output channel o of one window, for channels beyond the last whole vector. */
+        private void windowScalar(int corner, int o, float[] pooled, float[] winner, int at) {
+            int cin = g.inChannels(), cout = g.outChannels(), down = paddedWidth * cin;
+            float a0 = 0f, a1 = 0f, a2 = 0f, a3 = 0f;
+            for (int e = 0; e < offsets.length; e++) {
+                float w = transposed[e * cout + o];
+                int i = corner + offsets[e];
+                a0 = Math.fma(w, padded[i], a0);
+                a1 = Math.fma(w, padded[i + cin], a1);
+                a2 = Math.fma(w, padded[i + down], a2);
+                a3 = Math.fma(w, padded[i + down + cin], a3);
+            }
+            float v0 = a0 + bias[o], v1 = a1 + bias[o], v2 = a2 + bias[o], v3 = a3 + bias[o];
+            float best = v0;
+            int win = 0;
+            if (v1 > best) {
+                best = v1;
+                win = 1;
+            }
+            if (v2 > best) {
+                best = v2;
+                win = 2;
+            }
+            if (v3 > best) {
+                win = 3;
+            }
+            pooled[at] = Math.max(Math.max(Math.max(v0, v1), Math.max(v2, v3)), 0f);
+            winner[at] = win;
+        }
+    }
+
+    @Override
     public void backward(PooledConvGeometry g, float[] input, float[] weight, float[] pooledGrad, float[] pooled,
                          float[] winner, boolean absolute, float[] weightSums, float[] biasSums, float[] inputGrad) {
         PooledConvKernels.checkSizes(g, input, weight, pooledGrad, pooled, winner, weightSums, biasSums, inputGrad);
@@ -277,7 +418,11 @@ final class VectorPooledConv implements PooledConvKernels {
                 }
                 if (buckets != null) {
                     for (o = 0; o < cout; o++) {
-                        buckets[q0 + o] = passed[q0 + o] != 0f ? (int) winner[qBase + q0 + o] : 4;
+                        // passed != 0 ? winner : 4, by arithmetic: as a branch it mispredicted on about every other
+                        // element (a fifth of conv2's backward). nz is 1 for any non-zero bit pattern but -0, as != is
+                        int magnitude = Float.floatToRawIntBits(passed[q0 + o]) & 0x7fffffff;
+                        int nz = (magnitude | -magnitude) >>> 31;
+                        buckets[q0 + o] = 4 + nz * ((int) winner[qBase + q0 + o] - 4);
                     }
                 }
             }
@@ -297,45 +442,94 @@ final class VectorPooledConv implements PooledConvKernels {
             }
         }
 
-        /** w [out][ky][kx][in]: per output channel and four vectors of its row, a sum over the pooled positions in registers. */
+        /**
+         * w [out][ky][kx][in]: per output channel, eight (then four, then one) vectors of its row summed over the
+         * pooled positions in registers: eight independent chains keep both FMA units busy (four were bound by the
+         * FMA latency), and the broadcast gradient is loaded once for all of them.
+         */
         private void wideProducts() {
-            int cout = g.outChannels(), rowVecs = offsets.length, positions = g.pooledPositions();
+            int cout = g.outChannels(), rowVecs = offsets.length;
             for (int o = 0; o < cout; o++) {
-                int row = o * rowVecs * LANES;
                 int v = 0;
+                for (; v + 8 <= rowVecs; v += 8) {
+                    wideProducts8(o, v);
+                }
                 for (; v + 4 <= rowVecs; v += 4) {
-                    int f0 = offsets[v], f1 = offsets[v + 1], f2 = offsets[v + 2], f3 = offsets[v + 3];
-                    FloatVector a0 = FloatVector.zero(SPECIES), a1 = a0, a2 = a0, a3 = a0;
-                    for (int q = o; q < positions * cout; q += cout) {
-                        FloatVector gv = FloatVector.broadcast(SPECIES, passed[q]);
-                        int at = start[q];
-                        a0 = FloatVector.fromArray(SPECIES, padded, at + f0).fma(gv, a0);
-                        a1 = FloatVector.fromArray(SPECIES, padded, at + f1).fma(gv, a1);
-                        a2 = FloatVector.fromArray(SPECIES, padded, at + f2).fma(gv, a2);
-                        a3 = FloatVector.fromArray(SPECIES, padded, at + f3).fma(gv, a3);
-                    }
-                    a0.intoArray(w, row + v * LANES);
-                    a1.intoArray(w, row + (v + 1) * LANES);
-                    a2.intoArray(w, row + (v + 2) * LANES);
-                    a3.intoArray(w, row + (v + 3) * LANES);
+                    wideProducts4(o, v);
                 }
                 for (; v < rowVecs; v++) {
-                    int f0 = offsets[v];
-                    FloatVector a0 = FloatVector.zero(SPECIES);
-                    for (int q = o; q < positions * cout; q += cout) {
-                        a0 = FloatVector.fromArray(SPECIES, padded, start[q] + f0).fma(FloatVector.broadcast(SPECIES, passed[q]), a0);
-                    }
-                    a0.intoArray(w, row + v * LANES);
+                    wideProducts1(o, v);
                 }
             }
         }
 
+        private void wideProducts8(int o, int v) {
+            int cout = g.outChannels(), end = g.pooledPositions() * cout, row = (o * offsets.length + v) * LANES;
+            int f0 = offsets[v], f1 = offsets[v + 1], f2 = offsets[v + 2], f3 = offsets[v + 3];
+            int f4 = offsets[v + 4], f5 = offsets[v + 5], f6 = offsets[v + 6], f7 = offsets[v + 7];
+            FloatVector a0 = FloatVector.zero(SPECIES), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+            for (int q = o; q < end; q += cout) {
+                FloatVector gv = FloatVector.broadcast(SPECIES, passed[q]);
+                int at = start[q];
+                a0 = FloatVector.fromArray(SPECIES, padded, at + f0).fma(gv, a0);
+                a1 = FloatVector.fromArray(SPECIES, padded, at + f1).fma(gv, a1);
+                a2 = FloatVector.fromArray(SPECIES, padded, at + f2).fma(gv, a2);
+                a3 = FloatVector.fromArray(SPECIES, padded, at + f3).fma(gv, a3);
+                a4 = FloatVector.fromArray(SPECIES, padded, at + f4).fma(gv, a4);
+                a5 = FloatVector.fromArray(SPECIES, padded, at + f5).fma(gv, a5);
+                a6 = FloatVector.fromArray(SPECIES, padded, at + f6).fma(gv, a6);
+                a7 = FloatVector.fromArray(SPECIES, padded, at + f7).fma(gv, a7);
+            }
+            a0.intoArray(w, row);
+            a1.intoArray(w, row + LANES);
+            a2.intoArray(w, row + 2 * LANES);
+            a3.intoArray(w, row + 3 * LANES);
+            a4.intoArray(w, row + 4 * LANES);
+            a5.intoArray(w, row + 5 * LANES);
+            a6.intoArray(w, row + 6 * LANES);
+            a7.intoArray(w, row + 7 * LANES);
+        }
+
+        private void wideProducts4(int o, int v) {
+            int cout = g.outChannels(), end = g.pooledPositions() * cout, row = (o * offsets.length + v) * LANES;
+            int f0 = offsets[v], f1 = offsets[v + 1], f2 = offsets[v + 2], f3 = offsets[v + 3];
+            FloatVector a0 = FloatVector.zero(SPECIES), a1 = a0, a2 = a0, a3 = a0;
+            for (int q = o; q < end; q += cout) {
+                FloatVector gv = FloatVector.broadcast(SPECIES, passed[q]);
+                int at = start[q];
+                a0 = FloatVector.fromArray(SPECIES, padded, at + f0).fma(gv, a0);
+                a1 = FloatVector.fromArray(SPECIES, padded, at + f1).fma(gv, a1);
+                a2 = FloatVector.fromArray(SPECIES, padded, at + f2).fma(gv, a2);
+                a3 = FloatVector.fromArray(SPECIES, padded, at + f3).fma(gv, a3);
+            }
+            a0.intoArray(w, row);
+            a1.intoArray(w, row + LANES);
+            a2.intoArray(w, row + 2 * LANES);
+            a3.intoArray(w, row + 3 * LANES);
+        }
+
+        /** One vector of the row, its positions alternating between two chains. */
+        private void wideProducts1(int o, int v) {
+            int cout = g.outChannels(), end = g.pooledPositions() * cout, f0 = offsets[v];
+            FloatVector a0 = FloatVector.zero(SPECIES), a1 = a0;
+            int q = o;
+            for (; q + cout < end; q += 2 * cout) {
+                a0 = FloatVector.fromArray(SPECIES, padded, start[q] + f0).fma(FloatVector.broadcast(SPECIES, passed[q]), a0);
+                a1 = FloatVector.fromArray(SPECIES, padded, start[q + cout] + f0).fma(FloatVector.broadcast(SPECIES, passed[q + cout]), a1);
+            }
+            if (q < end) {
+                a0 = FloatVector.fromArray(SPECIES, padded, start[q] + f0).fma(FloatVector.broadcast(SPECIES, passed[q]), a0);
+            }
+            a0.add(a1).intoArray(w, (o * offsets.length + v) * LANES);
+        }
+
         /**
          * paddedGrad: per pooled position and window candidate, Σ over the output channels whose winner it is of
-         * gradient × weight row, four vectors at a time in registers, added to the candidate's window once.
+         * gradient × weight row, eight (then four, then one) vectors at a time in registers, added to the candidate's
+         * window once.
          */
         private void wideInputGradient(float[] transposed, float[] winner, int qBase) {
-            int cout = g.outChannels(), rowVecs = offsets.length, positions = g.pooledPositions(), rowLen = rowVecs * LANES;
+            int cout = g.outChannels(), rowVecs = offsets.length, positions = g.pooledPositions();
             for (int p = 0; p < positions; p++) {
                 int q0 = p * cout;
                 for (int chunk = 0; chunk < cout; chunk += 64) {
@@ -359,38 +553,80 @@ final class VectorPooledConv implements PooledConvKernels {
                         }
                         int at = start[q0 + chunk + Long.numberOfTrailingZeros(won)];
                         int v = 0;
+                        for (; v + 8 <= rowVecs; v += 8) {
+                            inputGradient8(transposed, won, chunk, q0, at, v);
+                        }
                         for (; v + 4 <= rowVecs; v += 4) {
-                            int r = v * LANES;
-                            FloatVector a0 = FloatVector.zero(SPECIES), a1 = a0, a2 = a0, a3 = a0;
-                            for (long rest = won; rest != 0; rest &= rest - 1) {
-                                int o = chunk + Long.numberOfTrailingZeros(rest);
-                                FloatVector gv = FloatVector.broadcast(SPECIES, passed[q0 + o]);
-                                int wr = o * rowLen + r;
-                                a0 = FloatVector.fromArray(SPECIES, transposed, wr).fma(gv, a0);
-                                a1 = FloatVector.fromArray(SPECIES, transposed, wr + LANES).fma(gv, a1);
-                                a2 = FloatVector.fromArray(SPECIES, transposed, wr + 2 * LANES).fma(gv, a2);
-                                a3 = FloatVector.fromArray(SPECIES, transposed, wr + 3 * LANES).fma(gv, a3);
-                            }
-                            // added here, not through a helper: a vector passed to a method C2 does not inline is boxed
-                            int d0 = at + offsets[v], d1 = at + offsets[v + 1], d2 = at + offsets[v + 2], d3 = at + offsets[v + 3];
-                            a0.add(FloatVector.fromArray(SPECIES, paddedGrad, d0)).intoArray(paddedGrad, d0);
-                            a1.add(FloatVector.fromArray(SPECIES, paddedGrad, d1)).intoArray(paddedGrad, d1);
-                            a2.add(FloatVector.fromArray(SPECIES, paddedGrad, d2)).intoArray(paddedGrad, d2);
-                            a3.add(FloatVector.fromArray(SPECIES, paddedGrad, d3)).intoArray(paddedGrad, d3);
+                            inputGradient4(transposed, won, chunk, q0, at, v);
                         }
                         for (; v < rowVecs; v++) {
-                            FloatVector a0 = FloatVector.zero(SPECIES);
-                            for (long rest = won; rest != 0; rest &= rest - 1) {
-                                int o = chunk + Long.numberOfTrailingZeros(rest);
-                                a0 = FloatVector.fromArray(SPECIES, transposed, o * rowLen + v * LANES)
-                                        .fma(FloatVector.broadcast(SPECIES, passed[q0 + o]), a0);
-                            }
-                            int d0 = at + offsets[v];
-                            a0.add(FloatVector.fromArray(SPECIES, paddedGrad, d0)).intoArray(paddedGrad, d0);
+                            inputGradient1(transposed, won, chunk, q0, at, v);
                         }
                     }
                 }
             }
+        }
+
+        // The three below: Σ over the output channels in `won` of gradient × weight row vectors v.., added to the
+        // candidate's window at `at` (eight chains, as in wideProducts; added here, not through a helper: a vector
+        // passed to a method C2 does not inline is boxed).
+
+        private void inputGradient8(float[] transposed, long won, int chunk, int q0, int at, int v) {
+            int rowLen = offsets.length * LANES, r = v * LANES;
+            FloatVector a0 = FloatVector.zero(SPECIES), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+            for (long rest = won; rest != 0; rest &= rest - 1) {
+                int o = chunk + Long.numberOfTrailingZeros(rest);
+                FloatVector gv = FloatVector.broadcast(SPECIES, passed[q0 + o]);
+                int wr = o * rowLen + r;
+                a0 = FloatVector.fromArray(SPECIES, transposed, wr).fma(gv, a0);
+                a1 = FloatVector.fromArray(SPECIES, transposed, wr + LANES).fma(gv, a1);
+                a2 = FloatVector.fromArray(SPECIES, transposed, wr + 2 * LANES).fma(gv, a2);
+                a3 = FloatVector.fromArray(SPECIES, transposed, wr + 3 * LANES).fma(gv, a3);
+                a4 = FloatVector.fromArray(SPECIES, transposed, wr + 4 * LANES).fma(gv, a4);
+                a5 = FloatVector.fromArray(SPECIES, transposed, wr + 5 * LANES).fma(gv, a5);
+                a6 = FloatVector.fromArray(SPECIES, transposed, wr + 6 * LANES).fma(gv, a6);
+                a7 = FloatVector.fromArray(SPECIES, transposed, wr + 7 * LANES).fma(gv, a7);
+            }
+            int d0 = at + offsets[v], d1 = at + offsets[v + 1], d2 = at + offsets[v + 2], d3 = at + offsets[v + 3];
+            int d4 = at + offsets[v + 4], d5 = at + offsets[v + 5], d6 = at + offsets[v + 6], d7 = at + offsets[v + 7];
+            a0.add(FloatVector.fromArray(SPECIES, paddedGrad, d0)).intoArray(paddedGrad, d0);
+            a1.add(FloatVector.fromArray(SPECIES, paddedGrad, d1)).intoArray(paddedGrad, d1);
+            a2.add(FloatVector.fromArray(SPECIES, paddedGrad, d2)).intoArray(paddedGrad, d2);
+            a3.add(FloatVector.fromArray(SPECIES, paddedGrad, d3)).intoArray(paddedGrad, d3);
+            a4.add(FloatVector.fromArray(SPECIES, paddedGrad, d4)).intoArray(paddedGrad, d4);
+            a5.add(FloatVector.fromArray(SPECIES, paddedGrad, d5)).intoArray(paddedGrad, d5);
+            a6.add(FloatVector.fromArray(SPECIES, paddedGrad, d6)).intoArray(paddedGrad, d6);
+            a7.add(FloatVector.fromArray(SPECIES, paddedGrad, d7)).intoArray(paddedGrad, d7);
+        }
+
+        private void inputGradient4(float[] transposed, long won, int chunk, int q0, int at, int v) {
+            int rowLen = offsets.length * LANES, r = v * LANES;
+            FloatVector a0 = FloatVector.zero(SPECIES), a1 = a0, a2 = a0, a3 = a0;
+            for (long rest = won; rest != 0; rest &= rest - 1) {
+                int o = chunk + Long.numberOfTrailingZeros(rest);
+                FloatVector gv = FloatVector.broadcast(SPECIES, passed[q0 + o]);
+                int wr = o * rowLen + r;
+                a0 = FloatVector.fromArray(SPECIES, transposed, wr).fma(gv, a0);
+                a1 = FloatVector.fromArray(SPECIES, transposed, wr + LANES).fma(gv, a1);
+                a2 = FloatVector.fromArray(SPECIES, transposed, wr + 2 * LANES).fma(gv, a2);
+                a3 = FloatVector.fromArray(SPECIES, transposed, wr + 3 * LANES).fma(gv, a3);
+            }
+            int d0 = at + offsets[v], d1 = at + offsets[v + 1], d2 = at + offsets[v + 2], d3 = at + offsets[v + 3];
+            a0.add(FloatVector.fromArray(SPECIES, paddedGrad, d0)).intoArray(paddedGrad, d0);
+            a1.add(FloatVector.fromArray(SPECIES, paddedGrad, d1)).intoArray(paddedGrad, d1);
+            a2.add(FloatVector.fromArray(SPECIES, paddedGrad, d2)).intoArray(paddedGrad, d2);
+            a3.add(FloatVector.fromArray(SPECIES, paddedGrad, d3)).intoArray(paddedGrad, d3);
+        }
+
+        private void inputGradient1(float[] transposed, long won, int chunk, int q0, int at, int v) {
+            int rowLen = offsets.length * LANES;
+            FloatVector a0 = FloatVector.zero(SPECIES);
+            for (long rest = won; rest != 0; rest &= rest - 1) {
+                int o = chunk + Long.numberOfTrailingZeros(rest);
+                a0 = FloatVector.fromArray(SPECIES, transposed, o * rowLen + v * LANES).fma(FloatVector.broadcast(SPECIES, passed[q0 + o]), a0);
+            }
+            int d0 = at + offsets[v];
+            a0.add(FloatVector.fromArray(SPECIES, paddedGrad, d0)).intoArray(paddedGrad, d0);
         }
 
         /**
@@ -425,35 +661,73 @@ final class VectorPooledConv implements PooledConvKernels {
 
         private void narrowProducts(float[] winner, int qBase) {
             narrowCandidates(winner, qBase);
-            int cout = g.outChannels(), cin = g.inChannels(), positions = g.pooledPositions();
+            int cout = g.outChannels(), positions = g.pooledPositions();
             int oBound = SPECIES.loopBound(cout);
-            int[] corners = this.corners;
-            int down = paddedWidth * cin;
-            for (int e = 0; e < offsets.length; e++) { // window element (ky, kx, in)
-                int off = offsets[e];
-                int row = e * cout;
-                int o = 0;
-                for (; o < oBound; o += LANES) {
-                    FloatVector a0 = FloatVector.zero(SPECIES), a1 = a0, a2 = a0, a3 = a0; // one per candidate: four chains, not one
-                    for (int p = 0; p < positions; p++) {
-                        int at = corners[p] + off; // candidate 0's element
-                        int c = 4 * p * cout + o;
-                        a0 = FloatVector.fromArray(SPECIES, candidates, c).fma(FloatVector.broadcast(SPECIES, padded[at]), a0);
-                        a1 = FloatVector.fromArray(SPECIES, candidates, c + cout).fma(FloatVector.broadcast(SPECIES, padded[at + cin]), a1);
-                        a2 = FloatVector.fromArray(SPECIES, candidates, c + 2 * cout).fma(FloatVector.broadcast(SPECIES, padded[at + down]), a2);
-                        a3 = FloatVector.fromArray(SPECIES, candidates, c + 3 * cout).fma(FloatVector.broadcast(SPECIES, padded[at + down + cin]), a3);
-                    }
-                    a0.add(a1).add(a2.add(a3)).intoArray(w, row + o);
+            for (int o = 0; o < oBound; o += LANES) {
+                int e = 0;
+                for (; e + 3 <= offsets.length; e += 3) {
+                    narrowProducts3(e, o);
                 }
-                for (; o < cout; o++) {
+                for (; e < offsets.length; e++) {
+                    narrowProducts1(e, o);
+                }
+            }
+            for (int e = 0; e < offsets.length; e++) {
+                int off = offsets[e];
+                for (int o = oBound; o < cout; o++) {
                     float acc = 0f;
                     for (int p = 0; p < positions; p++) {
                         int q = p * cout + o;
                         acc = Math.fma(passed[q], padded[start[q] + off], acc);
                     }
-                    w[row + o] = acc;
+                    w[e * cout + o] = acc;
                 }
             }
+        }
+
+        /**
+         * Window elements e, e+1, e+2 (a kernel row of the cnn's first layer) for lanes o..: each candidate's
+         * gradient vector is loaded once for the three, and six chains of two FMAs per position keep both FMA units
+         * busy (one element at a time was bound by the FMA latency).
+         */
+        private void narrowProducts3(int e, int o) {
+            int cout = g.outChannels(), cin = g.inChannels(), positions = g.pooledPositions(), down = paddedWidth * cin;
+            int off0 = offsets[e], off1 = offsets[e + 1], off2 = offsets[e + 2];
+            FloatVector a0 = FloatVector.zero(SPECIES), a1 = a0, a2 = a0, b0 = a0, b1 = a0, b2 = a0; // a: candidates 0, 1; b: 2, 3
+            for (int p = 0; p < positions; p++) {
+                int c = 4 * p * cout + o;
+                FloatVector c0 = FloatVector.fromArray(SPECIES, candidates, c);
+                FloatVector c1 = FloatVector.fromArray(SPECIES, candidates, c + cout);
+                FloatVector c2 = FloatVector.fromArray(SPECIES, candidates, c + 2 * cout);
+                FloatVector c3 = FloatVector.fromArray(SPECIES, candidates, c + 3 * cout);
+                int at = corners[p]; // candidate 0's window; 1 is cin to the right, 2 one row down, 3 both
+                a0 = c1.fma(FloatVector.broadcast(SPECIES, padded[at + off0 + cin]), c0.fma(FloatVector.broadcast(SPECIES, padded[at + off0]), a0));
+                a1 = c1.fma(FloatVector.broadcast(SPECIES, padded[at + off1 + cin]), c0.fma(FloatVector.broadcast(SPECIES, padded[at + off1]), a1));
+                a2 = c1.fma(FloatVector.broadcast(SPECIES, padded[at + off2 + cin]), c0.fma(FloatVector.broadcast(SPECIES, padded[at + off2]), a2));
+                int dn = at + down;
+                b0 = c3.fma(FloatVector.broadcast(SPECIES, padded[dn + off0 + cin]), c2.fma(FloatVector.broadcast(SPECIES, padded[dn + off0]), b0));
+                b1 = c3.fma(FloatVector.broadcast(SPECIES, padded[dn + off1 + cin]), c2.fma(FloatVector.broadcast(SPECIES, padded[dn + off1]), b1));
+                b2 = c3.fma(FloatVector.broadcast(SPECIES, padded[dn + off2 + cin]), c2.fma(FloatVector.broadcast(SPECIES, padded[dn + off2]), b2));
+            }
+            a0.add(b0).intoArray(w, e * cout + o);
+            a1.add(b1).intoArray(w, (e + 1) * cout + o);
+            a2.add(b2).intoArray(w, (e + 2) * cout + o);
+        }
+
+        /** Window element e alone, lanes o..: one chain per candidate. */
+        private void narrowProducts1(int e, int o) {
+            int cout = g.outChannels(), cin = g.inChannels(), positions = g.pooledPositions(), down = paddedWidth * cin;
+            int off = offsets[e];
+            FloatVector a0 = FloatVector.zero(SPECIES), a1 = a0, a2 = a0, a3 = a0;
+            for (int p = 0; p < positions; p++) {
+                int at = corners[p] + off; // candidate 0's element
+                int c = 4 * p * cout + o;
+                a0 = FloatVector.fromArray(SPECIES, candidates, c).fma(FloatVector.broadcast(SPECIES, padded[at]), a0);
+                a1 = FloatVector.fromArray(SPECIES, candidates, c + cout).fma(FloatVector.broadcast(SPECIES, padded[at + cin]), a1);
+                a2 = FloatVector.fromArray(SPECIES, candidates, c + 2 * cout).fma(FloatVector.broadcast(SPECIES, padded[at + down]), a2);
+                a3 = FloatVector.fromArray(SPECIES, candidates, c + 3 * cout).fma(FloatVector.broadcast(SPECIES, padded[at + down + cin]), a3);
+            }
+            a0.add(a1).add(a2.add(a3)).intoArray(w, e * cout + o);
         }
 
         /** paddedGrad, one (pooled position, output channel) at a time: the narrow layers are first layers, which need none. */

@@ -56,11 +56,11 @@ public final class MethodContext {
         return modelPath;
     }
 
-    private ai.lethe.importance.Workers workers = ai.lethe.importance.Workers.ONE;
+    private ai.lethe.importance.Workers workers;
 
-    /** The workers the importance passes of this run use (one by default). */
+    /** The workers the importance passes of this run use (null, the default: each pass's own choice). */
     public MethodContext workers(ai.lethe.importance.Workers w) {
-        this.workers = w == null ? ai.lethe.importance.Workers.ONE : w;
+        this.workers = w;
         return this;
     }
 

@@ -67,6 +67,16 @@ public interface Model extends AutoCloseable {
     }
 
     /**
+     * How many workers (replicas taking batches in turn) the per-sample estimator's {@link PerSamplePath#BATCHED}
+     * path should run on with these kernels when the caller leaves the count to the model: more than one where
+     * this model's route keeps one core busy per batch and gains from batches side by side (the zoo cnn on the
+     * host), 1 otherwise.
+     */
+    default int perSampleWorkers(ai.lethe.kernels.Kernels kernels) {
+        return 1;
+    }
+
+    /**
      * Leaves in each parameter's gradient (where {@link #backward} leaves d loss / d θ, read the same way: {@link
      * #gradients} or a {@link TensorBinding}) the sum over the batch's samples of each sample's squared gradient of
      * its own loss, or of its absolute value when {@code absolute}. The sums stay where the model is, so on a GPU

@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The vector {@link PooledConvKernels} against the scalar reference (and the reference against a plain dense
- * backward): seeded inputs, odd sizes (1, 7, 65 samples; channel counts around the vector width; windows of 1, 2, 3
+ * backward, and its fused forward against the convolution then the pool): seeded inputs, odd sizes (1, 7, 65 samples; channel counts around the vector width; windows of 1, 2, 3
  * and 5; outputs whose rows are and are not whole vectors), max-pool ties, NaN, squares and absolute values, one
  * and several threads. {@link #failures} is also run at a forced 128-bit width by {@link VectorFallbackTest}.
  */
@@ -81,6 +81,13 @@ class PooledConvKernelsTest {
         close("weight sums", sumsRef, sums);
         close("bias sums", biasRef, bias);
         close("input gradient", inputGradRef, inputGrad);
+        // the fused forward: the same fp32 operations in the same order, so bit for bit (integer values: many ties)
+        float[] fwdInput = values(r, n * g.inputPerSample(), ties);
+        float[] fwdWeight = values(r, g.weightSize(), ties), fwdBias = values(r, g.outChannels(), ties);
+        kernels.convPoolRelu(g, fwdInput, fwdWeight, fwdBias, pooled, winner);
+        PooledConvKernels.scalar().convPoolRelu(g, fwdInput, fwdWeight, fwdBias, pooledRef, winnerRef);
+        assertArrayEquals(pooledRef, pooled, "fused forward: pooled values");
+        assertArrayEquals(winnerRef, winner, "fused forward: winners");
     }
 
     private static float[] values(SplittableRandom r, int size, boolean integers) {
@@ -178,6 +185,46 @@ class PooledConvKernelsTest {
     }
 
     @Test
+    void theReferenceForwardIsTheConvolutionThenThePool() {
+        SplittableRandom r = new SplittableRandom(11);
+        for (int[] s : GEOMETRIES) {
+            PooledConvGeometry g = new PooledConvGeometry(s[0], s[1], s[2], s[3], s[4], s[5], s[6]);
+            int n = g.samples(), cin = g.inChannels(), cout = g.outChannels(), k = g.kernel(), pad = g.padding();
+            int outH = g.outHeight(), outW = g.outWidth();
+            float[] input = values(r, n * g.inputPerSample(), false);
+            float[] weight = values(r, g.weightSize(), false), bias = values(r, cout, false);
+            float[] conv = new float[n * outH * outW * cout]; // in double, rounded once: the textbook convolution
+            for (int i = 0; i < n; i++) {
+                for (int y = 0; y < outH; y++) {
+                    for (int x = 0; x < outW; x++) {
+                        for (int o = 0; o < cout; o++) {
+                            double acc = bias[o];
+                            for (int c = 0; c < cin; c++) {
+                                for (int ky = 0; ky < k; ky++) {
+                                    for (int kx = 0; kx < k; kx++) {
+                                        int iy = y + ky - pad, ix = x + kx - pad;
+                                        if (iy >= 0 && iy < g.inHeight() && ix >= 0 && ix < g.inWidth()) {
+                                            acc += (double) weight[((o * cin + c) * k + ky) * k + kx]
+                                                    * input[i * g.inputPerSample() + (iy * g.inWidth() + ix) * cin + c];
+                                        }
+                                    }
+                                }
+                            }
+                            conv[((i * outH + y) * outW + x) * cout + o] = (float) acc;
+                        }
+                    }
+                }
+            }
+            int out = n * g.pooledPerSample();
+            float[] pooled = new float[out], winner = new float[out], pooledRef = new float[out], winnerRef = new float[out];
+            PooledConvKernels.scalar().convPoolRelu(g, input, weight, bias, pooled, winner);
+            PooledConvKernels.scalar().poolRelu(conv, n, outH, outW, cout, pooledRef, winnerRef);
+            close(g + ": pooled values", pooledRef, pooled);
+            assertArrayEquals(winnerRef, winner, g + ": winners (Gaussian values: no near ties)");
+        }
+    }
+
+    @Test
     void aWindowHoldingNaNPoolsToNaN() {
         int channels = 17; // a vector's worth and a tail at 512 bits, more elsewhere
         float[] conv = new float[4 * channels];
@@ -209,6 +256,8 @@ class PooledConvKernelsTest {
             assertTrue(e.getMessage().contains("input holds 10 floats, needs 96"), e.getMessage());
             assertThrows(IllegalArgumentException.class, () -> k.poolRelu(ok, 1, 3, 4, 2, ok, ok)); // odd height
             assertThrows(IllegalArgumentException.class, () -> k.poolRelu(new float[31], 1, 4, 4, 2, ok, ok));
+            IllegalArgumentException bias = assertThrows(IllegalArgumentException.class, () -> k.convPoolRelu(g, ok, ok, new float[4], ok, ok));
+            assertTrue(bias.getMessage().contains("bias holds 4 floats, needs 5"), bias.getMessage());
         }
         IllegalArgumentException odd = assertThrows(IllegalArgumentException.class, () -> new PooledConvGeometry(1, 1, 5, 4, 1, 3, 1));
         assertTrue(odd.getMessage().contains("even output size, got 5x4"), odd.getMessage());

@@ -71,8 +71,7 @@ public final class PerSampleGradients {
             // the vector back end's pooled kernels on its threads; the scalar reference for the scalar back end
             ai.lethe.kernels.VectorKernels vector = convKernels.unwrap() instanceof ai.lethe.kernels.VectorKernels v ? v : null;
             PooledConvKernels pooled = vector == null ? PooledConvKernels.scalar() : vector.pooledConv();
-            return PooledCnnGradients.sum(cnn, x, labels, loss, absolute, pooled,
-                    PooledCnnGradients.piecesFor(Math.toIntExact(x.size(0)), vector == null ? 1 : vector.threads()));
+            return PooledCnnGradients.sumOnThreads(cnn, x, labels, loss, absolute, pooled, vector == null ? 1 : vector.threads());
         }
         List<TracedOp> ops;
         Tensor total;

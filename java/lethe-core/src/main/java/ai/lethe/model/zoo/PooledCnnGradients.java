@@ -1,6 +1,7 @@
 package ai.lethe.model.zoo;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -38,7 +39,7 @@ final class PooledCnnGradients {
     }
 
     /** Scratch arrays per thread, grown as batches need them. */
-    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[9][]);
+    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[13][]);
 
     private static float[] scratch(int slot, long size) {
         float[][] s = SCRATCH.get();
@@ -49,6 +50,24 @@ final class PooledCnnGradients {
         return s[slot];
     }
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(PooledCnnGradients.class);
+
+    /**
+     * Per piece shape ("samples x channels x side"): whether {@link PooledConvKernels#convPoolRelu} gives the first
+     * block's pooled values and winners exactly as libtorch's normalisation, conv1 and max-pool do on this machine
+     * (absent: not checked yet). The order it sums in is the one libtorch's CPU convolution uses here; a libtorch
+     * that picks another kernel (another CPU, another build) fails the check, and the route keeps libtorch's conv1.
+     */
+    private static final java.util.concurrent.ConcurrentHashMap<String, Boolean> JAVA_CONV1 = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** Tests: false makes every piece take libtorch's conv1, as where the check failed. */
+    static volatile boolean javaConv1Allowed = true;
+
+    /** Tests: the check's outcome for a piece shape, null before the first piece of that shape. */
+    static Boolean javaConv1(int samples, int channels, int side) {
+        return JAVA_CONV1.get(samples + "x" + channels + "x" + side);
+    }
+
     /** Samples below which a piece of a batch is not worth its own thread (libtorch's per-call costs dominate). */
     static final int MIN_PIECE = 16;
 
@@ -57,12 +76,27 @@ final class PooledCnnGradients {
         return Math.max(1, Math.min(threads, n / MIN_PIECE));
     }
 
+    /** Threads inside {@link #sum} now: workers running side by side share the cores instead of each cutting pieces. */
+    private static final java.util.concurrent.atomic.AtomicInteger CALLERS = new java.util.concurrent.atomic.AtomicInteger();
+
     /**
-     * As {@link PerSampleGradients#sum}, for a {@link CnnNet} whose {@link CnnNet#pooledPerSample()} holds. With
-     * {@code pieces} above 1 the batch is cut into that many contiguous pieces, each run on its own thread from the
-     * convolutions' forward to the kernels (on one thread each) and added in piece order: libtorch's calls on a
-     * batch of this size leave cores idle, and one thread's libtorch calls overlap another's kernels.
+     * As {@link PerSampleGradients#sum}, for a {@link CnnNet} whose {@link CnnNet#pooledPerSample()} holds. A caller
+     * alone with {@code threads} cores cuts the batch into {@link #piecesFor} contiguous pieces, each run on its own
+     * thread from the convolutions' forward to the kernels (on one thread each) and added in piece order: libtorch's
+     * calls on a batch of this size leave cores idle, and one thread's libtorch calls overlap another's kernels.
+     * Callers side by side (the estimator's workers, one per core by default) share the threads out among them.
      */
+    static Map<String, Tensor> sumOnThreads(CnnNet net, Tensor x, Tensor labels, Loss loss, boolean absolute,
+                                            PooledConvKernels kernels, int threads) {
+        int callers = CALLERS.incrementAndGet();
+        try {
+            return sum(net, x, labels, loss, absolute, kernels, piecesFor(Math.toIntExact(x.size(0)), Math.max(1, threads / callers)));
+        } finally {
+            CALLERS.decrementAndGet();
+        }
+    }
+
+    /** As {@link #sumOnThreads}, in {@code pieces} pieces (one piece: on the calling thread alone). */
     static Map<String, Tensor> sum(CnnNet net, Tensor x, Tensor labels, Loss loss, boolean absolute, PooledConvKernels kernels,
                                    int pieces) {
         int n = Math.toIntExact(x.size(0));
@@ -145,7 +179,6 @@ final class PooledCnnGradients {
         PooledConvGeometry g1 = new PooledConvGeometry(n, cin, side, side, c1, 3, 1);
         PooledConvGeometry g2 = new PooledConvGeometry(n, c1, side / 2, side / 2, c2, 3, 1);
         float[] h = scratch(0, (long) n * g1.inputPerSample());
-        float[] conv1 = scratch(1, 4L * n * g1.pooledPerSample());
         float[] pooled1 = scratch(2, (long) n * g1.pooledPerSample());
         float[] winner1 = scratch(3, (long) n * g1.pooledPerSample());
         float[] conv2 = scratch(4, 4L * n * g2.pooledPerSample());
@@ -155,15 +188,12 @@ final class PooledCnnGradients {
         float[] grad1 = scratch(8, (long) n * g1.pooledPerSample());
         Tensor features;
         try (NoGradGuard off = new NoGradGuard()) {
-            Tensor in = net.normalized(x);
-            channelsLast(in, h);
-            channelsLast(net.conv("conv1", in).contiguous(torch.MemoryFormat.ChannelsLast), conv1);
-            kernels.poolRelu(conv1, n, side, side, c1, pooled1, winner1);
+            firstBlock(net, x, g1, kernels, h, pooled1, winner1);
             Tensor p1 = tensorChannelsLast(pooled1, n, c1, side / 2, side / 2);
             channelsLast(net.conv("conv2", p1), conv2);
             kernels.poolRelu(conv2, n, side / 2, side / 2, c2, pooled2, winner2);
             // channels-last features [N, P·C] as pooled2 holds them; fc1's weight columns are put in that order below
-            features = Net.tensor(java.util.Arrays.copyOf(pooled2, n * g2.pooledPerSample()), n, g2.pooledPerSample());
+            features = Net.tensor(Arrays.copyOf(pooled2, n * g2.pooledPerSample()), n, g2.pooledPerSample());
         }
         features.requires_grad_(true);
         // The head as CnnNet.head computes it, but on channels-last features with fc1's weight columns reordered to
@@ -198,6 +228,54 @@ final class PooledCnnGradients {
             out.put("fc1.weight", out.get("fc1.weight").view(-1, g2.pooledPositions(), c2).permute(0, 2, 1).reshape(-1, g2.pooledPerSample()));
         }
         return out;
+    }
+
+    /**
+     * h = the normalised input, channels-last; pooled1 and winner1 = the first block's max-pool (before the ReLU's
+     * zeros) and its winners. In Java ({@link PooledConvKernels#convPoolRelu}: no conv1 output tensor, no
+     * channels-last copy, about a fifth of the pass) once the check for this piece shape has found it equal to
+     * libtorch's bit for bit; until then, and wherever it did not, by libtorch's calls as {@link CnnNet#forward}
+     * makes them.
+     */
+    private static void firstBlock(CnnNet net, Tensor x, PooledConvGeometry g1, PooledConvKernels kernels, float[] h,
+                                   float[] pooled1, float[] winner1) {
+        int n = g1.samples(), side = g1.inHeight(), c1 = g1.outChannels();
+        int inputs = n * g1.inputPerSample(), outputs = n * g1.pooledPerSample();
+        String shape = n + "x" + g1.inChannels() + "x" + side;
+        Boolean javaMatches = javaConv1Allowed ? JAVA_CONV1.get(shape) : Boolean.FALSE;
+        Map<String, Tensor> params = net.parameters();
+        if (Boolean.TRUE.equals(javaMatches)) {
+            normalized(x, h);
+            kernels.convPoolRelu(g1, h, PerSampleGradients.floats(params.get("conv1.weight")), PerSampleGradients.floats(params.get("conv1.bias")),
+                    pooled1, winner1);
+            return;
+        }
+        Tensor in = net.normalized(x);
+        channelsLast(in, h);
+        float[] conv1 = scratch(1, 4L * outputs);
+        channelsLast(net.conv("conv1", in).contiguous(torch.MemoryFormat.ChannelsLast), conv1);
+        kernels.poolRelu(conv1, n, side, side, c1, pooled1, winner1);
+        if (javaMatches == null) { // the first piece of this shape: check the Java block against what libtorch just gave
+            float[] hJava = scratch(9, inputs), pooledJava = scratch(10, outputs), winnerJava = scratch(11, outputs);
+            normalized(x, hJava);
+            kernels.convPoolRelu(g1, hJava, PerSampleGradients.floats(params.get("conv1.weight")),
+                    PerSampleGradients.floats(params.get("conv1.bias")), pooledJava, winnerJava);
+            boolean same = Arrays.equals(h, 0, inputs, hJava, 0, inputs)
+                    && Arrays.equals(pooled1, 0, outputs, pooledJava, 0, outputs)
+                    && Arrays.equals(winner1, 0, outputs, winnerJava, 0, outputs);
+            if (JAVA_CONV1.putIfAbsent(shape, same) == null && !same) {
+                LOG.info("per-sample cnn route: the Java first convolution does not round as this libtorch does for pieces of {};"
+                        + " libtorch's stays in use (slower)", shape);
+            }
+        }
+    }
+
+    /** (x − mean) / std channels-last into {@code into}, as {@link CnnNet#normalized} computes it (two float roundings). */
+    private static void normalized(Tensor x, float[] into) {
+        channelsLast(x, into);
+        for (int i = 0, end = Math.toIntExact(x.numel()); i < end; i++) {
+            into[i] = (into[i] - CnnNet.MEAN) / CnnNet.STD;
+        }
     }
 
     /** t's elements in channels-last order ([N][H][W][C]) into {@code into}. */

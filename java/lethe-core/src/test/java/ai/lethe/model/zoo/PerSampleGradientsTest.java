@@ -221,6 +221,47 @@ class PerSampleGradientsTest {
         }
     }
 
+    /**
+     * The route's first block in Java ({@link PooledConvKernels#convPoolRelu}) leaves every sum exactly as the
+     * libtorch first block does: the first piece of a shape checks it against libtorch's, later ones use it. Where
+     * this libtorch rounds its first convolution in another order the check fails and the route keeps libtorch's
+     * (the sums still agree): that fails the test on an AVX-512 machine, where the order was established, and skips
+     * it elsewhere.
+     */
+    @Test
+    void theJavaFirstBlockLeavesTheLibtorchBlocksSumsBitForBit() {
+        try (ZooModel m = model("cnn"); VectorKernels k = new VectorKernels(); PointerScope scope = new PointerScope()) {
+            CnnNet net = (CnnNet) m.net();
+            Batch b = batch(37, 11); // a size no other test here uses: its first piece is checked below
+            for (Loss loss : new Loss[] {Loss.CROSS_ENTROPY, Loss.LOGIT_NORM}) {
+                boolean absolute = loss == Loss.LOGIT_NORM;
+                Map<String, Tensor> libtorch;
+                PooledCnnGradients.javaConv1Allowed = false;
+                try {
+                    libtorch = PooledCnnGradients.sum(net, LibtorchModel.input(b), LibtorchModel.labels(b), loss, absolute, k.pooledConv(), 1);
+                } finally {
+                    PooledCnnGradients.javaConv1Allowed = true;
+                }
+                for (int call = 0; call < 2; call++) { // the checking piece, then one that uses the outcome
+                    Map<String, Tensor> sums = PooledCnnGradients.sum(net, LibtorchModel.input(b), LibtorchModel.labels(b), loss, absolute,
+                            k.pooledConv(), 1);
+                    assertNotNull(PooledCnnGradients.javaConv1(37, 1, 28), "the first piece of a shape checks the Java first block");
+                    for (String name : libtorch.keySet()) {
+                        assertTrue(Arrays.equals(floats(libtorch.get(name)), floats(sums.get(name))), loss + " call " + call + ": " + name);
+                    }
+                }
+            }
+            // Strict where the order was established (x86-64 with AVX-512: oneDNN's AVX-512 direct convolution, the
+            // Vector API at 512 bits); elsewhere a libtorch that sums in another order only costs speed.
+            String message = "the Java first block (normalisation, convPoolRelu) differs from libtorch's here: the route keeps libtorch's (slower)";
+            if (jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.vectorBitSize() == 512) {
+                assertTrue(PooledCnnGradients.javaConv1(37, 1, 28), message);
+            } else {
+                org.junit.jupiter.api.Assumptions.assumeTrue(PooledCnnGradients.javaConv1(37, 1, 28), message);
+            }
+        }
+    }
+
     @Test
     void cnnBatchesAreCutIntoPiecesOnlyWhereEachHasSamplesEnough() {
         assertEquals(1, PooledCnnGradients.piecesFor(65, 1));
