@@ -82,7 +82,8 @@ public final class KernelWarmup {
             HostTensors convG = HostTensors.wrap(new float[(int) conv.outputSize()]);
             HostTensors convA = HostTensors.wrap(new float[(int) conv.inputSize()]);
             // the cnn's pooled-convolution backward: the wide scheme with an input gradient (16 input channels) and
-            // the narrow one (1), with values that pass the ReLU in some windows and not in others
+            // the narrow one (1), with values that pass the ReLU in some windows and not in others; and the fused
+            // forward the cnn's route runs for its first block (one input channel)
             PooledConvKernels pooledKernels = k.pooledConv(); // one thread, as k
             PooledConvGeometry[] pooledGeometries = {new PooledConvGeometry(2, 16, 6, 6, 32, 3, 1), new PooledConvGeometry(2, 1, 8, 8, 16, 3, 1)};
             float[][][] pooledOperands = new float[2][][];
@@ -100,6 +101,9 @@ public final class KernelWarmup {
                     pooledKernels.poolRelu(o[0], g.samples(), g.outHeight(), g.outWidth(), g.outChannels(), o[1], o[2]);
                     pooledKernels.backward(g, o[3], o[4], o[5], o[1], o[2], i % 2 == 0, o[6], o[7], o[8]);
                 }
+                PooledConvGeometry first = pooledGeometries[1];
+                float[][] f = pooledOperands[1];
+                pooledKernels.convPoolRelu(first, f[3], f[4], f[7], f[1], f[2]);
                 k.accumulateSquare(td, tc, 1e-9f);
                 k.accumulateAbs(td, tc, 1e-9f);
                 k.stats(tc);
