@@ -12,7 +12,8 @@ final class WorkersOption {
                     + " taking every N-th batch; their sums are added at the end, so the result equals one worker's up to the"
                     + " order of fp32 additions. Applies to the batch estimators and to the per-sample estimator on zoo models"
                     + " (TorchScript models' per-sample passes use threads inside each batch instead). auto: 1, or one per"
-                    + " GPU listed in --device cuda:0,1,... (default: ${DEFAULT-VALUE}).")
+                    + " GPU listed in --device cuda:0,1,..., and one per core for the per-sample estimator on the zoo cnn on the"
+                    + " CPU (default: ${DEFAULT-VALUE}).")
     Integer workers;
 
     /** Applies an explicit --workers to the opened instance (auto leaves what the device chose). */

@@ -23,10 +23,11 @@ import ai.lethe.model.Loss;
  * most (and only where the pooled value is positive), and the per-sample weight gradients and the input gradient
  * are formed from those positions alone — about a quarter of the dense products, with no output gradient tensor.
  *
- * <p>libtorch still computes what decides which position wins: the convolutions' forward (the same calls as
- * {@link CnnNet#forward}, channels-last, which round a batch as they round one sample), so the max-pool winners are
- * the ones the one-sample loop sees. Max-pool and ReLU are exact, so their Java outputs, fed to the next convolution,
- * are libtorch's bit for bit. The head (fc1, ReLU, fc2, the loss) runs in libtorch with autograd, its linear layers'
+ * <p>The winners must be the ones the one-sample loop sees, so the convolutions' values must be libtorch's bit for
+ * bit: conv2's forward is libtorch's own call as in {@link CnnNet#forward} (channels-last, which rounds a batch as
+ * one sample); the first block runs in Java in libtorch's summation order once a check has shown it identical
+ * ({@link #firstBlock}). Max-pool and ReLU are exact, so their Java outputs, fed to the next convolution, are
+ * libtorch's bit for bit. The head (fc1, ReLU, fc2, the loss) runs in libtorch with autograd, its linear layers'
  * sums by {@link PerSampleGradients}' formulas, and the gradient at its input goes to the kernels. The cnn's
  * convolutions are 3×3 with padding 1 ({@link CnnNet}).
  *
