@@ -93,6 +93,8 @@ public final class KernelWarmup {
                 pooledOperands[j] = new float[][] {pattern(4 * out), new float[out], new float[out], pattern(in), pattern(g.weightSize()),
                     pattern(out), new float[g.weightSize()], new float[g.outChannels()], j == 0 ? new float[in] : null};
             }
+            float[][] headOperands = {pattern(210), pattern(630), pattern(9), pattern(27), pattern(3), new float[630], new float[9],
+                new float[27], new float[3], new float[210]}; // input, w1, b1, w2, b2, their sums, input gradient
             for (int i = 0; i < 400; i++) {
                 k.accumulateConvPerSampleProducts(convAcc, convG, convA, conv, i % 2 == 0);
                 for (int j = 0; j < 2; j++) {
@@ -104,6 +106,10 @@ public final class KernelWarmup {
                 PooledConvGeometry first = pooledGeometries[1];
                 float[][] f = pooledOperands[1];
                 pooledKernels.convPoolRelu(first, f[3], f[4], f[7], f[1], f[2]);
+                // the cnn's head: blocks of two samples by four and the tails past them (3 samples, 70 wide, 9 hidden)
+                pooledKernels.head().backward(3, 70, 9, 3, headOperands[0], headOperands[1], headOperands[2], headOperands[3],
+                        headOperands[4], i % 2 == 0 ? null : new int[] {0, 1, 2}, i % 4 < 2, headOperands[5], headOperands[6],
+                        headOperands[7], headOperands[8], headOperands[9]);
                 k.accumulateSquare(td, tc, 1e-9f);
                 k.accumulateAbs(td, tc, 1e-9f);
                 k.stats(tc);

@@ -54,6 +54,14 @@ public interface PooledConvKernels {
     void backward(PooledConvGeometry geometry, float[] input, float[] weight, float[] pooledGrad, float[] pooled,
                   float[] winner, boolean absolute, float[] weightSums, float[] biasSums, float[] inputGrad);
 
+    /**
+     * The {@link HeadKernels} of the same kind, for the network these blocks feed: the vector ones, or the scalar
+     * reference beside the scalar reference.
+     */
+    default HeadKernels head() {
+        return HeadKernels.vector();
+    }
+
     /** The same kernels on {@code threads} threads (the scalar reference has one). */
     PooledConvKernels onThreads(int threads);
 

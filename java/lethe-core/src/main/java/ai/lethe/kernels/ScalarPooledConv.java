@@ -14,6 +14,11 @@ final class ScalarPooledConv implements PooledConvKernels {
     }
 
     @Override
+    public HeadKernels head() {
+        return HeadKernels.scalar();
+    }
+
+    @Override
     public void poolRelu(float[] conv, int samples, int height, int width, int channels, float[] pooled, float[] winner) {
         PooledConvKernels.checkPoolSizes(conv, samples, height, width, channels, pooled, winner);
         int ph = height / 2, pw = width / 2;

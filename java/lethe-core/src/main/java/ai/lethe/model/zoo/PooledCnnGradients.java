@@ -6,11 +6,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-import org.bytedeco.pytorch.BoolOptional;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.TensorOptional;
-import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 
 import ai.lethe.kernels.PooledConvGeometry;
@@ -27,9 +24,9 @@ import ai.lethe.model.Loss;
  * bit: conv2's forward is libtorch's own call as in {@link CnnNet#forward} (channels-last, which rounds a batch as
  * one sample); the first block runs in Java in libtorch's summation order once a check has shown it identical
  * ({@link #firstBlock}). Max-pool and ReLU are exact, so their Java outputs, fed to the next convolution, are
- * libtorch's bit for bit. The head (fc1, ReLU, fc2, the loss) runs in libtorch with autograd, its linear layers'
- * sums by {@link PerSampleGradients}' formulas, and the gradient at its input goes to the kernels. The cnn's
- * convolutions are 3×3 with padding 1 ({@link CnnNet}).
+ * libtorch's bit for bit. The head (fc1, ReLU, fc2, the loss) runs in {@link ai.lethe.kernels.HeadKernels} (its
+ * values decide no winner, so its own summation order is fine), and the gradient at its input goes to the
+ * convolutions' kernels. The cnn's convolutions are 3×3 with padding 1 ({@link CnnNet}).
  *
  * <p>Memory: each thread that runs a piece keeps its scratch arrays (about 43 floats per input pixel of a piece:
  * 8 MiB for 64 Fashion-MNIST samples) until it ends; helper threads end 200 ms after their last piece.
@@ -187,47 +184,59 @@ final class PooledCnnGradients {
         float[] winner2 = scratch(6, (long) n * g2.pooledPerSample());
         float[] grad2 = scratch(7, (long) n * g2.pooledPerSample());
         float[] grad1 = scratch(8, (long) n * g1.pooledPerSample());
-        Tensor features;
         try (NoGradGuard off = new NoGradGuard()) {
             firstBlock(net, x, g1, kernels, h, pooled1, winner1);
             Tensor p1 = tensorChannelsLast(pooled1, n, c1, side / 2, side / 2);
             channelsLast(net.conv("conv2", p1), conv2);
-            kernels.poolRelu(conv2, n, side / 2, side / 2, c2, pooled2, winner2);
-            // channels-last features [N, P·C] as pooled2 holds them; fc1's weight columns are put in that order below
-            features = Net.tensor(Arrays.copyOf(pooled2, n * g2.pooledPerSample()), n, g2.pooledPerSample());
         }
-        features.requires_grad_(true);
-        // The head as CnnNet.head computes it, but on channels-last features with fc1's weight columns reordered to
-        // match (so that neither the features nor their gradient is transposed): the same products, summed over the
-        // features in another order, as a batched GEMM already sums them differently from a one-sample forward.
-        // Recorded here rather than in the network's trace, which belongs to the thread that set it.
-        Tensor w3 = channelsLastColumns(params.get("fc1.weight"), c2, g2.pooledPositions());
-        Tensor b3 = params.get("fc1.bias"), w4 = params.get("fc2.weight"), b4 = params.get("fc2.bias");
-        Tensor z1 = torch.linear(features, w3, new TensorOptional(b3));
-        Tensor hidden = torch.relu(z1);
-        Tensor logits = torch.linear(hidden, w4, new TensorOptional(b4));
-        List<TracedOp> ops = List.of(TracedOp.linear("fc1.weight", w3, "fc1.bias", b3, features, z1),
-                TracedOp.linear("fc2.weight", w4, "fc2.bias", b4, hidden, logits));
-        Tensor total = PerSampleGradients.summedLoss(logits, labels, loss);
-        TensorVector grads = torch.grad(new TensorVector(total), new TensorVector(z1, logits, features), new TensorVector(),
-                new BoolOptional(false), false, true);
-        Map<String, Tensor> out = new LinkedHashMap<>();
-        try (NoGradGuard off = new NoGradGuard()) {
-            grads.get(2).contiguous().data_ptr_float().get(grad2, 0, n * g2.pooledPerSample());
-            float[] s2 = new float[g2.weightSize()], b2 = new float[c2];
-            kernels.backward(g2, pooled1, PerSampleGradients.floats(params.get("conv2.weight")), grad2, pooled2, winner2, absolute, s2, b2, grad1);
-            float[] s1 = new float[g1.weightSize()], b1 = new float[c1];
-            kernels.backward(g1, h, PerSampleGradients.floats(params.get("conv1.weight")), grad1, pooled1, winner1, absolute, s1, b1, null);
-            out.put("conv1.weight", Net.tensor(s1, c1, cin, 3, 3));
-            out.put("conv1.bias", Net.tensor(b1, c1));
-            out.put("conv2.weight", Net.tensor(s2, c2, c1, 3, 3));
-            out.put("conv2.bias", Net.tensor(b2, c2));
-            for (int i = 0; i < ops.size(); i++) {
-                PerSampleGradients.add(out, ops.get(i), grads.get(i), absolute, null);
+        kernels.poolRelu(conv2, n, side / 2, side / 2, c2, pooled2, winner2);
+        // The head as CnnNet.head computes it, in HeadKernels, on the channels-last features as pooled2 holds them
+        // with fc1's weight columns put in that order (the same products summed in another order, as a batched GEMM
+        // already sums them differently from a one-sample forward); its sums go back to fc1's own column order.
+        int features = g2.pooledPerSample(), positions = g2.pooledPositions();
+        int hidden = Math.toIntExact(params.get("fc1.weight").size(0)), classes = Math.toIntExact(params.get("fc2.weight").size(0));
+        float[] w3 = PerSampleGradients.floats(params.get("fc1.weight")), w3ChannelsLast = new float[w3.length];
+        for (int j = 0; j < hidden; j++) {
+            for (int c = 0; c < c2; c++) {
+                for (int q = 0; q < positions; q++) {
+                    w3ChannelsLast[j * features + q * c2 + c] = w3[j * features + c * positions + q];
+                }
             }
-            // fc1's sums back to the weight's own column order [C·P]
-            out.put("fc1.weight", out.get("fc1.weight").view(-1, g2.pooledPositions(), c2).permute(0, 2, 1).reshape(-1, g2.pooledPerSample()));
         }
+        int[] classOf = null;
+        if (loss == Loss.CROSS_ENTROPY) {
+            long[] l = new long[n];
+            labels.contiguous().data_ptr_long().get(l);
+            classOf = new int[n];
+            for (int i = 0; i < n; i++) {
+                classOf[i] = Math.toIntExact(l[i]);
+            }
+        }
+        float[] s3 = new float[w3.length], sb3 = new float[hidden], s4 = new float[classes * hidden], sb4 = new float[classes];
+        kernels.head().backward(n, features, hidden, classes, pooled2, w3ChannelsLast, PerSampleGradients.floats(params.get("fc1.bias")),
+                PerSampleGradients.floats(params.get("fc2.weight")), PerSampleGradients.floats(params.get("fc2.bias")), classOf, absolute,
+                s3, sb3, s4, sb4, grad2);
+        float[] s3Own = new float[w3.length]; // back to [hidden][C·P]
+        for (int j = 0; j < hidden; j++) {
+            for (int c = 0; c < c2; c++) {
+                for (int q = 0; q < positions; q++) {
+                    s3Own[j * features + c * positions + q] = s3[j * features + q * c2 + c];
+                }
+            }
+        }
+        float[] s2 = new float[g2.weightSize()], b2 = new float[c2];
+        kernels.backward(g2, pooled1, PerSampleGradients.floats(params.get("conv2.weight")), grad2, pooled2, winner2, absolute, s2, b2, grad1);
+        float[] s1 = new float[g1.weightSize()], b1 = new float[c1];
+        kernels.backward(g1, h, PerSampleGradients.floats(params.get("conv1.weight")), grad1, pooled1, winner1, absolute, s1, b1, null);
+        Map<String, Tensor> out = new LinkedHashMap<>(); // in the network's parameter order
+        out.put("conv1.weight", Net.tensor(s1, c1, cin, 3, 3));
+        out.put("conv1.bias", Net.tensor(b1, c1));
+        out.put("conv2.weight", Net.tensor(s2, c2, c1, 3, 3));
+        out.put("conv2.bias", Net.tensor(b2, c2));
+        out.put("fc1.weight", Net.tensor(s3Own, hidden, features));
+        out.put("fc1.bias", Net.tensor(sb3, hidden));
+        out.put("fc2.weight", Net.tensor(s4, classes, hidden));
+        out.put("fc2.bias", Net.tensor(sb4, classes));
         return out;
     }
 
@@ -292,8 +301,4 @@ final class PooledCnnGradients {
         return t.permute(0, 3, 1, 2);
     }
 
-    /** A linear weight [out, C·P] (columns channel-major, as a flatten of NCHW gives them) with its columns in [P][C] order. */
-    private static Tensor channelsLastColumns(Tensor weight, int channels, int positions) {
-        return weight.detach().view(-1, channels, positions).permute(0, 2, 1).contiguous().view(-1, (long) channels * positions);
-    }
 }
