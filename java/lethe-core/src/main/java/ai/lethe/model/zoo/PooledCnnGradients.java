@@ -28,8 +28,9 @@ import ai.lethe.model.Loss;
  * values decide no winner, so its own summation order is fine), and the gradient at its input goes to the
  * convolutions' kernels. The cnn's convolutions are 3×3 with padding 1 ({@link CnnNet}).
  *
- * <p>Memory: each thread that runs a piece keeps its scratch arrays (about 43 floats per input pixel of a piece:
- * 8 MiB for 64 Fashion-MNIST samples) until it ends; helper threads end 200 ms after their last piece.
+ * <p>Memory: each thread that runs a piece keeps its scratch arrays (about 52 floats per input pixel of a piece,
+ * 10 MiB for 64 Fashion-MNIST samples, and four arrays the size of fc1's weight, 1.6 MiB) until it ends; helper
+ * threads end 200 ms after their last piece, the estimator's workers with their pass.
  */
 final class PooledCnnGradients {
 
@@ -37,7 +38,7 @@ final class PooledCnnGradients {
     }
 
     /** Scratch arrays per thread, grown as batches need them. */
-    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[13][]);
+    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[16][]);
 
     private static float[] scratch(int slot, long size) {
         float[][] s = SCRATCH.get();
@@ -88,7 +89,11 @@ final class PooledCnnGradients {
                                             PooledConvKernels kernels, int threads) {
         int callers = CALLERS.incrementAndGet();
         try {
-            return sum(net, x, labels, loss, absolute, kernels, piecesFor(Math.toIntExact(x.size(0)), Math.max(1, threads / callers)));
+            // this caller's share of the threads, for its pieces or, in one piece, for the kernels' own tasks (a
+            // worker beside others keeps its kernels on its own thread: tasks in the common pool as well were more
+            // threads than cores)
+            int share = Math.max(1, threads / callers);
+            return sum(net, x, labels, loss, absolute, kernels.onThreads(share), piecesFor(Math.toIntExact(x.size(0)), share));
         } finally {
             CALLERS.decrementAndGet();
         }
@@ -195,7 +200,12 @@ final class PooledCnnGradients {
         // already sums them differently from a one-sample forward); its sums go back to fc1's own column order.
         int features = g2.pooledPerSample(), positions = g2.pooledPositions();
         int hidden = Math.toIntExact(params.get("fc1.weight").size(0)), classes = Math.toIntExact(params.get("fc2.weight").size(0));
-        float[] w3 = PerSampleGradients.floats(params.get("fc1.weight")), w3ChannelsLast = new float[w3.length];
+        // fc1's weight (100 K floats for Fashion-MNIST) and its sums in scratch: fresh arrays per batch were most of
+        // the garbage of a pass
+        int w3Size = hidden * features;
+        float[] w3 = scratch(12, w3Size), w3ChannelsLast = scratch(13, w3Size), s3 = scratch(14, w3Size), s3Own = scratch(15, w3Size);
+        params.get("fc1.weight").contiguous().data_ptr_float().get(w3, 0, w3Size);
+        Arrays.fill(s3, 0, w3Size, 0f); // the kernel adds to it
         for (int j = 0; j < hidden; j++) {
             for (int c = 0; c < c2; c++) {
                 for (int q = 0; q < positions; q++) {
@@ -212,11 +222,11 @@ final class PooledCnnGradients {
                 classOf[i] = Math.toIntExact(l[i]);
             }
         }
-        float[] s3 = new float[w3.length], sb3 = new float[hidden], s4 = new float[classes * hidden], sb4 = new float[classes];
+        float[] sb3 = new float[hidden], s4 = new float[classes * hidden], sb4 = new float[classes];
         kernels.head().backward(n, features, hidden, classes, pooled2, w3ChannelsLast, PerSampleGradients.floats(params.get("fc1.bias")),
                 PerSampleGradients.floats(params.get("fc2.weight")), PerSampleGradients.floats(params.get("fc2.bias")), classOf, absolute,
                 s3, sb3, s4, sb4, grad2);
-        float[] s3Own = new float[w3.length]; // back to [hidden][C·P]
+        // back to [hidden][C·P]
         for (int j = 0; j < hidden; j++) {
             for (int c = 0; c < c2; c++) {
                 for (int q = 0; q < positions; q++) {
@@ -233,7 +243,7 @@ final class PooledCnnGradients {
         out.put("conv1.bias", Net.tensor(b1, c1));
         out.put("conv2.weight", Net.tensor(s2, c2, c1, 3, 3));
         out.put("conv2.bias", Net.tensor(b2, c2));
-        out.put("fc1.weight", Net.tensor(s3Own, hidden, features));
+        out.put("fc1.weight", tensor(s3Own, w3Size, hidden, features));
         out.put("fc1.bias", Net.tensor(sb3, hidden));
         out.put("fc2.weight", Net.tensor(s4, classes, hidden));
         out.put("fc2.bias", Net.tensor(sb4, classes));
@@ -292,6 +302,13 @@ final class PooledCnnGradients {
     private static void channelsLast(Tensor t, float[] into) {
         Tensor c = t.permute(0, 2, 3, 1).contiguous(); // a view, no copy, when t is channels-last already
         c.data_ptr_float().get(into, 0, Math.toIntExact(c.numel()));
+    }
+
+    /** The first {@code count} values of a scratch array as a tensor of that shape. */
+    private static Tensor tensor(float[] values, int count, long... shape) {
+        Tensor t = torch.empty(shape);
+        t.data_ptr_float().put(values, 0, count);
+        return t;
     }
 
     /** A channels-last tensor [N, C, H, W] holding {@code values} ([N][H][W][C]). */
