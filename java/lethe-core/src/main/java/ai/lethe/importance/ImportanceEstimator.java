@@ -318,7 +318,8 @@ public final class ImportanceEstimator {
                     int index = w;
                     Thread t = new Thread(() -> {
                         try {
-                            r.run(replicas.get(index), index, queues.get(index), shared, path);
+                            // host kernels called from this worker use its share of the cores
+                            ai.lethe.kernels.HostThreads.runAsOneOf(n, () -> r.run(replicas.get(index), index, queues.get(index), shared, path));
                         } catch (Throwable e) {
                             failure.compareAndSet(null, e);
                         }

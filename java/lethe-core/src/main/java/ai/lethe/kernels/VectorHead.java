@@ -18,19 +18,13 @@ final class VectorHead implements HeadKernels {
     private static final VectorSpecies<Float> SPECIES = VectorApiKernels.SPECIES;
     private static final int LANES = SPECIES.length();
 
-    /** Per-thread scratch, grown as calls need it. */
-    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[8][]);
+    private static final ThreadScratch SCRATCH = new ThreadScratch(5);
 
     private VectorHead() {
     }
 
     private static float[] scratch(int slot, long size) {
-        float[][] s = SCRATCH.get();
-        int n = Math.toIntExact(size);
-        if (s[slot] == null || s[slot].length < n) {
-            s[slot] = new float[n];
-        }
-        return s[slot];
+        return SCRATCH.floats(slot, size);
     }
 
     @Override

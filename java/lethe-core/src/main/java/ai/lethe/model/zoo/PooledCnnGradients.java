@@ -37,16 +37,10 @@ final class PooledCnnGradients {
     private PooledCnnGradients() {
     }
 
-    /** Scratch arrays per thread, grown as batches need them. */
-    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[16][]);
+    private static final ai.lethe.kernels.ThreadScratch SCRATCH = new ai.lethe.kernels.ThreadScratch(16);
 
     private static float[] scratch(int slot, long size) {
-        float[][] s = SCRATCH.get();
-        int n = Math.toIntExact(size);
-        if (s[slot] == null || s[slot].length < n) {
-            s[slot] = new float[n];
-        }
-        return s[slot];
+        return SCRATCH.floats(slot, size);
     }
 
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(PooledCnnGradients.class);
@@ -75,28 +69,21 @@ final class PooledCnnGradients {
         return Math.max(1, Math.min(threads, n / MIN_PIECE));
     }
 
-    /** Threads inside {@link #sum} now: workers running side by side share the cores instead of each cutting pieces. */
-    private static final java.util.concurrent.atomic.AtomicInteger CALLERS = new java.util.concurrent.atomic.AtomicInteger();
-
     /**
      * As {@link PerSampleGradients#sum}, for a {@link CnnNet} whose {@link CnnNet#pooledPerSample()} holds. A caller
      * alone with {@code threads} cores cuts the batch into {@link #piecesFor} contiguous pieces, each run on its own
      * thread from the convolutions' forward to the kernels (on one thread each) and added in piece order: libtorch's
      * calls on a batch of this size leave cores idle, and one thread's libtorch calls overlap another's kernels.
-     * Callers side by side (the estimator's workers, one per core by default) share the threads out among them.
+     * A caller running as one of several workers side by side ({@link ai.lethe.kernels.HostThreads}: the
+     * estimator's, one per core by default) uses its share of the threads.
      */
     static Map<String, Tensor> sumOnThreads(CnnNet net, Tensor x, Tensor labels, Loss loss, boolean absolute,
                                             PooledConvKernels kernels, int threads) {
-        int callers = CALLERS.incrementAndGet();
-        try {
-            // this caller's share of the threads, for its pieces or, in one piece, for the kernels' own tasks (a
-            // worker beside others keeps its kernels on its own thread: tasks in the common pool as well were more
-            // threads than cores)
-            int share = Math.max(1, threads / callers);
-            return sum(net, x, labels, loss, absolute, kernels.onThreads(share), piecesFor(Math.toIntExact(x.size(0)), share));
-        } finally {
-            CALLERS.decrementAndGet();
-        }
+        // this caller's share of the threads, for its pieces or, in one piece, for the kernels' own tasks (a worker
+        // beside others keeps its kernels on its own thread: tasks in the common pool as well were more threads
+        // than cores). Declared by the caller, not counted here: the cut decides how the sums are rounded.
+        int share = ai.lethe.kernels.HostThreads.share(threads);
+        return sum(net, x, labels, loss, absolute, kernels.onThreads(share), piecesFor(Math.toIntExact(x.size(0)), share));
     }
 
     /** As {@link #sumOnThreads}, in {@code pieces} pieces (one piece: on the calling thread alone). */
@@ -200,8 +187,7 @@ final class PooledCnnGradients {
         // already sums them differently from a one-sample forward); its sums go back to fc1's own column order.
         int features = g2.pooledPerSample(), positions = g2.pooledPositions();
         int hidden = Math.toIntExact(params.get("fc1.weight").size(0)), classes = Math.toIntExact(params.get("fc2.weight").size(0));
-        // fc1's weight (100 K floats for Fashion-MNIST) and its sums in scratch: fresh arrays per batch were most of
-        // the garbage of a pass
+        // fc1's weight (100 K floats for Fashion-MNIST), reordered, and its sums: scratch reused batch after batch
         int w3Size = hidden * features;
         float[] w3 = scratch(12, w3Size), w3ChannelsLast = scratch(13, w3Size), s3 = scratch(14, w3Size), s3Own = scratch(15, w3Size);
         params.get("fc1.weight").contiguous().data_ptr_float().get(w3, 0, w3Size);
@@ -251,8 +237,8 @@ final class PooledCnnGradients {
     }
 
     /**
-     * h = the normalised input, channels-last; pooled1 and winner1 = the first block's max-pool (before the ReLU's
-     * zeros) and its winners. In Java ({@link PooledConvKernels#convPoolRelu}: no conv1 output tensor, no
+     * h = the normalised input, channels-last; pooled1 and winner1 = the first block's max-pool and ReLU, and the
+     * max-pool's winners. In Java ({@link PooledConvKernels#convPoolRelu}: no conv1 output tensor, no
      * channels-last copy, about a fifth of the pass) once the check for this piece shape has found it equal to
      * libtorch's bit for bit; until then, and wherever it did not, by libtorch's calls as {@link CnnNet#forward}
      * makes them.
