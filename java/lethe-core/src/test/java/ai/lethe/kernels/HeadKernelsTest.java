@@ -13,7 +13,8 @@ import org.junit.jupiter.api.Test;
  * The vector {@link HeadKernels} against the scalar reference, and the reference against per-sample gradients
  * formed one sample at a time by finite differences of its own loss: seeded inputs, odd sizes (1, 7, 65 samples;
  * widths around the vector width and past whole blocks; hidden sizes that do and do not fill blocks of four),
- * cross-entropy and the label-free loss, squares and absolute values.
+ * cross-entropy and the label-free loss, squares and absolute values. {@link #failures} is also run at a forced
+ * 128-bit width by {@link VectorFallbackTest}.
  */
 class HeadKernelsTest {
 
@@ -22,30 +23,36 @@ class HeadKernelsTest {
 
     @Test
     void vectorKernelsEqualTheReference() {
+        List<String> failed = failures(HeadKernels.vector());
+        assertTrue(failed.isEmpty(), String.join("\n", failed));
+    }
+
+    /** Every size, loss and f of this class on {@code kernels} against the reference; the messages of those that failed. */
+    static List<String> failures(HeadKernels kernels) {
         List<String> failed = new ArrayList<>();
         long seed = 1;
         for (int[] s : SIZES) {
             for (boolean labelFree : new boolean[] {false, true}) {
                 for (boolean absolute : new boolean[] {false, true}) {
                     try {
-                        check(s, labelFree, absolute, seed++);
+                        check(kernels, s, labelFree, absolute, seed++);
                     } catch (AssertionError | RuntimeException e) {
                         failed.add(java.util.Arrays.toString(s) + " labelFree=" + labelFree + " absolute=" + absolute + ": " + e.getMessage());
                     }
                 }
             }
         }
-        assertTrue(failed.isEmpty(), String.join("\n", failed));
+        return failed;
     }
 
-    private static void check(int[] s, boolean labelFree, boolean absolute, long seed) {
+    private static void check(HeadKernels kernels, int[] s, boolean labelFree, boolean absolute, long seed) {
         int n = s[0], in = s[1], hidden = s[2], classes = s[3];
         SplittableRandom r = new SplittableRandom(seed);
         float[] input = values(r, n * in, 1), w1 = values(r, hidden * in, 1 / Math.sqrt(in)), b1 = values(r, hidden, 0.1);
         float[] w2 = values(r, classes * hidden, 1 / Math.sqrt(hidden)), b2 = values(r, classes, 0.1);
         int[] labels = labelFree ? null : r.ints(n, 0, classes).toArray();
         float[][] ref = run(HeadKernels.scalar(), n, in, hidden, classes, input, w1, b1, w2, b2, labels, absolute);
-        float[][] got = run(HeadKernels.vector(), n, in, hidden, classes, input, w1, b1, w2, b2, labels, absolute);
+        float[][] got = run(kernels, n, in, hidden, classes, input, w1, b1, w2, b2, labels, absolute);
         String[] names = {"w1 sums", "b1 sums", "w2 sums", "b2 sums", "input gradient"};
         for (int i = 0; i < names.length; i++) {
             PooledConvKernelsTest.close(names[i], ref[i], got[i]);

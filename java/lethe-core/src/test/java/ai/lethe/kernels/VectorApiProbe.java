@@ -6,7 +6,8 @@ import ai.lethe.kernels.check.KernelChecks;
  * Run in a child JVM by {@link VectorFallbackTest}: opens the vector back end the way programs do (twice through
  * {@link Backends}, once as a library user would, with {@code new VectorKernels()}, to show the fallback warns
  * once), prints what it got, then runs every kernel check against the reference on the opened and on the
- * directly constructed back end, and the pooled-convolution checks on the latter, and prints how many failed.
+ * directly constructed back end, and the pooled-convolution and head checks on the latter, and prints how many
+ * failed.
  */
 public final class VectorApiProbe {
 
@@ -34,6 +35,10 @@ public final class VectorApiProbe {
             for (String f : PooledConvKernelsTest.failures(direct.pooledConv())) {
                 failed++;
                 System.out.println("FAILED pooled convolution " + f);
+            }
+            for (String f : HeadKernelsTest.failures(direct.pooledConv().head())) {
+                failed++;
+                System.out.println("FAILED head " + f);
             }
         }
         System.out.println("failed: " + failed);
