@@ -18,7 +18,7 @@ final class VectorHead implements HeadKernels {
     private static final VectorSpecies<Float> SPECIES = VectorApiKernels.SPECIES;
     private static final int LANES = SPECIES.length();
 
-    private static final ThreadScratch SCRATCH = new ThreadScratch(5);
+    private static final ThreadScratch SCRATCH = new ThreadScratch(4);
 
     private VectorHead() {
     }
@@ -34,11 +34,11 @@ final class VectorHead implements HeadKernels {
         if (n == 0) {
             return;
         }
-        float[] z = scratch(1, (long) n * hidden);
+        float[] z = scratch(0, (long) n * hidden);
         Products p = new Products(in, hidden);
         p.hiddenLayer(n, input, w1, b1, z);
         // the small part: ReLU, fc2, the loss's gradient, back through fc2 and the ReLU; the sums of fc2 and the biases
-        float[] dz = scratch(2, (long) n * hidden), dzF = scratch(3, (long) n * hidden);
+        float[] dz = scratch(1, (long) n * hidden), dzF = scratch(2, (long) n * hidden);
         float[] h = new float[hidden], logits = new float[classes], dLogits = new float[classes];
         for (int s = 0; s < n; s++) {
             for (int j = 0; j < hidden; j++) {
@@ -72,7 +72,7 @@ final class VectorHead implements HeadKernels {
             }
         }
         p.inputGradient(n, dz, w1, inputGrad);
-        float[] inputF = scratch(4, (long) n * in); // f(input): the squares (or |·|) of w1's per-sample gradient factor
+        float[] inputF = scratch(3, (long) n * in); // f(input): the squares (or |·|) of w1's per-sample gradient factor
         for (int i = 0, end = n * in; i < end; i++) {
             inputF[i] = absolute ? Math.abs(input[i]) : input[i] * input[i];
         }

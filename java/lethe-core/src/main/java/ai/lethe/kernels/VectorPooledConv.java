@@ -63,26 +63,33 @@ final class VectorPooledConv implements PooledConvKernels {
                         win.blend(FloatVector.broadcast(SPECIES, 3f), v3.compare(VectorOperators.GT, best)).intoArray(winner, out + c);
                     }
                     for (; c < channels; c++) {
-                        float v0 = conv[at + c], v1 = conv[at + channels + c], v2 = conv[at + row + c], v3 = conv[at + row + channels + c];
-                        float best = v0;
-                        int win = 0;
-                        if (v1 > best) {
-                            best = v1;
-                            win = 1;
-                        }
-                        if (v2 > best) {
-                            best = v2;
-                            win = 2;
-                        }
-                        if (v3 > best) {
-                            win = 3;
-                        }
-                        pooled[out + c] = Math.max(Math.max(Math.max(v0, v1), Math.max(v2, v3)), 0f);
-                        winner[out + c] = win;
+                        poolOne(conv[at + c], conv[at + channels + c], conv[at + row + c], conv[at + row + channels + c], pooled, winner, out + c);
                     }
                 }
             }
         }
+    }
+
+    /**
+     * One channel of one window, as the vector loops pool theirs: the value by max (NaN-propagating) then the ReLU,
+     * the winner by strict comparisons (a later position wins only if larger).
+     */
+    private static void poolOne(float v0, float v1, float v2, float v3, float[] pooled, float[] winner, int at) {
+        float best = v0;
+        int win = 0;
+        if (v1 > best) {
+            best = v1;
+            win = 1;
+        }
+        if (v2 > best) {
+            best = v2;
+            win = 2;
+        }
+        if (v3 > best) {
+            win = 3;
+        }
+        pooled[at] = Math.max(Math.max(Math.max(v0, v1), Math.max(v2, v3)), 0f);
+        winner[at] = win;
     }
 
     @Override
@@ -207,22 +214,7 @@ final class VectorPooledConv implements PooledConvKernels {
                 a2 = Math.fma(w, padded[i + down], a2);
                 a3 = Math.fma(w, padded[i + down + cin], a3);
             }
-            float v0 = a0 + bias[o], v1 = a1 + bias[o], v2 = a2 + bias[o], v3 = a3 + bias[o];
-            float best = v0;
-            int win = 0;
-            if (v1 > best) {
-                best = v1;
-                win = 1;
-            }
-            if (v2 > best) {
-                best = v2;
-                win = 2;
-            }
-            if (v3 > best) {
-                win = 3;
-            }
-            pooled[at] = Math.max(Math.max(Math.max(v0, v1), Math.max(v2, v3)), 0f);
-            winner[at] = win;
+            poolOne(a0 + bias[o], a1 + bias[o], a2 + bias[o], a3 + bias[o], pooled, winner, at);
         }
     }
 

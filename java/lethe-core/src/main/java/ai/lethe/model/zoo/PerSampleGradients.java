@@ -54,6 +54,14 @@ public final class PerSampleGradients {
     }
 
     /**
+     * Whether {@link #sum} sends {@code net}'s host inputs to {@link PooledCnnGradients}: the cnn without LoRA
+     * branches, with a host back end forming the products.
+     */
+    static boolean takesPooledRoute(Net net, Kernels convKernels) {
+        return net instanceof CnnNet cnn && cnn.pooledPerSample() && convKernels != null && convKernels.hostMemory();
+    }
+
+    /**
      * The per-sample sums for every parameter (and LoRA tensor) the forward pass of {@code net} uses, keyed by
      * parameter name ({@link Lora#nameA()} and {@link Lora#nameB()} for LoRA tensors), shaped like the parameter.
      *
@@ -67,11 +75,11 @@ public final class PerSampleGradients {
         if (net.training()) {
             throw new IllegalStateException("per-sample gradients need eval mode: in train mode BatchNorm mixes the samples");
         }
-        if (net instanceof CnnNet cnn && cnn.pooledPerSample() && convKernels != null && convKernels.hostMemory() && !x.is_cuda()) {
+        if (takesPooledRoute(net, convKernels) && !x.is_cuda()) {
             // the vector back end's pooled kernels on its threads; the scalar reference for the scalar back end
             ai.lethe.kernels.VectorKernels vector = convKernels.unwrap() instanceof ai.lethe.kernels.VectorKernels v ? v : null;
             PooledConvKernels pooled = vector == null ? PooledConvKernels.scalar() : vector.pooledConv();
-            return PooledCnnGradients.sumOnThreads(cnn, x, labels, loss, absolute, pooled, vector == null ? 1 : vector.threads());
+            return PooledCnnGradients.sumOnThreads((CnnNet) net, x, labels, loss, absolute, pooled, vector == null ? 1 : vector.threads());
         }
         List<TracedOp> ops;
         Tensor total;

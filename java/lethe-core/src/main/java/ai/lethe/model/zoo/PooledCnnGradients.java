@@ -58,7 +58,12 @@ final class PooledCnnGradients {
 
     /** Tests: the check's outcome for a piece shape, null before the first piece of that shape. */
     static Boolean javaConv1(int samples, int channels, int side) {
-        return JAVA_CONV1.get(samples + "x" + channels + "x" + side);
+        return JAVA_CONV1.get(shape(samples, channels, side));
+    }
+
+    /** The key of {@link #JAVA_CONV1}. */
+    private static String shape(int samples, int channels, int side) {
+        return samples + "x" + channels + "x" + side;
     }
 
     /** Samples below which a piece of a batch is not worth its own thread (libtorch's per-call costs dominate). */
@@ -192,13 +197,7 @@ final class PooledCnnGradients {
         float[] w3 = scratch(12, w3Size), w3ChannelsLast = scratch(13, w3Size), s3 = scratch(14, w3Size), s3Own = scratch(15, w3Size);
         params.get("fc1.weight").contiguous().data_ptr_float().get(w3, 0, w3Size);
         Arrays.fill(s3, 0, w3Size, 0f); // the kernel adds to it
-        for (int j = 0; j < hidden; j++) {
-            for (int c = 0; c < c2; c++) {
-                for (int q = 0; q < positions; q++) {
-                    w3ChannelsLast[j * features + q * c2 + c] = w3[j * features + c * positions + q];
-                }
-            }
-        }
+        swapColumnOrder(w3, w3ChannelsLast, hidden, c2, positions);
         int[] classOf = null;
         if (loss == Loss.CROSS_ENTROPY) {
             long[] l = new long[n];
@@ -212,14 +211,7 @@ final class PooledCnnGradients {
         kernels.head().backward(n, features, hidden, classes, pooled2, w3ChannelsLast, PerSampleGradients.floats(params.get("fc1.bias")),
                 PerSampleGradients.floats(params.get("fc2.weight")), PerSampleGradients.floats(params.get("fc2.bias")), classOf, absolute,
                 s3, sb3, s4, sb4, grad2);
-        // back to [hidden][C·P]
-        for (int j = 0; j < hidden; j++) {
-            for (int c = 0; c < c2; c++) {
-                for (int q = 0; q < positions; q++) {
-                    s3Own[j * features + c * positions + q] = s3[j * features + q * c2 + c];
-                }
-            }
-        }
+        swapColumnOrder(s3, s3Own, hidden, positions, c2); // back to [hidden][C·P]
         float[] s2 = new float[g2.weightSize()], b2 = new float[c2];
         kernels.backward(g2, pooled1, PerSampleGradients.floats(params.get("conv2.weight")), grad2, pooled2, winner2, absolute, s2, b2, grad1);
         float[] s1 = new float[g1.weightSize()], b1 = new float[c1];
@@ -247,13 +239,10 @@ final class PooledCnnGradients {
                                    float[] pooled1, float[] winner1) {
         int n = g1.samples(), side = g1.inHeight(), c1 = g1.outChannels();
         int inputs = n * g1.inputPerSample(), outputs = n * g1.pooledPerSample();
-        String shape = n + "x" + g1.inChannels() + "x" + side;
+        String shape = shape(n, g1.inChannels(), side);
         Boolean javaMatches = javaConv1Allowed ? JAVA_CONV1.get(shape) : Boolean.FALSE;
-        Map<String, Tensor> params = net.parameters();
         if (Boolean.TRUE.equals(javaMatches)) {
-            normalized(x, h);
-            kernels.convPoolRelu(g1, h, PerSampleGradients.floats(params.get("conv1.weight")), PerSampleGradients.floats(params.get("conv1.bias")),
-                    pooled1, winner1);
+            javaFirstBlock(net, x, g1, kernels, h, pooled1, winner1);
             return;
         }
         Tensor in = net.normalized(x);
@@ -263,15 +252,37 @@ final class PooledCnnGradients {
         kernels.poolRelu(conv1, n, side, side, c1, pooled1, winner1);
         if (javaMatches == null) { // the first piece of this shape: check the Java block against what libtorch just gave
             float[] hJava = scratch(9, inputs), pooledJava = scratch(10, outputs), winnerJava = scratch(11, outputs);
-            normalized(x, hJava);
-            kernels.convPoolRelu(g1, hJava, PerSampleGradients.floats(params.get("conv1.weight")),
-                    PerSampleGradients.floats(params.get("conv1.bias")), pooledJava, winnerJava);
+            javaFirstBlock(net, x, g1, kernels, hJava, pooledJava, winnerJava);
             boolean same = Arrays.equals(h, 0, inputs, hJava, 0, inputs)
                     && Arrays.equals(pooled1, 0, outputs, pooledJava, 0, outputs)
                     && Arrays.equals(winner1, 0, outputs, winnerJava, 0, outputs);
             if (JAVA_CONV1.putIfAbsent(shape, same) == null && !same) {
                 LOG.info("per-sample cnn route: the Java first convolution does not round as this libtorch does for pieces of {};"
                         + " libtorch's stays in use (slower)", shape);
+            }
+        }
+    }
+
+    /** The first block in Java: the normalisation, then {@link PooledConvKernels#convPoolRelu}. */
+    private static void javaFirstBlock(CnnNet net, Tensor x, PooledConvGeometry g1, PooledConvKernels kernels, float[] h,
+                                       float[] pooled1, float[] winner1) {
+        normalized(x, h);
+        Map<String, Tensor> params = net.parameters();
+        kernels.convPoolRelu(g1, h, PerSampleGradients.floats(params.get("conv1.weight")), PerSampleGradients.floats(params.get("conv1.bias")),
+                pooled1, winner1);
+    }
+
+    /**
+     * {@code to}[row][b][a] = {@code from}[row][a][b] for each of {@code rows} rows of a·b columns: fc1's columns between
+     * the flatten's channel-major order [C][P] and the channels-last features' [P][C].
+     */
+    private static void swapColumnOrder(float[] from, float[] to, int rows, int a, int b) {
+        int columns = a * b;
+        for (int row = 0; row < rows; row++) {
+            for (int i = 0; i < a; i++) {
+                for (int k = 0; k < b; k++) {
+                    to[row * columns + k * a + i] = from[row * columns + i * b + k];
+                }
             }
         }
     }

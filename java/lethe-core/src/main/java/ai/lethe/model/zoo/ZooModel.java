@@ -223,7 +223,7 @@ public final class ZooModel extends LibtorchModel {
      */
     @Override
     public int perSampleWorkers(ai.lethe.kernels.Kernels kernels) {
-        if (net instanceof CnnNet cnn && cnn.pooledPerSample() && cudaDevice() < 0 && convKernels(kernels) != null
+        if (cudaDevice() < 0 && PerSampleGradients.takesPooledRoute(net, convKernels(kernels))
                 && kernels.unwrap() instanceof ai.lethe.kernels.VectorKernels vector) {
             return Math.max(1, Math.min(64, vector.threads()));
         }
