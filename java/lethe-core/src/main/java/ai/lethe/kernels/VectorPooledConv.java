@@ -4,6 +4,7 @@ import java.util.Arrays;
 import java.util.stream.IntStream;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -17,6 +18,8 @@ import jdk.incubator.vector.VectorSpecies;
 final class VectorPooledConv implements PooledConvKernels {
 
     private static final VectorSpecies<Float> SPECIES = VectorApiKernels.SPECIES;
+    private static final VectorSpecies<Integer> INT_SPECIES = VectorApiKernels.INT_SPECIES;
+    private static final int ONE_BITS = Float.floatToIntBits(1f), TWO_BITS = Float.floatToIntBits(2f), THREE_BITS = Float.floatToIntBits(3f);
     private static final int LANES = SPECIES.length();
     /** Below this many multiply-adds a call stays on the calling thread. */
     private static final long PARALLEL_WORK = 1L << 18;
@@ -348,18 +351,9 @@ final class VectorPooledConv implements PooledConvKernels {
                 Arrays.fill(paddedGrad, 0f);
             }
             int qBase = n * g.pooledPerSample();
-            int pw = g.pooledWidth();
-            passedGradients(pooledGrad, pooled, winner, qBase);
-            if (wide || cout % LANES != 0 || paddedGrad != null) { // where each winner's window starts in the padded input
-                for (int qy = 0, q = 0; qy < g.pooledHeight(); qy++) {
-                    for (int qx = 0; qx < pw; qx++) {
-                        int corner = (2 * qy * paddedWidth + 2 * qx) * cin;
-                        for (int o = 0; o < cout; o++, q++) {
-                            int win = (int) winner[qBase + q];
-                            start[q] = corner + ((win >> 1) * paddedWidth + (win & 1)) * cin;
-                        }
-                    }
-                }
+            passedGradients(pooledGrad, pooled, qBase);
+            if (wide || cout % LANES != 0 || paddedGrad != null) {
+                winnerStarts(winner, qBase);
             }
             if (wide) {
                 wideProducts();
@@ -386,35 +380,74 @@ final class VectorPooledConv implements PooledConvKernels {
         // Each vector loop sits in a small method of its own: C2 compiles those whole, with the Vector API's
         // intrinsics; inlined into one large method, some of its vector operations fell back to Java code.
 
+        /** passed = the pooled gradient where the ReLU passed it (pooled > 0), else 0; b = its sum per output channel. */
+        private void passedGradients(float[] pooledGrad, float[] pooled, int qBase) {
+            int size = g.pooledPerSample(), cout = g.outChannels();
+            int j = 0;
+            for (int bound = SPECIES.loopBound(size); j < bound; j += LANES) {
+                FloatVector.zero(SPECIES).blend(FloatVector.fromArray(SPECIES, pooledGrad, qBase + j),
+                        FloatVector.fromArray(SPECIES, pooled, qBase + j).compare(VectorOperators.GT, 0f)).intoArray(passed, j);
+            }
+            for (; j < size; j++) {
+                passed[j] = pooled[qBase + j] > 0 ? pooledGrad[qBase + j] : 0f;
+            }
+            // b in registers, one vector of channels at a time: summed through memory, each position's load waited on
+            // the previous position's store of the same misaligned vector (a tenth of the whole pass for conv1)
+            int o = 0;
+            for (int oBound = SPECIES.loopBound(cout); o < oBound; o += LANES) {
+                biasSums(o);
+            }
+            for (; o < cout; o++) {
+                float sum = 0f;
+                for (int q = o; q < size; q += cout) {
+                    sum += passed[q];
+                }
+                b[o] = sum;
+            }
+        }
+
+        /** b[o..o+LANES) = Σ over the pooled positions of passed. */
+        private void biasSums(int o) {
+            int cout = g.outChannels(), size = g.pooledPerSample();
+            FloatVector sum = FloatVector.zero(SPECIES);
+            for (int q = o; q < size; q += cout) {
+                sum = sum.add(FloatVector.fromArray(SPECIES, passed, q));
+            }
+            sum.intoArray(b, o);
+        }
+
         /**
-         * passed = the pooled gradient where the ReLU passed it (pooled > 0), else 0; b = its sum per output channel;
-         * buckets (wide input gradient) = the winner where a gradient passed, else 4.
+         * start = where each (pooled position, output channel)'s winning candidate's window starts in the padded input;
+         * buckets (wide input gradient) = the winner where a gradient passed, else 4. In int vectors: as scalar loops
+         * these two took about as long as conv2's weight products.
          */
-        private void passedGradients(float[] pooledGrad, float[] pooled, float[] winner, int qBase) {
-            int cout = g.outChannels();
+        private void winnerStarts(float[] winner, int qBase) {
+            int cin = g.inChannels(), cout = g.outChannels(), down = paddedWidth * cin;
             int oBound = SPECIES.loopBound(cout);
-            Arrays.fill(b, 0f);
-            for (int q0 = 0; q0 < g.pooledPerSample(); q0 += cout) {
+            for (int p = 0; p < corners.length; p++) {
+                int corner = corners[p], q0 = p * cout;
                 int o = 0;
                 for (; o < oBound; o += LANES) {
-                    FloatVector grad = FloatVector.fromArray(SPECIES, pooledGrad, qBase + q0 + o);
-                    FloatVector passedHere = FloatVector.zero(SPECIES).blend(grad,
-                            FloatVector.fromArray(SPECIES, pooled, qBase + q0 + o).compare(VectorOperators.GT, 0f));
-                    passedHere.intoArray(passed, q0 + o);
-                    passedHere.add(FloatVector.fromArray(SPECIES, b, o)).intoArray(b, o);
+                    // The winners' float bits compared, not converted: JDK 17 does not compile float-to-int conversions
+                    // of these vectors (a call per vector). Candidates 2 and 3 are one row down (2f, 3f: bits at or
+                    // above 2f's), 1 and 3 one column right.
+                    IntVector bits = (IntVector) FloatVector.fromArray(SPECIES, winner, qBase + q0 + o).reinterpretAsInts();
+                    VectorMask<Integer> lower = bits.compare(VectorOperators.GE, TWO_BITS);
+                    VectorMask<Integer> right = bits.compare(VectorOperators.EQ, ONE_BITS).or(bits.compare(VectorOperators.EQ, THREE_BITS));
+                    IntVector zero = IntVector.zero(INT_SPECIES);
+                    zero.blend(down, lower).add(zero.blend(cin, right)).add(corner).intoArray(start, q0 + o);
+                    if (buckets != null) {
+                        // passed != 0 ? winner : 4, on the bits: non-zero for any pattern but ±0, as != is
+                        IntVector magnitude = ((IntVector) FloatVector.fromArray(SPECIES, passed, q0 + o).reinterpretAsInts()).and(0x7fffffff);
+                        IntVector win = zero.blend(2, lower).add(zero.blend(1, right));
+                        IntVector.broadcast(INT_SPECIES, 4).blend(win, magnitude.compare(VectorOperators.NE, 0)).intoArray(buckets, q0 + o);
+                    }
                 }
                 for (; o < cout; o++) {
-                    float grad = pooled[qBase + q0 + o] > 0 ? pooledGrad[qBase + q0 + o] : 0f;
-                    passed[q0 + o] = grad;
-                    b[o] += grad;
-                }
-                if (buckets != null) {
-                    for (o = 0; o < cout; o++) {
-                        // passed != 0 ? winner : 4, by arithmetic: as a branch it mispredicted on about every other
-                        // element (a fifth of conv2's backward). nz is 1 for any non-zero bit pattern but -0, as != is
-                        int magnitude = Float.floatToRawIntBits(passed[q0 + o]) & 0x7fffffff;
-                        int nz = (magnitude | -magnitude) >>> 31;
-                        buckets[q0 + o] = 4 + nz * ((int) winner[qBase + q0 + o] - 4);
+                    int win = (int) winner[qBase + q0 + o];
+                    start[q0 + o] = corner + ((win >> 1) * paddedWidth + (win & 1)) * cin;
+                    if (buckets != null) {
+                        buckets[q0 + o] = passed[q0 + o] != 0 ? win : 4;
                     }
                 }
             }

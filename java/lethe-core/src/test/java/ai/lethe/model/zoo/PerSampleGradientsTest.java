@@ -196,6 +196,36 @@ class PerSampleGradientsTest {
         }
     }
 
+    /**
+     * The route keeps fc1's reordered weight from one piece to the next on a thread; methods change parameters in
+     * place, so a weight changed between calls must be reordered again, not taken from the last call.
+     */
+    @Test
+    void thePooledRouteSeesFc1ChangedInPlaceBetweenCalls() {
+        try (ZooModel m = model("cnn"); Kernels k = new VectorKernels(); PointerScope scope = new PointerScope()) {
+            PooledConvKernels kernels = ((VectorKernels) k).pooledConv();
+            Batch b = batch(7, 20);
+            List<String> names = m.parameters().stream().map(p -> p.name()).toList();
+            int fc1 = names.indexOf("fc1.weight");
+            for (int round = 0; round < 3; round++) {
+                if (round > 0) { // round 1: fc1 scaled in place; round 2: the same weight again (the kept order reused)
+                    float[][] p = m.readParameters();
+                    for (int j = 0; round == 1 && j < p[fc1].length; j++) {
+                        p[fc1][j] *= 1.5f;
+                    }
+                    m.writeParameters(p);
+                }
+                Map<String, Tensor> sums = PooledCnnGradients.sum((CnnNet) m.net(), LibtorchModel.input(b),
+                        LibtorchModel.labels(b), Loss.CROSS_ENTROPY, false, kernels, 1);
+                float[][] fast = new float[names.size()][];
+                for (int t = 0; t < fast.length; t++) {
+                    fast[t] = floats(sums.get(names.get(t)));
+                }
+                assertParity("cnn pooled, round " + round, names, fast, loopSums(m, b, Loss.CROSS_ENTROPY, false));
+            }
+        }
+    }
+
     /** The estimator's route for the cnn with the vector back end is the pooled one (bit for bit), and LoRA branches leave it. */
     @Test
     void theCnnOnTheHostTakesThePooledRouteUnlessItHasLoraBranches() {
