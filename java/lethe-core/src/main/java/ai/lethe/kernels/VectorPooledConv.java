@@ -166,14 +166,29 @@ final class VectorPooledConv implements PooledConvKernels {
                 System.arraycopy(input, n * g.inputPerSample() + y * rowIn, padded, ((y + pad) * paddedWidth + pad) * cin, rowIn);
             }
             int oBound = SPECIES.loopBound(cout);
+            int pw = g.pooledWidth();
             for (int qy = 0, out = n * g.pooledPerSample(); qy < g.pooledHeight(); qy++) {
-                for (int qx = 0; qx < g.pooledWidth(); qx++, out += cout) {
+                for (int qx = 0; qx < pw; ) {
                     int corner = (2 * qy * paddedWidth + 2 * qx) * cin;
-                    for (int o = 0; o < oBound; o += LANES) {
-                        window(corner, o, pooled, winner, out + o);
-                    }
-                    for (int o = oBound; o < cout; o++) {
-                        windowScalar(corner, o, pooled, winner, out + o);
+                    if (qx + 1 < pw) { // two windows side by side: eight chains, one weight load for both
+                        for (int o = 0; o < oBound; o += LANES) {
+                            windowPair(corner, o, pooled, winner, out + o, out + cout + o);
+                        }
+                        for (int o = oBound; o < cout; o++) {
+                            windowScalar(corner, o, pooled, winner, out + o);
+                            windowScalar(corner + 2 * cin, o, pooled, winner, out + cout + o);
+                        }
+                        qx += 2;
+                        out += 2 * cout;
+                    } else {
+                        for (int o = 0; o < oBound; o += LANES) {
+                            window(corner, o, pooled, winner, out + o);
+                        }
+                        for (int o = oBound; o < cout; o++) {
+                            windowScalar(corner, o, pooled, winner, out + o);
+                        }
+                        qx++;
+                        out += cout;
                     }
                 }
             }
@@ -191,10 +206,42 @@ final class VectorPooledConv implements PooledConvKernels {
                 a2 = wv.fma(FloatVector.broadcast(SPECIES, padded[i + down]), a2);
                 a3 = wv.fma(FloatVector.broadcast(SPECIES, padded[i + down + cin]), a3);
             }
+            pool(a0, a1, a2, a3, FloatVector.fromArray(SPECIES, bias, o), pooled, winner, at);
+        }
+
+        /**
+         * {@link #window} for two windows side by side (the second at {@code corner} + 2·in): four chains were bound
+         * by the FMA latency, and the weight vector is loaded once for both.
+         */
+        private void windowPair(int corner, int o, float[] pooled, float[] winner, int at, int nextAt) {
+            int cin = g.inChannels(), cout = g.outChannels(), down = paddedWidth * cin, next = 2 * cin;
+            FloatVector a0 = FloatVector.zero(SPECIES), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+            for (int e = 0; e < offsets.length; e++) {
+                FloatVector wv = FloatVector.fromArray(SPECIES, transposed, e * cout + o);
+                int i = corner + offsets[e];
+                a0 = wv.fma(FloatVector.broadcast(SPECIES, padded[i]), a0);
+                a1 = wv.fma(FloatVector.broadcast(SPECIES, padded[i + cin]), a1);
+                a2 = wv.fma(FloatVector.broadcast(SPECIES, padded[i + down]), a2);
+                a3 = wv.fma(FloatVector.broadcast(SPECIES, padded[i + down + cin]), a3);
+                b0 = wv.fma(FloatVector.broadcast(SPECIES, padded[i + next]), b0);
+                b1 = wv.fma(FloatVector.broadcast(SPECIES, padded[i + next + cin]), b1);
+                b2 = wv.fma(FloatVector.broadcast(SPECIES, padded[i + next + down]), b2);
+                b3 = wv.fma(FloatVector.broadcast(SPECIES, padded[i + next + down + cin]), b3);
+            }
             FloatVector b = FloatVector.fromArray(SPECIES, bias, o);
+            pool(a0, a1, a2, a3, b, pooled, winner, at);
+            pool(b0, b1, b2, b3, b, pooled, winner, nextAt);
+        }
+
+        /**
+         * The four candidates' sums plus the bias, pooled as {@link #poolRelu} pools: values by max (NaN-propagating),
+         * winners by strict comparisons. Small enough that C2 inlines it into its callers (a vector argument of a
+         * call C2 did not inline would be boxed).
+         */
+        private static void pool(FloatVector a0, FloatVector a1, FloatVector a2, FloatVector a3, FloatVector b,
+                                 float[] pooled, float[] winner, int at) {
             FloatVector v0 = a0.add(b), v1 = a1.add(b), v2 = a2.add(b), v3 = a3.add(b);
             FloatVector zero = FloatVector.zero(SPECIES);
-            // as poolRelu: values by max (NaN-propagating), winners by strict comparisons
             v0.max(v1).max(v2).max(v3).max(zero).intoArray(pooled, at);
             VectorMask<Float> m1 = v1.compare(VectorOperators.GT, v0);
             FloatVector best = v0.blend(v1, m1);
