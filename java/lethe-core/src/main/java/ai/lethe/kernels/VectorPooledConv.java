@@ -21,6 +21,8 @@ final class VectorPooledConv implements PooledConvKernels {
     private static final VectorSpecies<Integer> INT_SPECIES = VectorApiKernels.INT_SPECIES;
     private static final int ONE_BITS = Float.floatToIntBits(1f), TWO_BITS = Float.floatToIntBits(2f), THREE_BITS = Float.floatToIntBits(3f);
     private static final int LANES = SPECIES.length();
+    /** Lane i holds 1 << i (lanes up to 16 used). */
+    private static final int[] LANE_BITS = java.util.stream.IntStream.range(0, LANES).map(i -> i < 31 ? 1 << i : 0).toArray();
     /** Below this many multiply-adds a call stays on the calling thread. */
     private static final long PARALLEL_WORK = 1L << 18;
 
@@ -605,21 +607,11 @@ final class VectorPooledConv implements PooledConvKernels {
             for (int p = 0; p < positions; p++) {
                 int q0 = p * cout;
                 for (int chunk = 0; chunk < cout; chunk += 64) {
-                    // which output channels of this chunk each candidate won, as bit sets kept in registers (a counting
-                    // sort through memory stalls on its own stores)
-                    long m0 = 0, m1 = 0, m2 = 0, m3 = 0;
-                    for (int o = chunk, end = Math.min(cout, chunk + 64); o < end; o++) {
-                        int b = buckets[q0 + o];
-                        long bit = 1L << (o - chunk);
-                        // bit where b == t, by arithmetic: ((b ^ t) - 1) >> 31 is all ones exactly then (b is 0..4);
-                        // compiled as branches, these selects mispredicted on every other channel
-                        m0 |= bit & ((b - 1) >> 31);
-                        m1 |= bit & (((b ^ 1) - 1) >> 31);
-                        m2 |= bit & (((b ^ 2) - 1) >> 31);
-                        m3 |= bit & (((b ^ 3) - 1) >> 31);
-                    }
+                    // which output channels of this chunk each candidate won, as bit sets (a counting sort through
+                    // memory stalls on its own stores)
+                    int count = Math.min(cout - chunk, 64);
                     for (int t = 0; t < 4; t++) {
-                        long won = t == 0 ? m0 : t == 1 ? m1 : t == 2 ? m2 : m3;
+                        long won = wonBy(q0 + chunk, count, t);
                         if (won == 0) {
                             continue;
                         }
@@ -637,6 +629,29 @@ final class VectorPooledConv implements PooledConvKernels {
                     }
                 }
             }
+        }
+
+        /**
+         * Bit i (i < count ≤ 64) set where buckets[q + i] == t: per vector, each lane's bit where it matches, OR-ed
+         * across the lanes (a reduction C2 compiles; a mask's toLong it does not on JDK 17), 2.5 times the speed of
+         * the scalar loop. The scalar loop by arithmetic: as branches, its selects mispredicted on every other channel.
+         */
+        private long wonBy(int q, int count, int t) {
+            long bits = 0;
+            int i = 0;
+            if (LANES <= 16) { // a lane's bit must fit the int lanes
+                for (; i + LANES <= count; i += LANES) {
+                    IntVector laneBit = IntVector.fromArray(INT_SPECIES, LANE_BITS, 0);
+                    int matches = IntVector.zero(INT_SPECIES).blend(laneBit,
+                            IntVector.fromArray(INT_SPECIES, buckets, q + i).compare(VectorOperators.EQ, t)).reduceLanes(VectorOperators.OR);
+                    bits |= (long) matches << i;
+                }
+            }
+            for (; i < count; i++) {
+                // ((b ^ t) - 1) >> 31 is all ones exactly where b == t (b is 0..4)
+                bits |= (1L << i) & (((buckets[q + i] ^ t) - 1) >> 31);
+            }
+            return bits;
         }
 
         // The three below: Σ over the output channels in `won` of gradient × weight row vectors v.., added to the
