@@ -407,12 +407,12 @@ final class VectorPooledConv implements PooledConvKernels {
             if (wide) {
                 wideProducts();
                 if (paddedGrad != null) {
-                    wideInputGradient(transposed, winner, qBase);
+                    wideInputGradient(transposed);
                 }
             } else {
                 narrowProducts(winner, qBase);
                 if (paddedGrad != null) {
-                    narrowInputGradient(transposed, winner, qBase);
+                    narrowInputGradient(transposed);
                 }
             }
             accumulate(part, absolute);
@@ -602,7 +602,7 @@ final class VectorPooledConv implements PooledConvKernels {
          * gradient × weight row, eight (then four, then one) vectors at a time in registers, added to the candidate's
          * window once.
          */
-        private void wideInputGradient(float[] transposed, float[] winner, int qBase) {
+        private void wideInputGradient(float[] transposed) {
             int cout = g.outChannels(), rowVecs = offsets.length, positions = g.pooledPositions();
             for (int p = 0; p < positions; p++) {
                 int q0 = p * cout;
@@ -818,7 +818,7 @@ final class VectorPooledConv implements PooledConvKernels {
         }
 
         /** paddedGrad, one (pooled position, output channel) at a time: the narrow layers are first layers, which need none. */
-        private void narrowInputGradient(float[] transposed, float[] winner, int qBase) {
+        private void narrowInputGradient(float[] transposed) {
             int cout = g.outChannels(), positions = g.pooledPositions(), rowLen = offsets.length;
             for (int q = 0; q < positions * cout; q++) {
                 float grad = passed[q];

@@ -37,7 +37,7 @@ final class PooledCnnGradients {
     private PooledCnnGradients() {
     }
 
-    private static final ai.lethe.kernels.ThreadScratch SCRATCH = new ai.lethe.kernels.ThreadScratch(16);
+    private static final ai.lethe.kernels.ThreadScratch SCRATCH = new ai.lethe.kernels.ThreadScratch(15);
 
     private static float[] scratch(int slot, long size) {
         return SCRATCH.floats(slot, size);
@@ -194,7 +194,7 @@ final class PooledCnnGradients {
         int hidden = Math.toIntExact(params.get("fc1.weight").size(0)), classes = Math.toIntExact(params.get("fc2.weight").size(0));
         // fc1's weight (100 K floats for Fashion-MNIST), reordered, and its sums: scratch reused batch after batch
         int w3Size = hidden * features;
-        float[] w3 = scratch(12, w3Size), s3 = scratch(14, w3Size), s3Own = scratch(15, w3Size);
+        float[] w3 = scratch(12, w3Size), s3 = scratch(13, w3Size), s3Own = scratch(14, w3Size);
         params.get("fc1.weight").contiguous().data_ptr_float().get(w3, 0, w3Size);
         Arrays.fill(s3, 0, w3Size, 0f); // the kernel adds to it
         float[] w3ChannelsLast = FC1_CHANNELS_LAST.get().of(w3, hidden, c2, positions);
