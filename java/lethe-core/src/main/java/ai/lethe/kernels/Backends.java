@@ -91,10 +91,11 @@ public final class Backends {
     /**
      * The Vector API back end on every core; in a JVM started without {@code --add-modules jdk.incubator.vector}
      * (a program using Lethe as a library, say) the scalar reference instead, with one warning per JVM, rather
-     * than a NoClassDefFoundError ({@link VectorKernels} falls back by itself).
+     * than a NoClassDefFoundError ({@link VectorKernels} falls back by itself). With {@code -Dlethe.warmup=true}, also
+     * starts {@link KernelWarmup}.
      */
     public static Kernels vector() {
-        if (VectorKernels.apiAvailable()) {
+        if (VectorKernels.apiAvailable() && KernelWarmup.requested()) {
             KernelWarmup.start();
         }
         return new VectorKernels();

@@ -1,11 +1,13 @@
 package ai.lethe.kernels;
 
 /**
- * Compiles the Vector API kernels ahead of their first real use. Until C2 has compiled them, Vector API
- * loops run interpreted and allocate per vector: measured on the fixture CNN, the first 40 batches spent
- * 350 ms in kernels (0.1 ms once compiled) and the compiler threads slowed libtorch's backward passes too.
- * Running every kernel on small arrays on a background thread while libtorch loads (which keeps one core
- * busy for most of a second) moves that cost off the critical path.
+ * Compiles the Vector API kernels ahead of their first real use, on a background thread: until C2 has compiled them,
+ * Vector API loops run interpreted or as C1 code that allocates per vector. Off unless asked for
+ * ({@code -Dlethe.warmup=true}, read by {@link Backends#vector}): it was written when it ran only the element-wise
+ * kernels (the fixture CNN's first 40 batches spent 350 ms in them, 0.1 ms once compiled), and now that it runs the
+ * pooled-convolution and head kernels too it takes 1.8 s and 3.5 s of CPU on its own, which on a 2-core machine the
+ * work waits for: with it, a cold batch-estimator pass over 2,560 Fashion-MNIST images took 2.4-3.0 s instead of
+ * 0.8-0.9 s, over all 60,000 13-16 s instead of 11-13 s, the per-sample estimator's 8.8-9.7 s instead of 7.3-8.6 s.
  */
 public final class KernelWarmup {
 
@@ -16,11 +18,13 @@ public final class KernelWarmup {
     private KernelWarmup() {
     }
 
-    /** Starts warming up, once per JVM; returns immediately. Disabled with -Dlethe.warmup=false. */
+    /** Whether this JVM asked for the warm-up ({@code -Dlethe.warmup=true}). */
+    static boolean requested() {
+        return "true".equals(System.getProperty("lethe.warmup"));
+    }
+
+    /** Starts warming up, once per JVM; returns immediately. */
     public static void start() {
-        if ("false".equals(System.getProperty("lethe.warmup"))) {
-            return;
-        }
         synchronized (LOCK) {
             if (thread != null) {
                 return;
