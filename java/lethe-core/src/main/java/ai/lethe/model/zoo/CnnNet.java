@@ -14,8 +14,8 @@ final class CnnNet extends Net {
     static final float MEAN = 0.2860f;
     static final float STD = 0.3530f;
 
-    CnnNet(ZooConfig c, long seed) {
-        super("cnn", c, seed);
+    CnnNet(ZooConfig c, long seed, boolean draw) {
+        super("cnn", c, seed, draw);
         if (c.imageSize() % 4 != 0) {
             throw new IllegalArgumentException("cnn needs an image size divisible by 4, got " + c.imageSize());
         }

@@ -6,8 +6,8 @@ import org.bytedeco.pytorch.global.torch;
 /** The MLP of the Mnemonic-code paper: flatten, linear(C·H·W→hidden), sigmoid, linear(hidden→classes). */
 final class MlpNet extends Net {
 
-    MlpNet(ZooConfig c, long seed) {
-        super("mlp", c, seed);
+    MlpNet(ZooConfig c, long seed, boolean draw) {
+        super("mlp", c, seed, draw);
         declareLinear("fc1", (long) c.inChannels() * c.imageSize() * c.imageSize(), c.hidden());
         declareLinear("fc2", c.hidden(), c.numClasses());
     }

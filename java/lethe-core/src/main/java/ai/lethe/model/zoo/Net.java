@@ -37,13 +37,16 @@ public abstract class Net {
     private List<TracedOp> trace;
     private boolean training;
     protected final SplittableRandom init;
+    /** False: parameters start as zeros, for a caller that overwrites every one next (see {@link Zoo#createToFill}). */
+    private final boolean draw;
     /** Where tensors made later (LoRA branches) go: null = the host. */
     private org.bytedeco.pytorch.Device device;
 
-    protected Net(String arch, ZooConfig config, long seed) {
+    protected Net(String arch, ZooConfig config, long seed, boolean draw) {
         this.arch = arch;
         this.config = config;
         this.init = new SplittableRandom(seed);
+        this.draw = draw;
     }
 
     public String arch() {
@@ -86,8 +89,9 @@ public abstract class Net {
         return t;
     }
 
+    /** A parameter holding {@code values}, or zeros where they are null. */
     private void param(String name, float[] values, long... shape) {
-        Tensor t = tensor(values, shape);
+        Tensor t = values == null ? torch.zeros(shape) : tensor(values, shape);
         t.requires_grad_(true);
         params.put(name, t);
     }
@@ -97,17 +101,17 @@ public abstract class Net {
                                boolean kaiming) {
         int n = Math.toIntExact(out * in * kernel * kernel);
         long fanIn = in * kernel * kernel;
-        param(name + ".weight", kaiming ? Init.kaimingNormalFanOut(init, n, out * kernel * kernel) : Init.uniformFanIn(init, n, fanIn),
+        param(name + ".weight", !draw ? null : kaiming ? Init.kaimingNormalFanOut(init, n, out * kernel * kernel) : Init.uniformFanIn(init, n, fanIn),
                 out, in, kernel, kernel);
         if (bias) {
-            param(name + ".bias", Init.uniformFanIn(init, (int) out, fanIn), out);
+            param(name + ".bias", draw ? Init.uniformFanIn(init, (int) out, fanIn) : null, out);
         }
         layers.put(name, new Layer(name, true, in, out, kernel, stride, padding, bias));
     }
 
     protected void declareLinear(String name, long in, long out) {
-        param(name + ".weight", Init.uniformFanIn(init, Math.toIntExact(in * out), in), out, in);
-        param(name + ".bias", Init.uniformFanIn(init, (int) out, in), out);
+        param(name + ".weight", draw ? Init.uniformFanIn(init, Math.toIntExact(in * out), in) : null, out, in);
+        param(name + ".bias", draw ? Init.uniformFanIn(init, (int) out, in) : null, out);
         layers.put(name, new Layer(name, false, in, out, 1, 1, 0, true));
     }
 

@@ -16,8 +16,8 @@ final class ResNet18Net extends Net {
 
     private final boolean cifar;
 
-    ResNet18Net(boolean cifar, ZooConfig c, long seed) {
-        super(cifar ? "resnet18-cifar" : "resnet18", c, seed);
+    ResNet18Net(boolean cifar, ZooConfig c, long seed, boolean draw) {
+        super(cifar ? "resnet18-cifar" : "resnet18", c, seed, draw);
         this.cifar = cifar;
         int w = c.width();
         if (cifar) {

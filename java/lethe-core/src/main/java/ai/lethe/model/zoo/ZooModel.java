@@ -79,7 +79,7 @@ public final class ZooModel extends LibtorchModel {
             } catch (IllegalArgumentException e) {
                 throw new LetheFormatException(path + ": " + e.getMessage());
             }
-            Net net = Zoo.create(a, config, 0);
+            Net net = Zoo.createToFill(a, config); // loadStateDict sets every parameter and buffer or throws
             loadStateDict(net, f, path);
             return new ZooModel(net, path.toString(), meta);
         }
@@ -274,7 +274,7 @@ public final class ZooModel extends LibtorchModel {
         if (!net.loraBranches().isEmpty()) {
             throw new UnsupportedOperationException(description() + " carries LoRA branches; replicate it before adding them");
         }
-        ZooModel copy = new ZooModel(Zoo.create(net.arch(), net.config(), 0), source + " (replica)", metadata);
+        ZooModel copy = new ZooModel(Zoo.createToFill(net.arch(), net.config()), source + " (replica)", metadata);
         try {
             if (cudaDevice() >= 0) {
                 copy.toCuda(cudaDevice());

@@ -115,6 +115,27 @@ class ZooModelTest {
     }
 
     @Test
+    void aReplicaOfEveryArchitectureEqualsItsSourceThoughItsNetStartsAtZero() {
+        for (String arch : Zoo.ARCHITECTURES) {
+            ZooConfig c = new ZooConfig(3, 32, 10, 4, 32);
+            // what the seed draws is left at zero (BatchNorm's constant ones and zeros stay): a replica's values can only
+            // come from its copy
+            Net drawn = Zoo.create(arch, c, 7), blank = Zoo.createToFill(arch, c);
+            drawn.parameters().forEach((n, t) -> {
+                boolean isDrawn = t.max().item_double() != t.min().item_double();
+                assertEquals(isDrawn ? 0.0 : t.abs().sum().item_double(), blank.parameters().get(n).abs().sum().item_double(), arch + " " + n);
+            });
+            try (ZooModel m = ZooModel.create(arch, c, 7); ZooModel copy = m.replicate()) {
+                assertEquals(m.fingerprint(), copy.fingerprint(), arch + ": same parameters and buffers");
+                float[][] want = m.readParameters(), got = copy.readParameters();
+                for (int t = 0; t < want.length; t++) {
+                    assertArrayEquals(want[t], got[t], arch + " parameter " + t);
+                }
+            }
+        }
+    }
+
+    @Test
     void savedModelsLoadBackWithoutNamingTheirArchitecture() throws IOException {
         Batch b = fashionBatch(16);
         for (String arch : Zoo.ARCHITECTURES) {
