@@ -2,8 +2,9 @@ package ai.lethe.kernels;
 
 /**
  * Compiles the Vector API kernels ahead of their first real use, on a background thread: until C2 has compiled them,
- * Vector API loops run interpreted or as C1 code that allocates per vector. Off unless asked for
- * ({@code -Dlethe.warmup=true}, read by {@link Backends#vector}): it was written when it ran only the element-wise
+ * Vector API loops run interpreted or as C1 code that allocates per vector. Off in a run that starts working at once
+ * unless asked for ({@code -Dlethe.warmup=true}, read by {@link Backends#vector}); on in the HTTP service, which starts
+ * it while it waits for requests ({@link #startUnlessDeclined}). It was written when it ran only the element-wise
  * kernels (the fixture CNN's first 40 batches spent 350 ms in them, 0.1 ms once compiled), and now that it runs the
  * pooled-convolution and head kernels too it takes 1.8 s and 3.5 s of CPU on its own, which on a 2-core machine the
  * work waits for: with it, a cold batch-estimator pass over 2,560 Fashion-MNIST images took 2.4-3.0 s instead of
@@ -23,6 +24,16 @@ public final class KernelWarmup {
         return "true".equals(System.getProperty("lethe.warmup"));
     }
 
+    /**
+     * For a process that waits for its first request after starting (the HTTP service): starts the warm-up unless this
+     * JVM declined it ({@code -Dlethe.warmup=false}), as its idle time pays for it.
+     */
+    public static void startUnlessDeclined() {
+        if (!"false".equals(System.getProperty("lethe.warmup"))) {
+            start();
+        }
+    }
+
     /** Starts warming up, once per JVM; returns immediately. */
     public static void start() {
         synchronized (LOCK) {
@@ -33,6 +44,13 @@ public final class KernelWarmup {
             thread.setDaemon(true);
             thread.setPriority(Thread.MIN_PRIORITY);
             thread.start();
+        }
+    }
+
+    /** Whether this JVM has started the warm-up. */
+    public static boolean started() {
+        synchronized (LOCK) {
+            return thread != null;
         }
     }
 

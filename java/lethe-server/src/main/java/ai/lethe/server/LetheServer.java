@@ -76,6 +76,9 @@ public final class LetheServer implements AutoCloseable {
             backendName = k.name();
             backend = k.description();
         }
+        if ("vector".equals(backendName)) {
+            ai.lethe.kernels.KernelWarmup.startUnlessDeclined(); // compiles the kernels while the service waits for its first job
+        }
         int workers = config.workersFor(backendName);
         DataDirectory dir = DataDirectory.open(config.dataDir());
         JobStore store = null;

@@ -47,6 +47,12 @@ class ServerApiTest {
     }
 
     @Test
+    void theServiceWarmsTheVectorKernelsUpWhileItWaitsForItsFirstJob() {
+        assertTrue(harness.server.backend().startsWith("vector"), () -> "this test needs the Vector API back end, got " + harness.server.backend());
+        assertTrue(ai.lethe.kernels.KernelWarmup.started(), "a service on the vector back end starts the kernels' warm-up");
+    }
+
+    @Test
     void aForgetJobRunsAndItsModelDownloadsAndLoads() throws Exception {
         JsonNode model = api.postBytes("/models?name=cnn", ApiClient.demoModel(), "application/octet-stream").expect(201);
         String modelId = model.path("id").asText();
