@@ -13,7 +13,7 @@ import picocli.CommandLine.Option;
         mixinStandardHelpOptions = true,
         usageHelpAutoWidth = true,
         description = {
-            "Times the per-sample estimator (exact empirical Fisher) on a seeded zoo model and the first N Fashion-MNIST training images (or, with --input, N seeded synthetic samples of that shape, as bench e2e makes them), all in one run: the batched fast path (one forward and backward per batch, per-sample gradients from each layer's inputs and output gradients), the one-sample loop it replaces (one backward pass per sample), the threaded one-sample loop (what TorchScript models run), and a pass of the batch estimator over the same samples. Samples are read into memory first; with --device cuda the model runs on the GPU when libtorch can use it (placement in the output). Each path is warmed up on one batch; the fast path, the loop and the batch pass run interleaved and the figures are medians.",
+            "Times the per-sample estimator (exact empirical Fisher) on a seeded zoo model and the first N Fashion-MNIST training images (or, with --input, N seeded synthetic samples of that shape, as bench e2e makes them), all in one run: the batched fast path (one forward and backward per batch, per-sample gradients from each layer's inputs and output gradients), the one-sample loop it replaces (one backward pass per sample), the threaded one-sample loop (what TorchScript models run), and a pass of the batch estimator over the same samples. Samples are read into memory first; with --device cuda the model runs on the GPU when libtorch can use it (placement in the output). The fast path and the batch pass are warmed up by passes over every sample, one each and more for --warmup-seconds (the JIT compiles the CPU route's kernels seconds into a run), the loop on one batch; then the fast path, the loop and the batch pass run interleaved and the figures are medians.",
             "",
             "The threaded loop is timed last, in its own phase after every round of the others, and warmed up only there: each of its threads runs libtorch with an OpenMP team of its own, and while more OpenMP threads exist than cores libgomp stops spinning between parallel regions, which slows any other pass. (Its threads once outlived it and left every later pass of the process 20-35%% slower on the 2-core machine; they now end with each batch.)",
             "",
@@ -58,6 +58,11 @@ final class BenchPerSampleCommand implements Callable<Integer> {
                     + " per-sample route on the CPU: one per core; the batch pass: 1) (default: ${DEFAULT-VALUE}).")
     Integer workers;
 
+    @Option(names = "--warmup-seconds", paramLabel = "S", defaultValue = "4",
+            description = "Keep warming up the fast path and the batch pass (alternating passes over every sample) until S seconds"
+                    + " have passed; 0: one pass each (default: ${DEFAULT-VALUE}).")
+    double warmupSeconds;
+
     @Option(names = "--skip-threaded", description = "Do not time the threaded one-sample loop.")
     boolean skipThreaded;
 
@@ -77,7 +82,7 @@ final class BenchPerSampleCommand implements Callable<Integer> {
         try {
             settings = new PerSampleBenchmark.Settings(arch, samples, batchSize, width, seed, repetitions, !skipThreaded,
                     input == null ? null : PerSampleBenchmark.parseInput(input), loopSamples == null ? samples : loopSamples,
-                    workers == null ? 0 : workers);
+                    workers == null ? 0 : workers, warmupSeconds);
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
@@ -87,9 +92,9 @@ final class BenchPerSampleCommand implements Callable<Integer> {
             r = PerSampleBenchmark.run(settings, kernels);
         }
         reportOptions.emit(spec.commandLine(), r, out -> {
-            out.printf(Locale.ROOT, "%s (%s), %d %s samples %s, batch size %d, %s, model on %s; medians of %d rounds%n", r.arch(),
-                    r.model(), r.samples(), r.input().source(), shape(r.input().shape()), r.batchSize(), r.device(), r.placement(),
-                    r.repetitions());
+            out.printf(Locale.ROOT, "%s (%s), %d %s samples %s, batch size %d, %s, model on %s; medians of %d rounds after %d warm-up passes%n",
+                    r.arch(), r.model(), r.samples(), r.input().source(), shape(r.input().shape()), r.batchSize(), r.device(),
+                    r.placement(), r.repetitions(), r.warmupPasses());
             String workersNote = r.workers() == 1 ? "" : String.format(Locale.ROOT, " on %d workers", r.workers());
             String batchWorkersNote = r.batchWorkers() == 1 ? "" : String.format(Locale.ROOT, " on %d workers", r.batchWorkers());
             out.printf(Locale.ROOT, "fast path (%s)%s: %.3f s%n", r.fastPath(), workersNote, r.fastSeconds());

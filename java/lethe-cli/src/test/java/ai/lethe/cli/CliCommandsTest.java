@@ -178,7 +178,8 @@ class CliCommandsTest {
             {"--input", "0,16,16", "three positive integers C,H,W"}, {"--input", "a,b,c", "three positive integers C,H,W"},
             {"--input", "3,32,16", "H = W"}, {"--loop-samples", "0", "--loop-samples"},
             {"--loop-samples", "1001", "between 1 and --samples (1000)"}, {"--workers", "0", "'--workers': must be between 1 and 64, got 0"},
-            {"--workers", "many", "expected a number or auto, got 'many'"}};
+            {"--workers", "many", "expected a number or auto, got 'many'"},
+            {"--warmup-seconds", "-1", "--warmup-seconds must be between 0 and 3600, got -1.0"}};
         for (String[] b : bad) {
             CliRunner.Result r = CliRunner.run("bench", "per-sample", b[0], b[1], "--json");
             assertEquals(2, r.code(), r.toString());
@@ -191,7 +192,7 @@ class CliCommandsTest {
     @Test
     void benchPerSampleOnSyntheticInputsComparesTheLoopWithTheFastPathOnTheSameSamples() throws Exception {
         CliRunner.Result r = CliRunner.run("bench", "per-sample", "--arch", "cnn", "--input", "1,16,16", "--samples", "20",
-                "--loop-samples", "7", "--batch-size", "8", "--repetitions", "1", "--device", "cpu", "--json");
+                "--loop-samples", "7", "--batch-size", "8", "--repetitions", "1", "--warmup-seconds", "0", "--device", "cpu", "--json");
         assertEquals(0, r.code(), r.toString());
         JsonNode j = JSON.readTree(r.out());
         assertEquals("synthetic", j.get("input").get("source").asText());
@@ -209,12 +210,13 @@ class CliCommandsTest {
     @Test
     void benchPerSampleRunsOnFashionMnistByDefault() throws Exception {
         CliRunner.Result r = CliRunner.run("bench", "per-sample", "--arch", "mlp", "--samples", "10", "--repetitions", "1",
-                "--skip-threaded", "--device", "cpu", "--json");
+                "--warmup-seconds", "0", "--skip-threaded", "--device", "cpu", "--json");
         assertEquals(0, r.code(), r.toString());
         JsonNode j = JSON.readTree(r.out());
         assertEquals("fashion-mnist", j.get("input").get("source").asText());
         assertEquals("[1,28,28]", j.get("input").get("shape").toString());
         assertEquals(10, j.get("loop_samples").asInt(), "the loop runs on every sample by default");
+        assertEquals(1, j.get("warmup_passes").asInt(), "--warmup-seconds 0: one warm-up pass of each path");
         assertTrue(j.get("max_rel_diff").asDouble() < 1e-5, j.toString());
         JsonNode threaded = j.path("threaded_seconds");
         assertTrue(threaded.isNull() || threaded.isMissingNode(), "skipped, so no figure (not the string \"NaN\"): " + threaded);
@@ -223,7 +225,7 @@ class CliCommandsTest {
     @Test
     void benchPerSampleRunsTheFastPathOnWorkers() throws Exception {
         CliRunner.Result r = CliRunner.run("bench", "per-sample", "--arch", "cnn", "--samples", "40", "--batch-size", "8",
-                "--repetitions", "1", "--skip-threaded", "--device", "cpu", "--workers", "2", "--json");
+                "--repetitions", "1", "--warmup-seconds", "0", "--skip-threaded", "--device", "cpu", "--workers", "2", "--json");
         assertEquals(0, r.code(), r.toString());
         JsonNode j = JSON.readTree(r.out());
         assertEquals(2, j.get("workers").asInt());
@@ -234,7 +236,7 @@ class CliCommandsTest {
     @Test
     void benchPerSampleRunsTheCnnsRouteOnOneWorkerPerCoreByDefault() throws Exception {
         CliRunner.Result r = CliRunner.run("bench", "per-sample", "--arch", "cnn", "--samples", "40", "--batch-size", "8",
-                "--repetitions", "1", "--skip-threaded", "--device", "cpu", "--json");
+                "--repetitions", "1", "--warmup-seconds", "0", "--skip-threaded", "--device", "cpu", "--json");
         assertEquals(0, r.code(), r.toString());
         JsonNode j = JSON.readTree(r.out());
         assertEquals(Math.min(64, Runtime.getRuntime().availableProcessors()), j.get("workers").asInt(), j.toString());

@@ -74,6 +74,7 @@ public final class EndToEndBenchmark {
      * {@code saveModel}, when given, receives the model first, for the PyTorch script.
      */
     public static Report run(Settings s, Kernels kernels, Workers workers, Path saveModel) throws IOException {
+        ai.lethe.kernels.KernelWarmup.completeBeforeBenchmark();
         int[] shape = s.sampleShape();
         ZooConfig config = new ZooConfig(shape[0], shape[1], 10, s.width(), 64);
         try (ZooModel model = ZooModel.create(s.arch(), config, s.seed())) {

@@ -34,6 +34,7 @@ public final class ForgetBenchmark {
      * @param request a request without importanceFull/saveImportances; evaluation is switched off here
      */
     public static Report run(Path model, String device, ForgetRequest request, int repetitions) throws IOException {
+        ai.lethe.kernels.KernelWarmup.completeBeforeBenchmark();
         Path dir = Files.createTempDirectory("lethe-bench-forget");
         try {
             request.evaluate(false).saveImportances(dir);

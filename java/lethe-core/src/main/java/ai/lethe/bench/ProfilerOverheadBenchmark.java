@@ -29,6 +29,7 @@ public final class ProfilerOverheadBenchmark {
     }
 
     public static Report run(Path model, String device, ForgetRequest request, int repetitions) throws IOException {
+        ai.lethe.kernels.KernelWarmup.completeBeforeBenchmark();
         request.evaluate(false);
         try (Lethe lethe = Lethe.load(model, device)) {
             float[][] original = lethe.model().readParameters();

@@ -34,6 +34,22 @@ public final class KernelWarmup {
         }
     }
 
+    /**
+     * For a benchmark that wants compiled kernels from its first timed run (as it had while every run started the
+     * warm-up): runs the warm-up to its end, or returns at once in a JVM without the Vector API.
+     */
+    public static void completeBeforeBenchmark() {
+        if (!VectorKernels.apiAvailable()) {
+            return;
+        }
+        start();
+        try {
+            await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     /** Starts warming up, once per JVM; returns immediately. */
     public static void start() {
         synchronized (LOCK) {
